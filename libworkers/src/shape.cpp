@@ -1,0 +1,37 @@
+#include "workers/shape.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace workers {
+
+// Saturates at INT64_MAX instead of overflowing, so that absurd shapes from
+// the wire are rejected by size checks rather than wrapping around.
+int64_t shape::numel() const noexcept {
+  if (std::find(dims_.begin(), dims_.end(), 0) != dims_.end())
+    return 0;
+  int64_t result = 1;
+  for (auto dim : dims_)
+    if (__builtin_mul_overflow(result, dim, &result))
+      return std::numeric_limits<int64_t>::max();
+  return result;
+}
+
+bool shape::valid() const noexcept {
+  return dims_.size() <= max_rank
+         && std::all_of(dims_.begin(), dims_.end(),
+                        [](int64_t dim) { return dim >= 0; });
+}
+
+std::string to_string(const shape& x) {
+  std::string result = "[";
+  for (size_t i = 0; i < x.rank(); ++i) {
+    if (i > 0)
+      result += ", ";
+    result += std::to_string(x[i]);
+  }
+  result += ']';
+  return result;
+}
+
+} // namespace workers

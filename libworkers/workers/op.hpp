@@ -1,0 +1,97 @@
+#pragma once
+
+// Tensor operations: one opcode per operation, evaluated by `evaluate` on
+// local tensors. The same opcodes travel inside `op_request`s, so a remote
+// operation runs exactly the code a local one runs.
+//
+// Type rules (close to PyTorch's):
+// - Binary ops need equal dtypes and equal shapes, or one operand of rank 0.
+// - A literal (a C++ number written next to a tensor, `x + 2`) takes the
+//   tensor's dtype; a floating literal next to an int64 tensor makes both
+//   float32.
+// - div, exp, log and mean on int64 compute in float32 (true division).
+// - eq, gt, lt give int64 tensors of 0 and 1; argmax gives int64 indices.
+// Every failure names the operation and the shapes or dtypes involved.
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "workers/dtype.hpp"
+#include "workers/shape.hpp"
+
+namespace workers {
+
+class tensor;
+
+/// Operation codes. Values are part of the wire format: append only.
+enum class opcode : uint8_t {
+  add = 0,
+  sub,
+  mul,
+  div,
+  neg,
+  abs,
+  exp,
+  log,
+  matmul,
+  transpose,
+  sum,
+  mean,
+  max,
+  argmax,
+  reshape,
+  eq,
+  gt,
+  lt,
+  cast,
+  relu,
+};
+
+/// Returns the name of `x`, e.g. "matmul".
+const char* to_string(opcode x);
+
+/// Returns how many tensor operands `x` takes (1 or 2).
+size_t arity(opcode x);
+
+/// Non-tensor arguments of an operation.
+struct op_attrs {
+  /// Marks "no axis": reduce over all elements.
+  static constexpr int64_t all_axes = std::numeric_limits<int64_t>::min();
+
+  /// Axis for sum, mean, max, argmax; negative counts from the end.
+  int64_t axis = all_axes;
+
+  /// Target shape for reshape; one entry may be -1 (inferred).
+  std::vector<int64_t> new_shape;
+
+  /// Target dtype for cast.
+  dtype to = dtype::float32;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
+    return f(caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape,
+             x.to);
+  }
+};
+
+bool operator==(const op_attrs& x, const op_attrs& y);
+
+/// One operand of `evaluate`: a tensor, and whether it was written as a
+/// literal number (which adapts its dtype to the other operand).
+struct op_input {
+  const tensor* value;
+  bool literal = false;
+};
+
+/// Evaluates `op` on `args` (arity(op) of them). Returns the result, or an
+/// error of kind shape_mismatch, dtype_mismatch, bad_axis or bad_argument
+/// whose message names the operation, shapes and dtypes.
+/// Called by tensor arithmetic and by workers executing `op_request`s.
+caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
+                               const op_attrs& attrs = {});
+
+} // namespace workers

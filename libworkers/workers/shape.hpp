@@ -1,0 +1,68 @@
+#pragma once
+
+// The shape of a tensor: rank 0 to 4, row-major, contiguous.
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace workers {
+
+class shape {
+public:
+  /// Highest rank a tensor may have.
+  static constexpr size_t max_rank = 4;
+
+  /// Rank 0: a scalar.
+  shape() = default;
+
+  shape(std::initializer_list<int64_t> dims) : dims_(dims) {
+    // nop
+  }
+
+  explicit shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {
+    // nop
+  }
+
+  size_t rank() const noexcept {
+    return dims_.size();
+  }
+
+  /// Number of elements: the product of all dimensions (1 for rank 0).
+  int64_t numel() const noexcept;
+
+  int64_t operator[](size_t i) const {
+    return dims_[i];
+  }
+
+  const std::vector<int64_t>& dims() const noexcept {
+    return dims_;
+  }
+
+  /// Returns whether rank and every dimension are valid (rank <= 4, dims >= 0).
+  bool valid() const noexcept;
+
+  friend bool operator==(const shape& x, const shape& y) {
+    return x.dims_ == y.dims_;
+  }
+
+  friend bool operator!=(const shape& x, const shape& y) {
+    return !(x == y);
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, shape& x) {
+    return f(caf::meta::type_name("workers::shape"), x.dims_);
+  }
+
+private:
+  std::vector<int64_t> dims_;
+};
+
+/// Renders like PyTorch's sizes: "[2, 3]", "[]" for rank 0.
+std::string to_string(const shape& x);
+
+} // namespace workers
