@@ -1,0 +1,419 @@
+#include "workers/object_store.hpp"
+
+#include <algorithm>
+
+#include "workers/error.hpp"
+
+namespace workers {
+
+const char* to_string(gone_reason x) {
+  switch (x) {
+    case gone_reason::taken:
+      return "taken by get()";
+    case gone_reason::moved:
+      return "moved";
+    case gone_reason::released:
+      return "deleted (its last reference was released)";
+    case gone_reason::cleared:
+      return "deleted by clear()";
+    default:
+      return "never created (its operation failed)";
+  }
+}
+
+object_store::object_store(std::string owner)
+  : object_store(std::move(owner), limits{}) {
+  // nop
+}
+
+object_store::object_store(std::string owner, limits lim)
+  : owner_(std::move(owner)), limits_(lim) {
+  // nop
+}
+
+// -- queries ------------------------------------------------------------------
+
+object_store::presence object_store::status(object_id id) const {
+  if (entries_.count(id) > 0)
+    return presence::here;
+  if (tombstones_.count(id) > 0)
+    return presence::gone;
+  return presence::unknown;
+}
+
+const stored_value* object_store::find(object_id id) const {
+  auto i = entries_.find(id);
+  return i != entries_.end() ? &i->second.value : nullptr;
+}
+
+bool object_store::holds(object_id id, object_id holder) const {
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return false;
+  auto& hs = i->second.holders;
+  return std::find(hs.begin(), hs.end(), holder) != hs.end();
+}
+
+store_listing object_store::listing() const {
+  std::vector<const std::pair<const object_id, entry>*> sorted;
+  sorted.reserve(entries_.size());
+  for (auto& kvp : entries_)
+    sorted.push_back(&kvp);
+  std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) {
+    return x->second.order < y->second.order;
+  });
+  store_listing result;
+  result.worker = owner_;
+  for (auto* kvp : sorted)
+    result.entries.emplace_back(kvp->first, kvp->second.value);
+  return result;
+}
+
+caf::error object_store::gone_error(object_id id) const {
+  auto i = tombstones_.find(id);
+  if (i == tombstones_.end())
+    return unknown_error(id);
+  auto& t = i->second;
+  if (t.reason == gone_reason::failed && t.error)
+    return t.error;
+  std::string what = "object " + to_string(id) + " on " + owner_ + " was "
+                     + to_string(t.reason);
+  if (!t.detail.empty())
+    what += " " + t.detail;
+  return make_error(errc::object_gone, std::move(what));
+}
+
+caf::error object_store::unknown_error(object_id id) const {
+  return make_error(errc::no_such_object,
+                    "no object " + to_string(id) + " on " + owner_);
+}
+
+caf::error object_store::not_holder_error(object_id id,
+                                          object_id holder) const {
+  return make_error(errc::not_a_holder,
+                    "pointer " + to_string(holder)
+                      + " holds no reference to object " + to_string(id)
+                      + " on " + owner_);
+}
+
+// -- object lifecycle ---------------------------------------------------------
+
+caf::error object_store::insert(object_id id, stored_value value,
+                                object_id holder, outbox& out) {
+  if (!id.valid() || !holder.valid())
+    return make_error(errc::bad_argument,
+                      "invalid object id " + to_string(id) + " or holder "
+                        + to_string(holder) + " sent to " + owner_);
+  if (status(id) != presence::unknown)
+    return make_error(errc::duplicate_id, "object id " + to_string(id)
+                                            + " is already in use on "
+                                            + owner_);
+  expected_.erase(id);
+  auto [i, added] = entries_.emplace(id, entry{std::move(value), {},
+                                               next_order_++});
+  static_cast<void>(added);
+  auto& holders = i->second.holders;
+  add_holder(id, holders, holder);
+  if (auto j = early_retains_.find(id); j != early_retains_.end()) {
+    auto pending = std::move(j->second);
+    early_retains_.erase(j);
+    for (auto& e : pending)
+      add_holder(id, holders, e.holder);
+  }
+  if (holders.empty())
+    erase(i, {gone_reason::released, {}, {}}, true, out);
+  return {};
+}
+
+void object_store::retain(object_id id, object_id holder, time_point now) {
+  if (auto i = entries_.find(id); i != entries_.end()) {
+    add_holder(id, i->second.holders, holder);
+    return;
+  }
+  if (tombstones_.count(id) > 0)
+    return; // Cannot happen under R2; nothing left to retain.
+  if (!cancel_early(early_releases_, id, holder))
+    early_retains_[id].push_back(early{holder, now});
+}
+
+void object_store::release(object_id id, object_id holder, time_point now,
+                           outbox& out) {
+  auto i = entries_.find(id);
+  if (i == entries_.end()) {
+    if (tombstones_.count(id) == 0 && !cancel_early(early_retains_, id, holder))
+      early_releases_[id].push_back(early{holder, now});
+    return;
+  }
+  auto& hs = i->second.holders;
+  auto j = std::find(hs.begin(), hs.end(), holder);
+  if (j == hs.end()) {
+    // The retain for `holder` is still on its way (R3).
+    early_releases_[id].push_back(early{holder, now});
+    return;
+  }
+  hs.erase(j);
+  if (hs.empty())
+    erase(i, {gone_reason::released, {}, {}}, true, out);
+}
+
+taken_value object_store::take(object_id id, object_id holder,
+                               id_generator& ids, outbox& out) {
+  auto i = entries_.find(id);
+  auto& e = i->second;
+  if (e.holders.size() == 1) {
+    // Sole holder: the object leaves this worker. For a pointer entry, the
+    // downstream reference (held under this entry's id) moves to the taker.
+    taken_value result{std::move(e.value), id};
+    if (result.value.is_tensor())
+      result.holder = holder;
+    erase(i, {gone_reason::taken, {}, {}}, false, out);
+    return result;
+  }
+  // Shared: the taker gets a copy, the other holders keep the object.
+  e.holders.erase(std::find(e.holders.begin(), e.holders.end(), holder));
+  taken_value result{e.value, holder};
+  if (e.value.is_pointer()) {
+    auto& ref = e.value.as_pointer();
+    result.holder = ids.next();
+    out.push_back({outbound::kind::retain, ref.where, ref.id, result.holder});
+  }
+  return result;
+}
+
+stored_value object_store::begin_move(object_id id, object_id,
+                                      object_id new_id, outbox& out) {
+  auto& value = entries_.find(id)->second.value;
+  if (value.is_pointer()) {
+    auto& ref = value.as_pointer();
+    out.push_back({outbound::kind::retain, ref.where, ref.id, new_id});
+  }
+  return value;
+}
+
+void object_store::finish_move(object_id id, object_id holder,
+                               const std::string& dest, object_id new_id,
+                               time_point now, outbox& out) {
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return;
+  auto& hs = i->second.holders;
+  auto j = std::find(hs.begin(), hs.end(), holder);
+  if (j == hs.end()) {
+    release(id, holder, now, out);
+    return;
+  }
+  hs.erase(j);
+  if (hs.empty())
+    erase(i, {gone_reason::moved, "to " + dest + " as " + to_string(new_id),
+              {}},
+          true, out);
+}
+
+void object_store::abort_move(const stored_value& sent, object_id new_id,
+                              outbox& out) {
+  if (sent.is_pointer()) {
+    auto& ref = sent.as_pointer();
+    out.push_back({outbound::kind::release, ref.where, ref.id, new_id});
+  }
+}
+
+void object_store::fail(object_id id, caf::error reason, outbox& out) {
+  if (auto i = entries_.find(id); i != entries_.end()) {
+    erase(i, {gone_reason::failed, {}, std::move(reason)}, true, out);
+    return;
+  }
+  if (tombstones_.count(id) == 0)
+    bury(id, {gone_reason::failed, {}, std::move(reason)});
+}
+
+void object_store::clear(outbox& out) {
+  while (!entries_.empty())
+    erase(entries_.begin(), {gone_reason::cleared, {}, {}}, true, out);
+}
+
+// -- pipelining support -------------------------------------------------------
+
+void object_store::expect(object_id id, time_point until) {
+  if (status(id) == presence::unknown)
+    expected_[id] = until;
+}
+
+std::optional<object_store::time_point>
+object_store::expected_until(object_id id) const {
+  auto i = expected_.find(id);
+  if (i == expected_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void object_store::expire(time_point now) {
+  auto prune = [&](std::unordered_map<object_id, std::vector<early>>& xs) {
+    for (auto i = xs.begin(); i != xs.end();) {
+      auto& v = i->second;
+      v.erase(std::remove_if(v.begin(), v.end(),
+                             [&](const early& e) {
+                               return now - e.at >= limits_.early_ttl;
+                             }),
+              v.end());
+      i = v.empty() ? xs.erase(i) : std::next(i);
+    }
+  };
+  prune(early_retains_);
+  prune(early_releases_);
+  for (auto i = expected_.begin(); i != expected_.end();)
+    i = i->second <= now ? expected_.erase(i) : std::next(i);
+}
+
+// -- operations ---------------------------------------------------------------
+
+exec_outcome object_store::execute(const op_request& req, id_generator& ids,
+                                   outbox& out) {
+  exec_outcome result;
+  auto failed = [&](caf::error err) {
+    fail(req.result, err, out);
+    result.what = exec_outcome::kind::failed;
+    result.error = std::move(err);
+    return result;
+  };
+  if (status(req.result) != presence::unknown) {
+    result.what = exec_outcome::kind::failed;
+    result.error = make_error(errc::duplicate_id,
+                              "result id " + to_string(req.result)
+                                + " of " + describe(req)
+                                + " is already in use on " + owner_);
+    return result;
+  }
+  // Resolve operands: stored tensors, pointer entries, or literals.
+  std::vector<op_input> inputs;
+  const remote_ref* first_ref = nullptr;
+  size_t refs = 0;
+  size_t ids_seen = 0;
+  for (auto& arg : req.args) {
+    if (auto lit = caf::get_if<tensor>(&arg.content)) {
+      inputs.push_back(op_input{lit, true});
+      continue;
+    }
+    auto id = caf::get<object_id>(arg.content);
+    ++ids_seen;
+    switch (status(id)) {
+      case presence::unknown:
+        result.what = exec_outcome::kind::missing;
+        result.missing = id;
+        return result;
+      case presence::gone:
+        return failed(gone_error(id));
+      default:
+        break;
+    }
+    auto& value = entries_.find(id)->second.value;
+    if (value.is_tensor()) {
+      inputs.push_back(op_input{&value.as_tensor(), false});
+      continue;
+    }
+    auto& ref = value.as_pointer();
+    if (first_ref != nullptr && !same_worker(first_ref->where, ref.where))
+      return failed(make_error(errc::location_mismatch,
+                               describe(req) + ": operands point to "
+                                 + first_ref->where.name + " and "
+                                 + ref.where.name + " (from " + owner_
+                                 + "); move them to one worker first"));
+    if (first_ref == nullptr)
+      first_ref = &ref;
+    ++refs;
+    inputs.push_back(op_input{nullptr, false});
+  }
+  if (refs > 0 && refs != ids_seen)
+    return failed(make_error(errc::location_mismatch,
+                             describe(req)
+                               + ": some operands are tensors on " + owner_
+                               + ", others point to "
+                               + first_ref->where.name
+                               + "; move them to one worker first"));
+  if (refs == 0) {
+    auto value = evaluate(req.op, inputs, req.attrs);
+    if (!value)
+      return failed(make_error(
+        static_cast<errc>(value.error().code()),
+        describe(req) + " on " + owner_ + ": " + message_of(value.error())));
+    if (auto err = insert(req.result, std::move(*value), req.holder, out))
+      return failed(std::move(err));
+    return result;
+  }
+  // Forward: translate operand ids to the next hop's ids, install the local
+  // pointer entry for the result first, then let the caller send.
+  result.what = exec_outcome::kind::forward;
+  result.next = first_ref->where;
+  result.forwarded = req;
+  result.forwarded.result = ids.next();
+  result.forwarded.holder = req.result;
+  for (auto& arg : result.forwarded.args)
+    if (auto id = caf::get_if<object_id>(&arg.content))
+      *id = entries_.find(*id)->second.value.as_pointer().id;
+  remote_ref target{result.next, result.forwarded.result};
+  if (auto err = insert(req.result, stored_value{target}, req.holder, out))
+    return failed(std::move(err));
+  return result;
+}
+
+// -- private helpers ----------------------------------------------------------
+
+void object_store::add_holder(object_id id, std::vector<object_id>& holders,
+                              object_id holder) {
+  if (!cancel_early(early_releases_, id, holder))
+    holders.push_back(holder);
+}
+
+bool object_store::cancel_early(
+  std::unordered_map<object_id, std::vector<early>>& records, object_id id,
+  object_id holder) {
+  auto i = records.find(id);
+  if (i == records.end())
+    return false;
+  auto& v = i->second;
+  auto j = std::find_if(v.begin(), v.end(),
+                        [&](const early& e) { return e.holder == holder; });
+  if (j == v.end())
+    return false;
+  v.erase(j);
+  if (v.empty())
+    records.erase(i);
+  return true;
+}
+
+void object_store::erase(entry_map::iterator i, tombstone why, bool cascade,
+                         outbox& out) {
+  auto id = i->first;
+  if (cascade && i->second.value.is_pointer()) {
+    auto& ref = i->second.value.as_pointer();
+    out.push_back({outbound::kind::release, ref.where, ref.id, id});
+  }
+  entries_.erase(i);
+  bury(id, std::move(why));
+}
+
+void object_store::bury(object_id id, tombstone why) {
+  if (tombstones_.emplace(id, std::move(why)).second)
+    tombstone_order_.push_back(id);
+  while (tombstone_order_.size() > limits_.max_tombstones) {
+    tombstones_.erase(tombstone_order_.front());
+    tombstone_order_.pop_front();
+  }
+}
+
+std::string object_store::describe(const op_request& req) const {
+  std::string result = to_string(req.op);
+  result += '(';
+  for (size_t i = 0; i < req.args.size(); ++i) {
+    if (i > 0)
+      result += ", ";
+    if (auto id = caf::get_if<object_id>(&req.args[i].content))
+      result += to_string(*id);
+    else
+      result += "literal " + to_string(caf::get<tensor>(req.args[i].content));
+  }
+  result += ") -> ";
+  result += to_string(req.result);
+  return result;
+}
+
+} // namespace workers

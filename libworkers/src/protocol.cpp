@@ -1,0 +1,65 @@
+#include "workers/protocol.hpp"
+
+#include <ostream>
+
+namespace workers {
+
+bool same_worker(const worker_ref& x, const worker_ref& y) {
+  return x.hdl == y.hdl;
+}
+
+bool operator==(const stored_value& x, const stored_value& y) {
+  if (x.is_tensor() && y.is_tensor())
+    return x.as_tensor().equal(y.as_tensor());
+  if (x.is_pointer() && y.is_pointer())
+    return same_worker(x.as_pointer().where, y.as_pointer().where)
+           && x.as_pointer().id == y.as_pointer().id;
+  return false;
+}
+
+std::string pointer_string(const std::string& owner, object_id id,
+                           const remote_ref& target) {
+  std::string result = "[PointerTensor | ";
+  result += owner;
+  result += ':';
+  result += to_string(id);
+  result += " -> ";
+  result += target.where.name;
+  result += ':';
+  result += to_string(target.id);
+  result += ']';
+  return result;
+}
+
+std::string to_string(const stored_value& x, const std::string& owner,
+                      object_id id) {
+  if (x.is_tensor())
+    return to_string(x.as_tensor());
+  return pointer_string(owner, id, x.as_pointer());
+}
+
+std::string to_string(const store_listing& x) {
+  std::vector<std::string> items;
+  size_t total = 2;
+  for (auto& [id, value] : x.entries) {
+    items.push_back(to_string(id) + ": " + to_string(value, x.worker, id));
+    total += items.back().size() + 2;
+  }
+  // Like Python's pprint: one line if it fits in 80 columns, else one entry
+  // per line, continuation lines indented by one space.
+  bool wrap = total > 80 && items.size() > 1;
+  std::string result = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      result += wrap ? ",\n " : ", ";
+    result += items[i];
+  }
+  result += '}';
+  return result;
+}
+
+std::ostream& operator<<(std::ostream& out, const store_listing& x) {
+  return out << to_string(x);
+}
+
+} // namespace workers

@@ -1,0 +1,210 @@
+#pragma once
+
+// object_store: a worker's objects and the reference bookkeeping around them.
+//
+// Plain logic, no actors: the worker actor feeds it the messages it receives
+// and carries out the `outbound` retains/releases it returns. The rules it
+// implements (R1-R4: holder sets, commuting retain/release, copy-on-shared
+// take and move, tombstones) are described in protocol.hpp.
+//
+// Example (bob's side of `x_ptr = x.send(bob); p = x_ptr.send(alice)`):
+//   store.insert(X, tensor{1,2,3}, P, out);       // holders {P}
+//   store.retain(X, Q, now);                      // holders {P, Q}
+//   store.release(X, P, now, out);                // holders {Q}
+//   store.take(X, Q, ids, out);                   // erased; tombstone "taken"
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "workers/object_id.hpp"
+#include "workers/protocol.hpp"
+
+namespace workers {
+
+/// A reference message the store's owner must send on the store's behalf.
+struct outbound {
+  enum class kind : uint8_t { retain, release };
+  kind what;
+  worker_ref target;
+  object_id id;
+  object_id holder;
+};
+
+using outbox = std::vector<outbound>;
+
+/// Why an object left the store (kept in its tombstone).
+enum class gone_reason : uint8_t { taken, moved, released, cleared, failed };
+
+const char* to_string(gone_reason x);
+
+/// What `object_store::execute` decided.
+struct exec_outcome {
+  enum class kind : uint8_t { done, forward, missing, failed };
+  kind what = kind::done;
+  /// missing: the operand id that is not here (yet).
+  object_id missing;
+  /// forward: send `forwarded` to `next`; `result` is the local pointer entry.
+  worker_ref next;
+  op_request forwarded;
+  /// failed: the error (also recorded as the result's tombstone).
+  caf::error error;
+};
+
+class object_store {
+public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+
+  struct limits {
+    /// Tombstones kept (oldest dropped first).
+    size_t max_tombstones = 65536;
+    /// How long an early retain/release waits for its counterpart.
+    std::chrono::seconds early_ttl{60};
+  };
+
+  enum class presence : uint8_t { here, gone, unknown };
+
+  explicit object_store(std::string owner);
+
+  object_store(std::string owner, limits lim);
+
+  // -- queries ----------------------------------------------------------------
+
+  const std::string& owner() const noexcept {
+    return owner_;
+  }
+
+  /// here: stored; gone: tombstoned; unknown: never seen (or forgotten).
+  presence status(object_id id) const;
+
+  /// The stored value, or nullptr.
+  const stored_value* find(object_id id) const;
+
+  /// Whether `holder` holds a reference to the stored object `id`.
+  bool holds(object_id id, object_id holder) const;
+
+  size_t size() const noexcept {
+    return entries_.size();
+  }
+
+  /// All entries in creation order.
+  store_listing listing() const;
+
+  /// The error for a tombstoned id: the original error for failed results,
+  /// object_gone naming the reason otherwise.
+  caf::error gone_error(object_id id) const;
+
+  /// no_such_object naming `id` and this worker.
+  caf::error unknown_error(object_id id) const;
+
+  /// not_a_holder naming `holder`, `id` and this worker.
+  caf::error not_holder_error(object_id id, object_id holder) const;
+
+  // -- object lifecycle -------------------------------------------------------
+
+  /// Creates `id` held by `holder` (R1), applying early records (R3). Fails
+  /// with duplicate_id if `id` is stored or tombstoned.
+  caf::error insert(object_id id, stored_value value, object_id holder,
+                    outbox& out);
+
+  /// Adds `holder` to `id`'s holders; remembers it if `id` is not here yet.
+  void retain(object_id id, object_id holder, time_point now);
+
+  /// Removes `holder`; erases `id` when no holder is left and cascades the
+  /// release of a pointer entry's own reference into `out`.
+  void release(object_id id, object_id holder, time_point now, outbox& out);
+
+  /// Takes `holder`'s reference (R4). Precondition: holds(id, holder).
+  taken_value take(object_id id, object_id holder, id_generator& ids,
+                   outbox& out);
+
+  /// Starts moving `holder`'s reference of `id` to a new entry `new_id`
+  /// elsewhere: returns the value to put there (forking the downstream
+  /// reference of a pointer entry). Precondition: holds(id, holder).
+  stored_value begin_move(object_id id, object_id holder, object_id new_id,
+                          outbox& out);
+
+  /// The destination acknowledged: drops `holder`'s reference here.
+  void finish_move(object_id id, object_id holder, const std::string& dest,
+                   object_id new_id, time_point now, outbox& out);
+
+  /// The destination failed: undoes begin_move's fork.
+  static void abort_move(const stored_value& sent, object_id new_id,
+                         outbox& out);
+
+  /// Records that creating `id` failed with `reason` (erasing it if here).
+  void fail(object_id id, caf::error reason, outbox& out);
+
+  /// Erases everything, cascading releases; tombstones say "cleared".
+  void clear(outbox& out);
+
+  // -- pipelining support -----------------------------------------------------
+
+  /// Notes that `id` is on its way (a move) and may arrive until `until`.
+  void expect(object_id id, time_point until);
+
+  /// The announced arrival deadline of `id`, if any.
+  std::optional<time_point> expected_until(object_id id) const;
+
+  /// Drops early records and expectations that are past their time.
+  void expire(time_point now);
+
+  // -- operations -------------------------------------------------------------
+
+  /// Runs `req` here (all operands are tensors on this worker), prepares its
+  /// forwarding (all are pointer entries to one other worker: installs the
+  /// result as a pointer entry first), reports a missing operand, or fails.
+  exec_outcome execute(const op_request& req, id_generator& ids,
+                       outbox& out);
+
+private:
+  struct early {
+    object_id holder;
+    time_point at;
+  };
+
+  struct entry {
+    stored_value value;
+    std::vector<object_id> holders;
+    uint64_t order;
+  };
+
+  struct tombstone {
+    gone_reason reason;
+    std::string detail;
+    caf::error error;
+  };
+
+  using entry_map = std::unordered_map<object_id, entry>;
+
+  void add_holder(object_id id, std::vector<object_id>& holders,
+                  object_id holder);
+
+  bool cancel_early(std::unordered_map<object_id, std::vector<early>>& records,
+                    object_id id, object_id holder);
+
+  void erase(entry_map::iterator i, tombstone why, bool cascade, outbox& out);
+
+  void bury(object_id id, tombstone why);
+
+  std::string describe(const op_request& req) const;
+
+  std::string owner_;
+  limits limits_;
+  uint64_t next_order_ = 0;
+  entry_map entries_;
+  std::unordered_map<object_id, tombstone> tombstones_;
+  std::deque<object_id> tombstone_order_;
+  std::unordered_map<object_id, std::vector<early>> early_retains_;
+  std::unordered_map<object_id, std::vector<early>> early_releases_;
+  std::unordered_map<object_id, time_point> expected_;
+};
+
+} // namespace workers

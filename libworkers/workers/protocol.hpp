@@ -1,0 +1,274 @@
+#pragma once
+
+// The worker protocol: the messages a worker understands, as one typed CAF
+// interface, plus the value types that travel in them. Everything here is
+// serializable (see type_ids.hpp), so the same protocol runs in one process
+// and across nodes.
+//
+// Design note
+// -----------
+// Objects. A worker stores objects under caller-chosen, globally unique ids
+// (object_id.hpp). An object is a tensor or a *pointer entry*: a remote_ref
+// naming an object on another worker (or this one). A chain me -> alice -> bob
+// is a client handle naming alice:S, where S is a pointer entry naming bob:T.
+//
+// References. Every reference to an object is itself named by a globally
+// unique id: the id of the client handle or of the pointer entry that holds
+// it. The owner of an object keeps the set of these *holder* ids and deletes
+// the object when the set becomes empty; deleting a pointer entry releases
+// its own reference downstream, so deletion cascades along chains.
+// Invariants:
+//   R1 A message that creates an object (put, exec, move) names its first
+//      holder; no object exists without one.
+//   R2 Whoever hands a reference to a third party first registers the new
+//      holder at the owner (retain) and only then may drop its own. Both go
+//      over the same sender->owner channel, whose order CAF preserves, so the
+//      owner never sees an empty holder set while a reference is in flight.
+//   R3 retain and release commute: a release that overtakes its retain (or
+//      the object's creation) leaves an "early release" record that cancels
+//      the retain when it comes. Records expire after a TTL.
+//   R4 get (take) removes only the taker's reference. If nobody else holds
+//      the object it leaves the worker; otherwise the taker gets a copy and
+//      the others keep theirs. move works the same way. So a reference never
+//      dangles and an object nobody references never stays.
+//
+// Pipelining. Messages from different senders have no order, so a request can
+// name an object whose creating message has not arrived yet (an operation
+// through alice creates bob:T, the caller then asks bob for T directly; a move
+// lands after the caller already talks to the destination). A worker *parks*
+// requests for ids it does not know, up to a deadline (`park_timeout`, or the
+// time announced by `expect` for an incoming move), and serves them when the
+// object lands. Ids of objects that are gone leave a tombstone (taken, moved,
+// released, failed + the error), so requests for them fail at once with the
+// reason instead of waiting.
+//
+// Acknowledgements (read-your-writes). A client sends every state change
+// (put, exec, release) with its client agent as the sender, and every worker
+// answers it -- ok or the error -- only once its effects are complete: an
+// exec after the whole chain ran, a release after the releases it cascaded
+// into. The blocking API's listings first wait for these answers, so
+// `y = p2x + p2x; bob.objects()` always shows the result, as in the notebook.
+//
+// Failure. An operation that fails (bad shapes, unknown operand) creates no
+// object: the worker records the error under the result id's tombstone, so a
+// later get of that result returns the original error, and replies with it.
+// Forwarding hops install their pointer entry before forwarding (so requests
+// that arrive meanwhile find it) and turn it into a failure tombstone if the
+// next hop fails. A move erases the source copy only after the destination
+// acknowledged the put; if it fails, the data stays where it was.
+//
+// Example (me -> alice -> bob, the tutorial's `y = p2x + p2x`):
+//   me    -> alice: exec{add, [Q, Q], result S, holder Y}
+//   alice:          Q is a pointer entry to bob:X; installs S = ref(bob:T)
+//                   held by Y, with T fresh
+//   alice -> bob:   exec{add, [X, X], result T, holder S}
+//   bob:            computes T = X + X, held by S; replies ok to alice,
+//                   alice replies ok to me.
+//   me    -> alice: get{S, Y}  => ref(bob:T), holder S (the reference moves
+//                   from alice's entry to me's new handle)
+//   me    -> bob:   get{T, S}  => the tensor; bob's store is back to {X}.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/variant.hpp>
+
+#include "workers/object_id.hpp"
+#include "workers/op.hpp"
+#include "workers/tensor.hpp"
+
+namespace workers {
+
+// -- atoms (CAF's predefined get_atom, put_atom, ok_atom, tick_atom too) ------
+
+using retain_atom = caf::atom_constant<caf::atom("retain")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+using move_atom = caf::atom_constant<caf::atom("move")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
+using clear_atom = caf::atom_constant<caf::atom("clear")>;
+using expect_atom = caf::atom_constant<caf::atom("expect")>;
+
+// -- the worker interface -----------------------------------------------------
+
+struct worker_ref;
+struct stored_value;
+struct taken_value;
+struct op_request;
+struct store_listing;
+
+/// The typed interface of every worker. Who sends what:
+/// - put: clients (`tensor::send`, sending a pointer) and workers (moves).
+///   Creates `id` held by `holder`. Replies ok, or duplicate_id.
+/// - get: clients. Takes `holder`'s reference to `id` (see R4) and replies
+///   with the value and the holder id the taker now owns.
+/// - retain: clients and workers, fire-and-forget (R2, R3).
+/// - release: clients and workers (R3); replies ok once the release and the
+///   releases it cascades into are done.
+/// - exec: clients and forwarding workers. Runs or forwards an operation;
+///   replies ok or the error (which is also kept as the result's tombstone).
+/// - move: the client agent. Moves `holder`'s reference of `id` to `dest` as
+///   `new_id`; replies ok once the destination acknowledged.
+/// - expect: clients, before a move: "`id` will arrive within `timeout`".
+/// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
+/// - tick: the worker itself, to expire parked requests.
+using worker_actor = caf::typed_actor<
+  caf::replies_to<caf::put_atom, object_id, stored_value,
+                  object_id>::with<caf::ok_atom>,
+  caf::replies_to<caf::get_atom, object_id, object_id>::with<taken_value>,
+  caf::reacts_to<retain_atom, object_id, object_id>,
+  caf::replies_to<release_atom, object_id, object_id>::with<caf::ok_atom>,
+  caf::replies_to<exec_atom, op_request>::with<caf::ok_atom>,
+  caf::replies_to<move_atom, object_id, worker_ref, object_id,
+                  object_id>::with<caf::ok_atom>,
+  caf::reacts_to<expect_atom, object_id, caf::timespan>,
+  caf::replies_to<list_atom>::with<store_listing>,
+  caf::replies_to<count_atom>::with<uint64_t>,
+  caf::replies_to<clear_atom>::with<caf::ok_atom>,
+  caf::reacts_to<caf::tick_atom>>;
+
+// -- value types --------------------------------------------------------------
+
+/// A worker as seen by others: its handle and its name ("bob").
+struct worker_ref {
+  worker_actor hdl;
+  std::string name;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, worker_ref& x) {
+    return f(caf::meta::type_name("workers::worker_ref"), x.hdl, x.name);
+  }
+};
+
+/// Two refs name the same worker if their handles are equal.
+bool same_worker(const worker_ref& x, const worker_ref& y);
+
+/// The value of a pointer entry: object `id` on worker `where`.
+struct remote_ref {
+  worker_ref where;
+  object_id id;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, remote_ref& x) {
+    return f(caf::meta::type_name("workers::remote_ref"), x.where, x.id);
+  }
+};
+
+/// What a worker stores under an id: a tensor or a pointer entry.
+struct stored_value {
+  caf::variant<tensor, remote_ref> content;
+
+  stored_value() = default;
+
+  stored_value(tensor x) : content(std::move(x)) {
+    // nop
+  }
+
+  stored_value(remote_ref x) : content(std::move(x)) {
+    // nop
+  }
+
+  bool is_tensor() const {
+    return caf::holds_alternative<tensor>(content);
+  }
+
+  bool is_pointer() const {
+    return caf::holds_alternative<remote_ref>(content);
+  }
+
+  const tensor& as_tensor() const {
+    return caf::get<tensor>(content);
+  }
+
+  const remote_ref& as_pointer() const {
+    return caf::get<remote_ref>(content);
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f,
+                                                 stored_value& x) {
+    return f(caf::meta::type_name("workers::stored_value"), x.content);
+  }
+};
+
+/// Deep equality: same tensor bytes, or same worker and id.
+bool operator==(const stored_value& x, const stored_value& y);
+
+/// How the value stored as `id` on worker `owner` prints in a listing:
+/// "tensor([1, 2])" or "[PointerTensor | alice:5@.. -> bob:3@..]".
+std::string to_string(const stored_value& x, const std::string& owner,
+                      object_id id);
+
+/// "[PointerTensor | owner:id -> target-worker:target-id]", as PySyft prints.
+std::string pointer_string(const std::string& owner, object_id id,
+                           const remote_ref& target);
+
+/// The answer to get: the value and the holder id the taker now owns (for a
+/// pointer entry this is the id that holds the downstream reference).
+struct taken_value {
+  stored_value value;
+  object_id holder;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f,
+                                                 taken_value& x) {
+    return f(caf::meta::type_name("workers::taken_value"), x.value, x.holder);
+  }
+};
+
+/// One operand of an operation: an object on the worker, or a literal.
+struct operand {
+  caf::variant<object_id, tensor> content;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, operand& x) {
+    return f(caf::meta::type_name("workers::operand"), x.content);
+  }
+};
+
+/// "Compute `op` on `args`, store the result as `result`, held by `holder`."
+struct op_request {
+  opcode op = opcode::add;
+  std::vector<operand> args;
+  op_attrs attrs;
+  object_id result;
+  object_id holder;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
+    return f(caf::meta::type_name("workers::op_request"), x.op, x.args,
+             x.attrs, x.result, x.holder);
+  }
+};
+
+/// A worker's objects in creation order: the equivalent of `bob._objects`.
+struct store_listing {
+  std::string worker;
+  std::vector<std::pair<object_id, stored_value>> entries;
+
+  size_t size() const {
+    return entries.size();
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f,
+                                                 store_listing& x) {
+    return f(caf::meta::type_name("workers::store_listing"), x.worker,
+             x.entries);
+  }
+};
+
+/// Renders like a Python dict: "{3@..: tensor([1, 2, 3])}", one entry per
+/// line (pprint style) when a single line would exceed 80 characters.
+std::string to_string(const store_listing& x);
+
+std::ostream& operator<<(std::ostream& out, const store_listing& x);
+
+} // namespace workers

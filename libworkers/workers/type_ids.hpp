@@ -1,0 +1,23 @@
+#pragma once
+
+// CAF type information for every type that travels in a message. Forgetting a
+// type here compiles fine and fails at run time across nodes ("cannot
+// serialize message"); tests/wire_types_test.cpp round-trips one instance of
+// each through CAF's binary serializer to catch that.
+
+#include <caf/type_id.hpp>
+
+#include "workers/protocol.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(libworkers, caf::first_custom_type_id)
+
+  CAF_ADD_TYPE_ID(libworkers, (workers::object_id))
+  CAF_ADD_TYPE_ID(libworkers, (workers::tensor))
+  CAF_ADD_TYPE_ID(libworkers, (workers::worker_ref))
+  CAF_ADD_TYPE_ID(libworkers, (workers::stored_value))
+  CAF_ADD_TYPE_ID(libworkers, (workers::taken_value))
+  CAF_ADD_TYPE_ID(libworkers, (workers::op_request))
+  CAF_ADD_TYPE_ID(libworkers, (workers::store_listing))
+  CAF_ADD_TYPE_ID(libworkers, (workers::worker_actor))
+
+CAF_END_TYPE_ID_BLOCK(libworkers)

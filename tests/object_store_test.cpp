@@ -1,0 +1,227 @@
+// object_store: the reference rules R1-R4 (protocol.hpp) as plain logic.
+
+#include <catch2/catch.hpp>
+
+#include "workers/error.hpp"
+#include "workers/object_store.hpp"
+
+using namespace workers;
+
+namespace {
+
+struct store_fixture {
+  object_store store{"bob"};
+  id_generator ids{0xb0b};
+  outbox out;
+  object_store::time_point now = object_store::clock::now();
+  worker_ref alice{worker_actor{}, "alice"};
+
+  object_id fresh() {
+    return ids.next();
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(store_fixture, "object_store: holders keep objects alive",
+                 "[store]") {
+  auto x = fresh(), p = fresh(), q = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  store.retain(x, q, now);
+  store.release(x, p, now, out);
+  CHECK(store.size() == 1);
+  store.release(x, q, now, out);
+  CHECK(store.size() == 0);
+  CHECK(store.status(x) == object_store::presence::gone);
+  CHECK(is(store.gone_error(x), errc::object_gone));
+  CHECK(out.empty());
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: retain and release commute",
+                 "[store]") {
+  auto x = fresh(), p = fresh(), q = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  store.release(x, q, now, out); // q's release overtakes its retain
+  store.retain(x, q, now);       // ... which it cancels
+  store.release(x, p, now, out);
+  CHECK(store.size() == 0);
+  // Before creation: both kinds of early records apply at insert.
+  auto y = fresh();
+  store.retain(y, q, now);
+  store.release(y, p, now, out);
+  REQUIRE_FALSE(store.insert(y, tensor{2}, p, out));
+  CHECK(store.holds(y, q));
+  CHECK_FALSE(store.holds(y, p));
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: early records expire",
+                 "[store]") {
+  auto x = fresh(), p = fresh(), q = fresh();
+  store.release(x, q, now, out);
+  store.expire(now + std::chrono::seconds(61));
+  REQUIRE_FALSE(store.insert(x, tensor{1}, q, out));
+  CHECK(store.holds(x, q)); // the stale release no longer cancels it
+  static_cast<void>(p);
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: take is exclusive or a copy",
+                 "[store]") {
+  auto x = fresh(), p = fresh(), q = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1, 2}, p, out));
+  store.retain(x, q, now);
+  auto first = store.take(x, p, ids, out);
+  CHECK(first.value.as_tensor().equal(tensor{1, 2}));
+  CHECK(store.size() == 1); // q still holds it
+  auto second = store.take(x, q, ids, out);
+  CHECK(second.value.as_tensor().equal(tensor{1, 2}));
+  CHECK(store.size() == 0);
+  CHECK_THAT(render(store.gone_error(x)),
+             Catch::Matchers::Contains("taken by get()"));
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: taking a pointer entry hands over its reference",
+                 "[store]") {
+  auto e = fresh(), p = fresh(), q = fresh(), target = fresh();
+  REQUIRE_FALSE(store.insert(e, remote_ref{alice, target}, p, out));
+  store.retain(e, q, now);
+  // Shared: the taker gets a fresh holder id, retained downstream.
+  auto shared = store.take(e, p, ids, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].what == outbound::kind::retain);
+  CHECK(out[0].id == target);
+  CHECK(out[0].holder == shared.holder);
+  out.clear();
+  // Sole holder: the entry's own reference (held under its id) moves over.
+  auto sole = store.take(e, q, ids, out);
+  CHECK(sole.holder == e);
+  CHECK(out.empty());
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: deleting a pointer cascades",
+                 "[store]") {
+  auto e = fresh(), p = fresh(), target = fresh();
+  REQUIRE_FALSE(store.insert(e, remote_ref{alice, target}, p, out));
+  store.release(e, p, now, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].what == outbound::kind::release);
+  CHECK(out[0].id == target);
+  CHECK(out[0].holder == e);
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: duplicate and invalid ids",
+                 "[store]") {
+  auto x = fresh(), p = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  CHECK(is(store.insert(x, tensor{2}, p, out), errc::duplicate_id));
+  CHECK(is(store.insert(object_id{}, tensor{2}, p, out), errc::bad_argument));
+  CHECK(store.size() == 1);
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: execute computes locally",
+                 "[store]") {
+  auto x = fresh(), p = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1, 2}, p, out));
+  op_request req{opcode::mul, {operand{x}, operand{tensor::scalar(3)}}, {},
+                 fresh(), fresh()};
+  auto r = store.execute(req, ids, out);
+  CHECK(r.what == exec_outcome::kind::done);
+  CHECK(store.find(req.result)->as_tensor().equal(tensor{3, 6}));
+  CHECK(store.holds(req.result, req.holder));
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: execute reports missing and failed operands",
+                 "[store]") {
+  auto x = fresh(), y = fresh(), p = fresh();
+  op_request req{opcode::add, {operand{x}, operand{y}}, {}, fresh(), fresh()};
+  auto r = store.execute(req, ids, out);
+  CHECK(r.what == exec_outcome::kind::missing);
+  CHECK(r.missing == x);
+  REQUIRE_FALSE(store.insert(x, tensor{1, 2}, p, out));
+  REQUIRE_FALSE(store.insert(y, tensor{1, 2, 3}, p, out));
+  r = store.execute(req, ids, out);
+  CHECK(r.what == exec_outcome::kind::failed);
+  CHECK(is(r.error, errc::shape_mismatch));
+  // The failure is the result's tombstone: a get finds the original error.
+  CHECK(is(store.gone_error(req.result), errc::shape_mismatch));
+  CHECK(store.size() == 2);
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: execute forwards through pointer entries",
+                 "[store]") {
+  auto e1 = fresh(), e2 = fresh(), t1 = fresh(), t2 = fresh(), p = fresh();
+  REQUIRE_FALSE(store.insert(e1, remote_ref{alice, t1}, p, out));
+  REQUIRE_FALSE(store.insert(e2, remote_ref{alice, t2}, p, out));
+  op_request req{opcode::add, {operand{e1}, operand{e2}}, {}, fresh(), fresh()};
+  auto r = store.execute(req, ids, out);
+  REQUIRE(r.what == exec_outcome::kind::forward);
+  CHECK(r.next.name == "alice");
+  CHECK(caf::get<object_id>(r.forwarded.args[0].content) == t1);
+  CHECK(caf::get<object_id>(r.forwarded.args[1].content) == t2);
+  CHECK(r.forwarded.holder == req.result);
+  // The local result is a pointer entry installed before forwarding.
+  auto entry = store.find(req.result);
+  REQUIRE(entry);
+  CHECK(entry->as_pointer().id == r.forwarded.result);
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: mixed operand locations are refused",
+                 "[store]") {
+  auto x = fresh(), e = fresh(), p = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  REQUIRE_FALSE(store.insert(e, remote_ref{alice, fresh()}, p, out));
+  op_request req{opcode::add, {operand{x}, operand{e}}, {}, fresh(), fresh()};
+  auto r = store.execute(req, ids, out);
+  CHECK(r.what == exec_outcome::kind::failed);
+  CHECK(is(r.error, errc::location_mismatch));
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: moves keep or drop the source",
+                 "[store]") {
+  auto x = fresh(), p = fresh(), q = fresh(), dest_id = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{5}, p, out));
+  auto v = store.begin_move(x, p, dest_id, out);
+  CHECK(v.as_tensor().equal(tensor{5}));
+  CHECK(store.size() == 1); // not erased before the destination acks
+  store.finish_move(x, p, "alice", dest_id, now, out);
+  CHECK(store.size() == 0);
+  CHECK_THAT(render(store.gone_error(x)), Catch::Matchers::Contains("alice"));
+  // Shared source: only the mover's reference leaves.
+  auto y = fresh();
+  REQUIRE_FALSE(store.insert(y, tensor{6}, p, out));
+  store.retain(y, q, now);
+  store.begin_move(y, p, fresh(), out);
+  store.finish_move(y, p, "alice", fresh(), now, out);
+  CHECK(store.holds(y, q));
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: listing in creation order",
+                 "[store]") {
+  std::vector<object_id> created;
+  for (int i = 0; i < 5; ++i) {
+    created.push_back(fresh());
+    REQUIRE_FALSE(store.insert(created.back(), tensor{i}, fresh(), out));
+  }
+  auto listing = store.listing();
+  REQUIRE(listing.size() == 5);
+  for (size_t i = 0; i < 5; ++i)
+    CHECK(listing.entries[i].first == created[i]);
+  CHECK(listing.worker == "bob");
+}
+
+TEST_CASE_METHOD(store_fixture, "object_store: tombstones are bounded",
+                 "[store]") {
+  object_store small{"tiny", object_store::limits{4, std::chrono::seconds(60)}};
+  std::vector<object_id> gone;
+  for (int i = 0; i < 10; ++i) {
+    auto x = fresh(), h = fresh();
+    REQUIRE_FALSE(small.insert(x, tensor{i}, h, out));
+    small.release(x, h, now, out);
+    gone.push_back(x);
+  }
+  CHECK(small.status(gone.front()) == object_store::presence::unknown);
+  CHECK(small.status(gone.back()) == object_store::presence::gone);
+}
