@@ -1,0 +1,68 @@
+#include "workers/runtime.hpp"
+
+#include <caf/send.hpp>
+
+#include "workers/client_agent.hpp"
+#include "workers/configure.hpp"
+
+namespace workers {
+
+namespace {
+
+std::unique_ptr<caf::actor_system_config>
+make_config(const runtime_options& opts) {
+  auto cfg = std::make_unique<caf::actor_system_config>();
+  configure(*cfg);
+  if (opts.scheduler_threads > 0)
+    cfg->set("scheduler.max-threads", opts.scheduler_threads);
+  return cfg;
+}
+
+} // namespace
+
+runtime::runtime() : runtime(runtime_options{}) {
+  // nop
+}
+
+runtime::runtime(runtime_options opts)
+  : cfg_(make_config(opts)), opts_(std::move(opts)) {
+  own_ = std::make_unique<caf::actor_system>(*cfg_);
+  sys_ = own_.get();
+  init();
+}
+
+runtime::runtime(caf::actor_system& sys, runtime_options opts)
+  : sys_(&sys), opts_(std::move(opts)) {
+  init();
+}
+
+void runtime::init() {
+  auto agent_timeout = opts_.worker.forward_timeout
+                       + opts_.client.request_timeout;
+  ctx_ = std::make_shared<client>(*sys_, opts_.me_name, opts_.client);
+  agent_ = sys_->spawn(client_agent, std::weak_ptr<client>{ctx_},
+                       agent_timeout);
+  ctx_->set_agent(agent_);
+  auto me = spawn_worker(opts_.me_name);
+  me_ = me_worker{ctx_, me.ref()};
+}
+
+runtime::~runtime() {
+  ctx_->shutdown();
+  for (auto& hdl : spawned_)
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
+  own_.reset();
+}
+
+worker runtime::spawn_worker(std::string name) {
+  return spawn_worker(std::move(name), opts_.worker);
+}
+
+worker runtime::spawn_worker(std::string name, worker_options opts) {
+  auto hdl = sys_->spawn(worker_impl, name, opts);
+  spawned_.push_back(hdl);
+  return worker{ctx_, worker_ref{hdl, std::move(name)}};
+}
+
+} // namespace workers

@@ -1,0 +1,293 @@
+#include "workers/worker_actor.hpp"
+
+#include <memory>
+
+#include <caf/send.hpp>
+
+#include "workers/error.hpp"
+
+namespace workers {
+
+namespace {
+
+using clock = object_store::clock;
+
+constexpr auto housekeeping_interval = std::chrono::seconds(10);
+
+// Sends the retains/releases the store asked for, fire-and-forget; or, with
+// `done`, sends the releases as requests and calls `done` once all of them
+// (and, recursively, their own cascades) are answered.
+void flush(worker_pointer self, outbox& out,
+           std::function<void()> done = nullptr) {
+  auto pending = std::make_shared<size_t>(1);
+  auto finish_one = [pending, done] {
+    if (--*pending == 0 && done)
+      done();
+  };
+  for (auto& x : out) {
+    if (x.what == outbound::kind::retain) {
+      caf::anon_send(x.target.hdl, retain_atom::value, x.id, x.holder);
+    } else if (!done) {
+      caf::anon_send(x.target.hdl, release_atom::value, x.id, x.holder);
+    } else {
+      ++*pending;
+      self
+        ->request(x.target.hdl, self->state.opts.forward_timeout,
+                  release_atom::value, x.id, x.holder)
+        .then([finish_one](caf::ok_atom) { finish_one(); },
+              [finish_one](caf::error&) { finish_one(); });
+    }
+  }
+  out.clear();
+  finish_one();
+}
+
+// Retries every request parked on `id` (it arrived, or changed).
+void wake(worker_pointer self, object_id id) {
+  for (auto& w : self->state.lot.unpark(id))
+    w(false);
+}
+
+// Parks `attempt` on `id` until it arrives or the deadline passes; then
+// `attempt(true)` must answer for good. Fails `rp` if `final` or the lot is
+// full.
+template <class Promise>
+void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
+              Promise rp, worker_state::waiter attempt) {
+  auto& st = self->state;
+  if (final) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  auto now = clock::now();
+  auto deadline = now + st.opts.park_timeout;
+  if (auto until = st.store.expected_until(id); until && *until > deadline)
+    deadline = *until;
+  if (st.forwarding.count(id) > 0)
+    deadline = now + st.opts.forward_timeout + st.opts.park_timeout;
+  if (!st.lot.park(id, deadline, std::move(attempt))) {
+    rp.deliver(make_error(errc::capacity_exceeded,
+                          st.store.owner() + " has "
+                            + std::to_string(st.lot.capacity())
+                            + " requests waiting for objects already"));
+    return;
+  }
+  self->delayed_send(self, deadline - now + std::chrono::milliseconds(1),
+                     caf::tick_atom::value);
+}
+
+// get: takes `holder`'s reference to `id` (protocol.hpp, R4).
+void serve_take(worker_pointer self, caf::typed_response_promise<taken_value> rp,
+                object_id id, object_id holder, bool final) {
+  auto& store = self->state.store;
+  auto retry = [=](bool f) { serve_take(self, rp, id, holder, f); };
+  switch (store.status(id)) {
+    case object_store::presence::gone:
+      rp.deliver(store.gone_error(id));
+      return;
+    case object_store::presence::unknown:
+      wait_for(self, id, final, store.unknown_error(id), rp, retry);
+      return;
+    default:
+      break;
+  }
+  if (!store.holds(id, holder)) {
+    // The retain that makes `holder` a holder may still be on its way.
+    wait_for(self, id, final, store.not_holder_error(id, holder), rp, retry);
+    return;
+  }
+  if (self->state.forwarding.count(id) > 0) {
+    // Answer once the chain below this entry has answered.
+    wait_for(self, id, final, store.gone_error(id), rp, retry);
+    return;
+  }
+  outbox out;
+  auto value = store.take(id, holder, self->state.ids, out);
+  flush(self, out);
+  rp.deliver(std::move(value));
+}
+
+// exec: runs, forwards, parks or fails an operation.
+void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> rp,
+                op_request req, bool final) {
+  auto& st = self->state;
+  outbox out;
+  auto r = st.store.execute(req, st.ids, out);
+  if (r.what == exec_outcome::kind::missing && final) {
+    r.what = exec_outcome::kind::failed;
+    r.error = st.store.unknown_error(r.missing);
+    st.store.fail(req.result, r.error, out);
+  }
+  flush(self, out);
+  switch (r.what) {
+    case exec_outcome::kind::missing:
+      wait_for(self, r.missing, final, caf::error{}, rp,
+               [=](bool f) { serve_exec(self, rp, req, f); });
+      return;
+    case exec_outcome::kind::failed:
+      wake(self, req.result);
+      rp.deliver(std::move(r.error));
+      return;
+    case exec_outcome::kind::done:
+      wake(self, req.result);
+      rp.deliver(caf::ok_atom::value);
+      return;
+    default:
+      break;
+  }
+  // Forward along the chain; the local pointer entry is already installed.
+  auto result = req.result;
+  auto next = r.next;
+  st.forwarding.insert(result);
+  wake(self, result);
+  self->request(next.hdl, st.opts.forward_timeout, exec_atom::value,
+                std::move(r.forwarded))
+    .then(
+      [self, rp, result](caf::ok_atom) mutable {
+        self->state.forwarding.erase(result);
+        wake(self, result);
+        rp.deliver(caf::ok_atom::value);
+      },
+      [self, rp, result, next](caf::error& err) mutable {
+        auto& st = self->state;
+        auto e = from_transport(err, next.name, st.opts.forward_timeout);
+        outbox out;
+        st.store.fail(result, e, out);
+        flush(self, out);
+        st.forwarding.erase(result);
+        wake(self, result);
+        rp.deliver(std::move(e));
+      });
+}
+
+// move: sends `holder`'s share of `id` to `dest` and drops it here once the
+// destination acknowledged; on failure the data stays.
+void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> rp,
+                object_id id, worker_ref dest, object_id new_id,
+                object_id holder, bool final) {
+  auto& st = self->state;
+  auto retry = [=](bool f) {
+    serve_move(self, rp, id, dest, new_id, holder, f);
+  };
+  switch (st.store.status(id)) {
+    case object_store::presence::gone:
+      rp.deliver(st.store.gone_error(id));
+      return;
+    case object_store::presence::unknown:
+      wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
+      return;
+    default:
+      break;
+  }
+  if (!st.store.holds(id, holder) || st.forwarding.count(id) > 0) {
+    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp,
+             retry);
+    return;
+  }
+  outbox out;
+  auto value = st.store.begin_move(id, holder, new_id, out);
+  flush(self, out);
+  self->request(dest.hdl, st.opts.forward_timeout, caf::put_atom::value,
+                new_id, value, holder)
+    .then(
+      [=](caf::ok_atom) mutable {
+        outbox out;
+        self->state.store.finish_move(id, holder, dest.name, new_id,
+                                      clock::now(), out);
+        flush(self, out);
+        rp.deliver(caf::ok_atom::value);
+      },
+      [=](caf::error& err) mutable {
+        auto& st = self->state;
+        outbox out;
+        object_store::abort_move(value, new_id, out);
+        flush(self, out);
+        auto e = from_transport(err, dest.name, st.opts.forward_timeout);
+        rp.deliver(make_error(static_cast<errc>(e.code()),
+                              "move of " + to_string(id) + " from "
+                                + st.store.owner() + " to " + dest.name
+                                + " failed, the data stays on "
+                                + st.store.owner() + ": " + message_of(e)));
+      });
+}
+
+// Expires parked requests and stale early records; re-arms the periodic
+// housekeeping tick when it is due.
+void on_tick(worker_pointer self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  st.store.expire(now);
+  for (auto& w : st.lot.expire(now))
+    w(true);
+  if (now >= st.next_housekeeping) {
+    st.next_housekeeping = now + housekeeping_interval;
+    self->delayed_send(self, housekeeping_interval, caf::tick_atom::value);
+  }
+}
+
+} // namespace
+
+worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
+                                        worker_options opts) {
+  auto& st = self->state;
+  st.opts = opts;
+  st.store = object_store{std::move(name), opts.limits};
+  st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
+  st.next_housekeeping = clock::now();
+  on_tick(self);
+  return {
+    [=](caf::put_atom, object_id id, stored_value& value,
+        object_id holder) -> caf::result<caf::ok_atom> {
+      outbox out;
+      auto err = self->state.store.insert(id, std::move(value), holder, out);
+      flush(self, out);
+      wake(self, id);
+      if (err)
+        return err;
+      return caf::ok_atom::value;
+    },
+    [=](caf::get_atom, object_id id, object_id holder) {
+      auto rp = self->make_response_promise<taken_value>();
+      serve_take(self, rp, id, holder, false);
+      return rp;
+    },
+    [=](retain_atom, object_id id, object_id holder) {
+      self->state.store.retain(id, holder, clock::now());
+      wake(self, id);
+    },
+    [=](release_atom, object_id id, object_id holder) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      outbox out;
+      self->state.store.release(id, holder, clock::now(), out);
+      flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
+      return rp;
+    },
+    [=](exec_atom, op_request& req) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_exec(self, rp, std::move(req), false);
+      return rp;
+    },
+    [=](move_atom, object_id id, worker_ref& dest, object_id new_id,
+        object_id holder) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_move(self, rp, id, std::move(dest), new_id, holder, false);
+      return rp;
+    },
+    [=](expect_atom, object_id id, caf::timespan within) {
+      self->state.store.expect(id, clock::now() + within);
+    },
+    [=](list_atom) { return self->state.store.listing(); },
+    [=](count_atom) {
+      return static_cast<uint64_t>(self->state.store.size());
+    },
+    [=](clear_atom) {
+      outbox out;
+      self->state.store.clear(out);
+      flush(self, out);
+      return caf::ok_atom::value;
+    },
+    [=](caf::tick_atom) { on_tick(self); },
+  };
+}
+
+} // namespace workers

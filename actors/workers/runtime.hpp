@@ -1,0 +1,95 @@
+#pragma once
+
+// runtime: the entry point. Owns (or borrows) a CAF actor system, the caller
+// "me" (a client context, a client agent and me's own worker), and the
+// workers it spawns.
+//
+// Example:
+//   workers::runtime rt;
+//   auto bob = rt.spawn_worker("bob");
+//   auto x = workers::tensor{1, 2, 3}.send(bob);
+//   std::cout << (x + x).get();              // tensor([2, 4, 6])
+//
+// Embedding in an existing CAF application: call workers::configure(cfg) on
+// the application's actor_system_config, then construct
+// `workers::runtime rt{system}`; the runtime spawns its actors in that
+// system and stops them (not the system) when destroyed.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "workers/client.hpp"
+#include "workers/pointer.hpp"
+#include "workers/worker.hpp"
+#include "workers/worker_actor.hpp"
+
+namespace workers {
+
+struct runtime_options {
+  /// Timeouts of the caller's blocking API.
+  client_options client;
+  /// Defaults for workers spawned by spawn_worker(name).
+  worker_options worker;
+  /// The caller's name in printed pointers.
+  std::string me_name = "me";
+  /// Scheduler threads of an owned actor system (0: CAF's default).
+  size_t scheduler_threads = 0;
+};
+
+class runtime {
+public:
+  /// Creates and owns an actor system configured for libworkers.
+  runtime();
+
+  explicit runtime(runtime_options opts);
+
+  /// Borrows `sys` (configured with workers::configure).
+  explicit runtime(caf::actor_system& sys, runtime_options opts = {});
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Stops the actors this runtime spawned; pointers that outlive it stop
+  /// sending. An owned actor system is shut down.
+  ~runtime();
+
+  /// Spawns a worker named `name` in this process.
+  worker spawn_worker(std::string name);
+
+  worker spawn_worker(std::string name, worker_options opts);
+
+  /// The caller's own worker; moving a pointer here is get().
+  const me_worker& me() const noexcept {
+    return me_;
+  }
+
+  caf::actor_system& system() noexcept {
+    return *sys_;
+  }
+
+  const std::shared_ptr<client>& context() const noexcept {
+    return ctx_;
+  }
+
+  const runtime_options& options() const noexcept {
+    return opts_;
+  }
+
+private:
+  void init();
+
+  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<caf::actor_system> own_;
+  caf::actor_system* sys_ = nullptr;
+  runtime_options opts_;
+  client_agent_actor agent_;
+  std::shared_ptr<client> ctx_;
+  me_worker me_;
+  std::vector<worker_actor> spawned_;
+};
+
+} // namespace workers

@@ -1,0 +1,61 @@
+#pragma once
+
+// The worker actor: a named object store that speaks `worker_actor`
+// (libworkers/workers/protocol.hpp). Each handler is a few lines that call
+// the object_store and carry out what it returns (retains/releases to send,
+// parked requests to retry); all decisions live in libworkers.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <unordered_set>
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "workers/object_store.hpp"
+#include "workers/parking_lot.hpp"
+#include "workers/protocol.hpp"
+
+namespace workers {
+
+struct worker_options {
+  /// How long a request for an unknown id waits for the object to arrive
+  /// (messages from different senders have no order; see protocol.hpp).
+  caf::timespan park_timeout = std::chrono::seconds(1);
+  /// Bound of this worker's own requests to other workers (forwarded
+  /// operations through chains, the put of a move).
+  caf::timespan forward_timeout = std::chrono::seconds(10);
+  /// Most requests that may wait for objects at once.
+  size_t max_parked = 100000;
+  /// Tombstone and early-record bounds of the store.
+  object_store::limits limits;
+};
+
+struct worker_state {
+  static inline const char* name = "workers.worker";
+
+  using waiter = std::function<void(bool final)>;
+
+  worker_state() : store(""), lot(0) {
+    // nop
+  }
+
+  worker_options opts;
+  object_store store;
+  parking_lot<waiter> lot;
+  id_generator ids;
+  /// Pointer entries whose forwarded operation has not answered yet; a get
+  /// or move of one waits, so that the caller learns the chain's outcome.
+  std::unordered_set<object_id> forwarding;
+  object_store::time_point next_housekeeping;
+};
+
+using worker_pointer = worker_actor::stateful_pointer<worker_state>;
+
+/// The behaviour of a worker named `name`. Spawned by runtime::spawn_worker
+/// (and by node programs); runs until it receives an exit message.
+worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
+                                        worker_options opts);
+
+} // namespace workers

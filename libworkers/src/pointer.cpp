@@ -1,0 +1,139 @@
+#include "workers/pointer.hpp"
+
+#include <caf/send.hpp>
+
+namespace workers {
+
+pointer<tensor> tensor::send(const worker& dest) const {
+  return pointer<tensor>{detail::send_tensor(*this, dest)};
+}
+
+namespace detail {
+
+namespace {
+
+state_ptr failed(const std::shared_ptr<client>& ctx, caf::error err) {
+  return std::make_shared<pointer_state>(ctx, std::move(err));
+}
+
+caf::error invalid_pointer() {
+  return make_error(errc::already_taken, "invalid (default-constructed) "
+                                         "pointer");
+}
+
+} // namespace
+
+state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
+                    const state_ptr* y, const tensor* literal,
+                    bool literal_first) {
+  if (!x || (y != nullptr && !*y))
+    return failed(x ? x->context() : nullptr, invalid_pointer());
+  auto ctx = x->context();
+  auto tx = x->usable();
+  if (!tx)
+    return failed(ctx, tx.error());
+  op_request req;
+  req.op = op;
+  req.attrs = std::move(attrs);
+  req.args.push_back(operand{tx->id_at_location});
+  if (y != nullptr) {
+    auto ty = (*y)->usable();
+    if (!ty)
+      return failed(ctx, ty.error());
+    if (!same_worker(tx->location, ty->location))
+      return failed(ctx, make_error(errc::location_mismatch,
+                                    std::string{to_string(op)}
+                                      + ": operands live on different "
+                                        "workers: "
+                                      + x->to_string() + " and "
+                                      + (*y)->to_string()
+                                      + "; move one of them first"));
+    req.args.push_back(operand{ty->id_at_location});
+  }
+  if (literal != nullptr) {
+    auto pos = literal_first ? req.args.begin() : req.args.end();
+    req.args.insert(pos, operand{*literal});
+  }
+  req.result = ctx->next_id();
+  req.holder = ctx->next_id();
+  auto result = std::make_shared<pointer_state>(ctx, tx->location, req.result,
+                                                req.holder);
+  ctx->post(tx->location.hdl, exec_atom::value, std::move(req));
+  return result;
+}
+
+state_ptr send_tensor(const tensor& x, const worker& dest) {
+  auto ctx = dest.context();
+  auto id = ctx->next_id();
+  auto holder = ctx->next_id();
+  ctx->post(dest.handle(), caf::put_atom::value, id, stored_value{x}, holder);
+  return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
+}
+
+state_ptr send_pointer(const state_ptr& x, const worker& dest) {
+  if (!x)
+    return failed(dest.context(), invalid_pointer());
+  auto ctx = x->context();
+  auto tx = x->usable();
+  if (!tx)
+    return failed(ctx, tx.error());
+  auto entry = ctx->next_id();
+  auto holder = ctx->next_id();
+  // R2: register the new reference at the owner before anything else can
+  // drop the one we hold (same channel, so it arrives first).
+  caf::anon_send(tx->location.hdl, retain_atom::value, tx->id_at_location,
+                 entry);
+  ctx->post(dest.handle(), caf::put_atom::value, entry,
+            stored_value{remote_ref{tx->location, tx->id_at_location}},
+            holder);
+  return std::make_shared<pointer_state>(ctx, dest.ref(), entry, holder);
+}
+
+void start_move(const state_ptr& x, const worker& dest) {
+  if (!x || x->current() != pointer_state::phase::live)
+    return; // Nothing to move; get() reports why.
+  if (same_worker(x->snapshot().location, dest.ref()))
+    return; // Already there: moving does nothing.
+  auto ctx = x->context();
+  auto new_id = ctx->next_id();
+  auto source = x->begin_move(dest.ref(), new_id);
+  if (!source)
+    return;
+  caf::anon_send(dest.handle(), expect_atom::value, new_id, ctx->timeout());
+  ctx->begin_op(); // settled by the agent when the source answers
+  caf::anon_send(ctx->agent(), move_atom::value,
+                 move_ticket{x, source->location, source->id_at_location,
+                             dest.ref(), new_id, source->id});
+}
+
+caf::expected<taken_value> take_blocking(const state_ptr& x) {
+  if (!x)
+    return invalid_pointer();
+  auto where = x->begin_take(true);
+  if (!where)
+    return where.error();
+  auto result = x->context()->ask<taken_value>(where->location,
+                                               caf::get_atom::value,
+                                               where->id_at_location,
+                                               where->id);
+  x->end_take(result ? caf::error{} : result.error());
+  return result;
+}
+
+caf::expected<tensor> pointee<tensor>::from(taken_value&& x,
+                                            const state_ptr& src) {
+  if (!x.value.is_tensor()) {
+    // We now hold the entry's downstream reference: give it back.
+    auto& ref = x.value.as_pointer();
+    src->context()->post(ref.where.hdl, release_atom::value, ref.id,
+                         x.holder);
+    return make_error(errc::wrong_kind,
+                      "expected a tensor but " + src->to_string()
+                        + " points at a pointer (use a pointer<pointer<...>>)");
+  }
+  return x.value.as_tensor();
+}
+
+} // namespace detail
+
+} // namespace workers

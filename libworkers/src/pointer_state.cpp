@@ -1,0 +1,128 @@
+#include "workers/pointer_state.hpp"
+
+namespace workers {
+
+pointer_state::pointer_state(std::shared_ptr<client> ctx, worker_ref location,
+                             object_id id_at_location, object_id id)
+  : ctx_(std::move(ctx)), location_(std::move(location)),
+    id_at_location_(id_at_location), id_(id), phase_(phase::live) {
+  // nop
+}
+
+pointer_state::pointer_state(std::shared_ptr<client> ctx, caf::error err)
+  : ctx_(std::move(ctx)), phase_(phase::failed), error_(std::move(err)) {
+  // nop
+}
+
+pointer_state::~pointer_state() {
+  // No lock needed: nobody else can reach a state that is being destroyed.
+  // A move under way keeps the state alive (the client agent holds it), so
+  // the location here is final.
+  if (phase_ == phase::live && ctx_ && ctx_->alive() && location_.hdl)
+    ctx_->post(location_.hdl, release_atom::value, id_at_location_, id_);
+}
+
+pointer_state::target pointer_state::snapshot() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return {location_, id_at_location_, id_};
+}
+
+caf::expected<pointer_state::target> pointer_state::usable() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (phase_ != phase::live)
+    return spent_error();
+  return target{location_, id_at_location_, id_};
+}
+
+pointer_state::phase pointer_state::current() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return phase_;
+}
+
+caf::error pointer_state::error() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (phase_ == phase::live || phase_ == phase::failed)
+    return error_;
+  return spent_error();
+}
+
+caf::expected<pointer_state::target>
+pointer_state::begin_take(bool wait_for_move) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  if (wait_for_move && moving_) {
+    auto timeout = ctx_ ? ctx_->timeout() : caf::timespan{0};
+    if (!settled_.wait_for(guard, timeout, [this] { return !moving_; }))
+      return make_error(errc::timeout,
+                        "the move of " + pointer_string(
+                          ctx_->name(), id_, {location_, id_at_location_})
+                          + " did not finish in time");
+  }
+  if (phase_ != phase::live)
+    return spent_error();
+  phase_ = phase::taking;
+  return target{location_, id_at_location_, id_};
+}
+
+void pointer_state::end_take(const caf::error& err) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  phase_ = err ? phase::live : phase::spent;
+}
+
+caf::expected<pointer_state::target>
+pointer_state::begin_move(const worker_ref& dest, object_id new_id) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  // One move at a time per handle: a second one waits for the first.
+  if (moving_) {
+    auto timeout = ctx_ ? ctx_->timeout() : caf::timespan{0};
+    settled_.wait_for(guard, timeout, [this] { return !moving_; });
+    if (moving_)
+      return make_error(errc::timeout, "a previous move did not finish");
+  }
+  if (phase_ != phase::live)
+    return spent_error();
+  target source{location_, id_at_location_, id_};
+  moving_ = true;
+  source_ = location_;
+  source_id_ = id_at_location_;
+  location_ = dest;
+  id_at_location_ = new_id;
+  error_ = caf::error{};
+  return source;
+}
+
+void pointer_state::settle_move(const caf::error& err) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (err) {
+      // The data stayed at the source: point there again.
+      location_ = source_;
+      id_at_location_ = source_id_;
+      error_ = err;
+    }
+    moving_ = false;
+    source_ = worker_ref{};
+  }
+  settled_.notify_all();
+}
+
+std::string pointer_state::to_string() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::string owner = ctx_ ? ctx_->name() : "me";
+  if (phase_ == phase::failed)
+    return "[PointerTensor | " + owner + ": failed: " + render(error_) + "]";
+  return pointer_string(owner, id_, {location_, id_at_location_});
+}
+
+caf::error pointer_state::spent_error() const {
+  if (phase_ == phase::failed)
+    return error_;
+  std::string owner = ctx_ ? ctx_->name() : "me";
+  auto what = pointer_string(owner, id_, {location_, id_at_location_});
+  if (phase_ == phase::taking)
+    return make_error(errc::already_taken,
+                      "a get() of " + what + " is already under way");
+  return make_error(errc::already_taken,
+                    "pointer " + what + " was already taken by get()");
+}
+
+} // namespace workers

@@ -1,0 +1,228 @@
+#pragma once
+
+// pointer<T>: a handle to a T that lives on a worker.
+//
+// A pointer is a worker handle plus an object id, and its type says what it
+// points at: pointer<tensor>, or pointer<pointer<tensor>> for a pointer to a
+// pointer (me -> alice -> bob). `get()` on a pointer<pointer<tensor>> returns a
+// pointer<tensor>, statically.
+//
+// Design note
+// -----------
+// - Asynchronous: every operation returns at once. The caller chooses the
+//   result ids, sends one fire-and-forget message to the worker that holds
+//   the data, and gets a pointer to the result before it exists. Only taking
+//   a value home (get, objects) waits, bounded by the client's timeout.
+// - Arithmetic runs where the data is; through a chain it is forwarded hop
+//   by hop and the result mirrors the chain (protocol.hpp, example).
+// - Operands on different workers, or a spent operand, are refused before any
+//   message is sent: the result is a *failed* pointer whose get() throws the
+//   error (location_mismatch naming both pointers, or already_taken).
+// - Lifetime: copies share one reference; when the last copy goes, the
+//   reference is released and the worker deletes the object once nobody else
+//   holds it, cascading down chains (protocol.hpp, R1-R4).
+// - get() takes the reference home: the object leaves the worker unless
+//   someone else still references it (then you get a copy). A second get()
+//   on the same handle fails with already_taken.
+// - move(dest) tells the holder to send the data straight to `dest` (never
+//   through the caller). The handle points at `dest` at once; if the move
+//   fails it reverts to the source, where the data stayed. Moving to where
+//   the data is does nothing; moving to `me` is get(); moving a pointer to a
+//   pointer moves the middle pointer, not the data.
+//
+// Example:
+//   auto x_ptr = tensor{1, 2, 3, 4}.send(bob);  // [PointerTensor | me:.. -> bob:..]
+//   auto p2x = x_ptr.send(alice);               // pointer<pointer<tensor>>
+//   auto y = p2x + p2x;                         // bob computes, alice points
+//   tensor t = y.get().get();                   // tensor([2, 4, 6, 8])
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <type_traits>
+
+#include <caf/expected.hpp>
+
+#include "workers/error.hpp"
+#include "workers/op_api.hpp"
+#include "workers/pointer_state.hpp"
+#include "workers/tensor.hpp"
+#include "workers/worker.hpp"
+
+namespace workers {
+
+template <class T>
+class pointer;
+
+namespace detail {
+
+using state_ptr = std::shared_ptr<pointer_state>;
+
+template <class T>
+struct pointer_depth : std::integral_constant<size_t, 0> {};
+
+template <class U>
+struct pointer_depth<pointer<U>>
+  : std::integral_constant<size_t, 1 + pointer_depth<U>::value> {};
+
+/// Sends `op` on `x` (and `y` or a literal) to where `x` lives; returns the
+/// result's state at once, or a failed state if refused locally.
+state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
+                    const state_ptr* y, const tensor* literal,
+                    bool literal_first);
+
+/// Puts a copy of `x` on `dest`.
+state_ptr send_tensor(const tensor& x, const worker& dest);
+
+/// Puts a pointer entry naming `x`'s object on `dest` (retaining it first).
+state_ptr send_pointer(const state_ptr& x, const worker& dest);
+
+/// Starts moving `x`'s object to `dest` (see design note).
+void start_move(const state_ptr& x, const worker& dest);
+
+/// Takes `x`'s reference home (blocking, bounded).
+caf::expected<taken_value> take_blocking(const state_ptr& x);
+
+/// Converts a taken value to what a pointer<T> points at.
+template <class T>
+struct pointee;
+
+template <>
+struct pointee<tensor> {
+  static caf::expected<tensor> from(taken_value&& x, const state_ptr& src);
+};
+
+template <class U>
+struct pointee<pointer<U>> {
+  static caf::expected<pointer<U>> from(taken_value&& x,
+                                        const state_ptr& src) {
+    if (!x.value.is_pointer())
+      return make_error(errc::wrong_kind,
+                        "expected a pointer but " + src->to_string()
+                          + " points at a tensor");
+    auto& ref = x.value.as_pointer();
+    return pointer<U>{std::make_shared<pointer_state>(src->context(),
+                                                      ref.where, ref.id,
+                                                      x.holder)};
+  }
+};
+
+} // namespace detail
+
+template <class T>
+class pointer : public op_api<pointer<T>> {
+public:
+  using value_type = T;
+
+  /// 1 for pointer<tensor>, 2 for pointer<pointer<tensor>>, ...
+  static constexpr size_t depth = 1 + detail::pointer_depth<T>::value;
+
+  /// An invalid pointer (every use fails with already_taken).
+  pointer() = default;
+
+  explicit pointer(detail::state_ptr st) : st_(std::move(st)) {
+    // nop
+  }
+
+  // -- taking values home (blocking) ------------------------------------------
+
+  /// Brings the object home and removes this reference remotely. Throws
+  /// operation_error (already_taken, no_such_object, object_gone, timeout,
+  /// or the error of the operation that should have produced it).
+  T get() const {
+    auto result = try_get();
+    if (!result)
+      throw operation_error(result.error());
+    return std::move(*result);
+  }
+
+  /// As get(), returning the error instead of throwing.
+  caf::expected<T> try_get() const {
+    auto taken = detail::take_blocking(st_);
+    if (!taken)
+      return taken.error();
+    return detail::pointee<T>::from(std::move(*taken), st_);
+  }
+
+  // -- moving references (non-blocking) ---------------------------------------
+
+  /// Stores this pointer on `dest` and returns a pointer to it. The data
+  /// stays where it is.
+  pointer<pointer<T>> send(const worker& dest) const {
+    return pointer<pointer<T>>{detail::send_pointer(st_, dest)};
+  }
+
+  /// Moves the object to `dest`, directly from where it is. Returns this
+  /// handle, which (like all its copies) now points at `dest`.
+  pointer move(const worker& dest) const {
+    detail::start_move(st_, dest);
+    return *this;
+  }
+
+  /// Moving to `me` is get().
+  T move(const me_worker&) const {
+    return get();
+  }
+
+  // -- properties -------------------------------------------------------------
+
+  /// True while the handle is usable (not spent by get, not failed).
+  bool valid() const {
+    return st_ && st_->current() == pointer_state::phase::live;
+  }
+
+  /// Why the handle is not valid (or why its last move failed).
+  caf::error error() const {
+    return st_ ? st_->error()
+               : make_error(errc::already_taken, "invalid pointer");
+  }
+
+  /// The worker the handle points at now.
+  worker_ref location() const {
+    return st_ ? st_->snapshot().location : worker_ref{};
+  }
+
+  /// The handle's own id (the holder id of its reference).
+  object_id id() const {
+    return st_ ? st_->snapshot().id : object_id{};
+  }
+
+  /// The id of the object on location().
+  object_id id_at_location() const {
+    return st_ ? st_->snapshot().id_at_location : object_id{};
+  }
+
+  std::string to_string() const {
+    return st_ ? st_->to_string() : "[PointerTensor | invalid]";
+  }
+
+  const detail::state_ptr& state() const noexcept {
+    return st_;
+  }
+
+  // -- op_api hooks (send the operation; never block) -------------------------
+
+  pointer apply_unary(opcode op, op_attrs attrs) const {
+    return pointer{
+      detail::remote_op(op, std::move(attrs), st_, nullptr, nullptr, false)};
+  }
+
+  pointer apply_binary(opcode op, const pointer& y) const {
+    return pointer{detail::remote_op(op, {}, st_, &y.st_, nullptr, false)};
+  }
+
+  pointer apply_literal(opcode op, tensor literal, bool literal_first) const {
+    return pointer{
+      detail::remote_op(op, {}, st_, nullptr, &literal, literal_first)};
+  }
+
+private:
+  detail::state_ptr st_;
+};
+
+template <class T>
+std::ostream& operator<<(std::ostream& out, const pointer<T>& x) {
+  return out << x.to_string();
+}
+
+} // namespace workers

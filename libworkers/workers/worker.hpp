@@ -1,0 +1,79 @@
+#pragma once
+
+// worker: the caller's handle to a worker actor (its typed handle and name,
+// plus the client context that pointers created through it use).
+//
+// Example:
+//   auto bob = rt.spawn_worker("bob");
+//   auto x_ptr = workers::tensor{1, 2, 3}.send(bob);
+//   std::cout << bob.objects();      // {1@..: tensor([1, 2, 3])}
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "workers/client.hpp"
+#include "workers/protocol.hpp"
+
+namespace workers {
+
+class worker {
+public:
+  worker() = default;
+
+  worker(std::shared_ptr<client> ctx, worker_ref ref);
+
+  const std::string& name() const noexcept {
+    return ref_.name;
+  }
+
+  const worker_ref& ref() const noexcept {
+    return ref_;
+  }
+
+  const worker_actor& handle() const noexcept {
+    return ref_.hdl;
+  }
+
+  const std::shared_ptr<client>& context() const noexcept {
+    return ctx_;
+  }
+
+  /// The worker's objects in creation order (`bob._objects`). Blocking,
+  /// bounded by the client's timeout; throws operation_error on failure.
+  store_listing objects() const;
+
+  /// As objects(), returning the error instead of throwing.
+  caf::expected<store_listing> try_objects() const;
+
+  /// Number of objects stored. Blocking; throws operation_error.
+  uint64_t count() const;
+
+  /// Deletes every object (cascading down chains). Blocking; throws.
+  void clear() const;
+
+  friend bool operator==(const worker& x, const worker& y) {
+    return same_worker(x.ref_, y.ref_);
+  }
+
+  friend bool operator!=(const worker& x, const worker& y) {
+    return !(x == y);
+  }
+
+private:
+  std::shared_ptr<client> ctx_;
+  worker_ref ref_;
+};
+
+/// The caller's own worker ("me"). A distinct type so that moving a pointer
+/// to `me` is statically a get() that returns the value.
+class me_worker : public worker {
+public:
+  using worker::worker;
+};
+
+std::ostream& operator<<(std::ostream& out, const worker& x);
+
+} // namespace workers
