@@ -45,7 +45,7 @@ caf::behavior computing_actor(caf::event_based_actor* self, worker bob,
 } // namespace
 
 TEST_CASE_METHOD(two_workers, "async: get and objects from inside an actor",
-                 "[async]") {
+                 "[async][nodes]") {
   caf::scoped_actor self{rt.system()};
   auto a = rt.system().spawn(computing_actor, bob, caf::actor{self});
   std::vector<std::string> results;

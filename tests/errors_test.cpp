@@ -9,7 +9,7 @@ using Catch::Matchers::Contains;
 
 TEST_CASE_METHOD(two_workers,
                  "errors: operands on different workers are refused locally",
-                 "[errors]") {
+                 "[errors][nodes]") {
   auto x = tensor{1, 2}.send(bob);
   auto y = tensor{1, 2}.send(alice);
   auto z = x + y;
@@ -26,7 +26,7 @@ TEST_CASE_METHOD(two_workers,
 }
 
 TEST_CASE_METHOD(two_workers, "errors: get twice on the same pointer",
-                 "[errors]") {
+                 "[errors][nodes]") {
   auto x = tensor{1, 2}.send(bob);
   auto copy = x;
   CHECK(x.get().equal(tensor{1, 2}));
@@ -38,7 +38,7 @@ TEST_CASE_METHOD(two_workers, "errors: get twice on the same pointer",
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
 }
 
-TEST_CASE_METHOD(two_workers, "errors: an unknown id", "[errors]") {
+TEST_CASE_METHOD(two_workers, "errors: an unknown id", "[errors][nodes]") {
   auto keep = tensor{1}.send(bob);
   auto ctx = rt.context();
   object_id bogus{0x1234, 42};
@@ -56,7 +56,7 @@ TEST_CASE_METHOD(two_workers, "errors: an unknown id", "[errors]") {
 }
 
 TEST_CASE_METHOD(two_workers, "errors: bad shapes, dtypes and axes",
-                 "[errors]") {
+                 "[errors][nodes]") {
   auto a = tensor{1.0f, 2.0f, 3.0f}.send(bob);
   auto b = tensor{1.0f, 2.0f, 3.0f, 4.0f}.send(bob);
   auto i = tensor{1, 2, 3}.send(bob);
@@ -86,7 +86,7 @@ TEST_CASE_METHOD(two_workers, "errors: bad shapes, dtypes and axes",
 }
 
 TEST_CASE_METHOD(two_workers, "errors: a failed operation poisons its users",
-                 "[errors]") {
+                 "[errors][nodes]") {
   auto a = tensor{1, 2}.send(bob);
   auto b = tensor{1, 2, 3}.send(bob);
   auto bad = a + b;
@@ -97,7 +97,7 @@ TEST_CASE_METHOD(two_workers, "errors: a failed operation poisons its users",
 }
 
 TEST_CASE_METHOD(two_workers, "errors: through a chain, at the end of it",
-                 "[errors]") {
+                 "[errors][nodes]") {
   auto a = tensor{1, 2}.send(bob).send(alice);
   auto b = tensor{1, 2, 3}.send(bob).send(alice);
   auto bad = a + b; // refused at bob, two hops away
@@ -108,10 +108,10 @@ TEST_CASE_METHOD(two_workers, "errors: through a chain, at the end of it",
 }
 
 TEST_CASE_METHOD(two_workers, "errors: a tensor pointer to a dead worker",
-                 "[errors]") {
-  auto gone = rt.spawn_worker("gone");
+                 "[errors][nodes]") {
+  auto gone = spawn("gone");
   auto x = tensor{1}.send(gone);
-  caf::anon_send_exit(gone.handle(), caf::exit_reason::kill);
+  kill(gone);
   auto err = error_of([&] { x.get(); });
   CHECK(is(err, errc::peer_unreachable));
   CHECK_THAT(render(err), Contains("gone"));

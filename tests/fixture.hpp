@@ -2,15 +2,26 @@
 
 // Shared test helpers: a runtime with short bounds (so error paths that wait
 // for a deadline stay fast) and small assertions on stores and errors.
+//
+// Tests tagged [nodes] run twice (see tests/CMakeLists.txt): with workers in
+// this process, and with each worker in its own node process on 127.0.0.1
+// (WORKERS_TEST_NODES=1), with the same assertions.
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "workers/error.hpp"
 #include "workers/runtime.hpp"
+
+#include "node_process.hpp"
 
 namespace workers::test {
 
@@ -24,11 +35,48 @@ inline runtime_options fast_options() {
   return opts;
 }
 
+/// Whether workers run in node processes (WORKERS_TEST_NODES=1).
+inline bool nodes_mode() {
+  auto v = std::getenv("WORKERS_TEST_NODES");
+  return v != nullptr && std::string{v} == "1";
+}
+
+/// The same bounds for workers in node processes.
+inline std::vector<std::string> fast_node_args() {
+  return {"--workers.park-timeout=200ms", "--workers.forward-timeout=3s",
+          "--middleman.heartbeat-interval=200ms",
+          "--middleman.connection-timeout=2s"};
+}
+
 /// A runtime with bob and alice, as in the tutorial.
 struct two_workers {
   runtime rt{fast_options()};
-  worker bob = rt.spawn_worker("bob");
-  worker alice = rt.spawn_worker("alice");
+  std::map<std::string, std::unique_ptr<node_process>> nodes;
+  worker bob = spawn("bob");
+  worker alice = spawn("alice");
+
+  /// A new worker: in this process, or in a new node process.
+  worker spawn(const std::string& name) {
+    if (!nodes_mode())
+      return rt.spawn_worker(name);
+    auto& node = nodes[name];
+    node = std::make_unique<node_process>(std::vector<std::string>{name},
+                                          fast_node_args());
+    auto w = rt.connect(name, "127.0.0.1", node->port());
+    if (!w)
+      throw std::runtime_error("cannot connect to " + name + ": "
+                               + render(w.error()));
+    return *w;
+  }
+
+  /// Kills a worker abruptly (SIGKILL of its node process).
+  void kill(const worker& w) {
+    if (!nodes_mode()) {
+      caf::anon_send_exit(w.handle(), caf::exit_reason::kill);
+      return;
+    }
+    nodes.at(w.name())->kill(SIGKILL);
+  }
 
   /// Object counts on bob, alice and me (read-your-writes).
   std::vector<uint64_t> counts() const {

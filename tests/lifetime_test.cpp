@@ -7,7 +7,7 @@ using namespace workers;
 using namespace workers::test;
 
 TEST_CASE_METHOD(two_workers, "lifetime: dropping a handle deletes the object",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   {
     auto x = tensor{1, 2}.send(bob);
     auto y = x + x;
@@ -17,8 +17,8 @@ TEST_CASE_METHOD(two_workers, "lifetime: dropping a handle deletes the object",
 }
 
 TEST_CASE_METHOD(two_workers, "lifetime: dropping the top of a chain cascades",
-                 "[lifetime]") {
-  auto carol = rt.spawn_worker("carol");
+                 "[lifetime][nodes]") {
+  auto carol = spawn("carol");
   {
     auto top = tensor{1, 2}.send(bob).send(alice).send(carol);
     auto y = top + top;
@@ -30,7 +30,7 @@ TEST_CASE_METHOD(two_workers, "lifetime: dropping the top of a chain cascades",
 }
 
 TEST_CASE_METHOD(two_workers, "lifetime: dropping the middle handle",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto x_ptr = tensor{3, 4}.send(bob);
   auto p2x = x_ptr.send(alice);
   x_ptr = {}; // the middle handle goes; alice's pointer keeps bob's object
@@ -40,7 +40,7 @@ TEST_CASE_METHOD(two_workers, "lifetime: dropping the middle handle",
 }
 
 TEST_CASE_METHOD(two_workers, "lifetime: copies share one reference",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto x = tensor{5}.send(bob);
   {
     auto copy = x;
@@ -56,7 +56,7 @@ TEST_CASE_METHOD(two_workers, "lifetime: copies share one reference",
 
 TEST_CASE_METHOD(two_workers,
                  "lifetime: pass a handle to another worker, drop the original",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto p2x = tensor{6, 7}.send(bob).send(alice); // the original is a temporary
   CHECK(counts() == std::vector<uint64_t>{1, 1, 0});
   p2x = {};
@@ -65,7 +65,7 @@ TEST_CASE_METHOD(two_workers,
 
 TEST_CASE_METHOD(two_workers, "lifetime: a moved object lives on at the "
                               "destination until its handle goes",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto x = tensor{1}.send(bob);
   x.move(alice);
   CHECK(counts() == std::vector<uint64_t>{0, 1, 0});
@@ -74,7 +74,7 @@ TEST_CASE_METHOD(two_workers, "lifetime: a moved object lives on at the "
 }
 
 TEST_CASE_METHOD(two_workers, "lifetime: get of a shared object copies it",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto x = tensor{8}.send(bob);
   auto p2x = x.send(alice);
   CHECK(x.get().equal(tensor{8}));
@@ -85,7 +85,7 @@ TEST_CASE_METHOD(two_workers, "lifetime: get of a shared object copies it",
 }
 
 TEST_CASE_METHOD(two_workers, "lifetime: clear deletes and cascades",
-                 "[lifetime]") {
+                 "[lifetime][nodes]") {
   auto p2x = tensor{1}.send(bob).send(alice);
   alice.clear();
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});

@@ -6,7 +6,7 @@ using namespace workers;
 using namespace workers::test;
 
 TEST_CASE_METHOD(two_workers, "move: data goes to the destination",
-                 "[move]") {
+                 "[move][nodes]") {
   auto x = tensor{1, 2, 3}.send(bob);
   auto source_id = x.id_at_location();
   auto copy = x; // copies share the handle
@@ -23,7 +23,7 @@ TEST_CASE_METHOD(two_workers, "move: data goes to the destination",
 }
 
 TEST_CASE_METHOD(two_workers, "move: to where the data is does nothing",
-                 "[move]") {
+                 "[move][nodes]") {
   auto x = tensor{1, 2, 3}.send(bob);
   auto id = x.id_at_location();
   auto same = x.move(bob);
@@ -32,7 +32,7 @@ TEST_CASE_METHOD(two_workers, "move: to where the data is does nothing",
   CHECK(same.get().equal(tensor{1, 2, 3}));
 }
 
-TEST_CASE_METHOD(two_workers, "move: to me is get", "[move]") {
+TEST_CASE_METHOD(two_workers, "move: to me is get", "[move][nodes]") {
   auto x = tensor{4, 5}.send(bob);
   tensor t = x.move(rt.me());
   CHECK(t.equal(tensor{4, 5}));
@@ -42,8 +42,8 @@ TEST_CASE_METHOD(two_workers, "move: to me is get", "[move]") {
 
 TEST_CASE_METHOD(two_workers,
                  "move: a pointer to a pointer moves the middle pointer",
-                 "[move]") {
-  auto carol = rt.spawn_worker("carol");
+                 "[move][nodes]") {
+  auto carol = spawn("carol");
   auto p2x = tensor{1, 2}.send(bob).send(alice);
   p2x.move(carol);
   // The data stayed on bob; the pointer moved from alice to carol.
@@ -58,7 +58,7 @@ TEST_CASE_METHOD(two_workers,
 }
 
 TEST_CASE_METHOD(two_workers, "move: shared data is copied, not stolen",
-                 "[move]") {
+                 "[move][nodes]") {
   auto x = tensor{9}.send(bob);
   auto p2x = x.send(alice); // alice's pointer also references bob's object
   x.move(alice);
@@ -71,9 +71,9 @@ TEST_CASE_METHOD(two_workers, "move: shared data is copied, not stolen",
 
 TEST_CASE_METHOD(two_workers,
                  "move: to a worker that is gone leaves the data readable",
-                 "[move]") {
-  auto dead = rt.spawn_worker("dead");
-  caf::anon_send_exit(dead.handle(), caf::exit_reason::kill);
+                 "[move][nodes]") {
+  auto dead = spawn("dead");
+  kill(dead);
   auto x = tensor{1, 2, 3}.send(bob);
   x.move(dead);
   // The blocking get waits for the move to settle, which reverted the

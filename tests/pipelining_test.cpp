@@ -11,7 +11,7 @@ using namespace workers::test;
 
 TEST_CASE_METHOD(two_workers,
                  "pipelining: thousands of chained ops, then one get",
-                 "[pipelining]") {
+                 "[pipelining][nodes]") {
   tensor local{{0.5, -1.0}, {2.0, 0.25}};
   auto remote = local.send(bob);
   auto through_chain = local.send(bob).send(alice);
@@ -32,7 +32,7 @@ TEST_CASE_METHOD(two_workers,
 
 TEST_CASE_METHOD(two_workers,
                  "pipelining: fetch straight from bob what alice creates",
-                 "[pipelining]") {
+                 "[pipelining][nodes]") {
   auto p2x = tensor{1, 2, 3}.send(bob).send(alice);
   for (int i = 0; i < 200; ++i) {
     auto y = p2x * i;           // me -> alice -> bob
@@ -44,7 +44,7 @@ TEST_CASE_METHOD(two_workers,
 }
 
 TEST_CASE_METHOD(two_workers, "pipelining: operations right after a move",
-                 "[pipelining]") {
+                 "[pipelining][nodes]") {
   auto x = tensor::full({256, 256}, 1.0).send(bob);
   for (int i = 0; i < 20; ++i) {
     x.move(i % 2 == 0 ? alice : bob);

@@ -6,7 +6,7 @@ using namespace workers;
 using namespace workers::test;
 
 TEST_CASE_METHOD(two_workers, "pointer: send then get round-trips a tensor",
-                 "[pointer]") {
+                 "[pointer][nodes]") {
   tensor x{{1.5, 2.0}, {3.0, -4.25}};
   auto p = x.send(bob);
   CHECK(p.valid());
@@ -18,7 +18,7 @@ TEST_CASE_METHOD(two_workers, "pointer: send then get round-trips a tensor",
 }
 
 TEST_CASE_METHOD(two_workers, "pointer: sending a pointer keeps the data",
-                 "[pointer]") {
+                 "[pointer][nodes]") {
   auto x_ptr = tensor{7, 8}.send(bob);
   auto p2x = x_ptr.send(alice);
   CHECK(counts() == std::vector<uint64_t>{1, 1, 0});
@@ -32,7 +32,7 @@ TEST_CASE_METHOD(two_workers, "pointer: sending a pointer keeps the data",
 }
 
 TEST_CASE_METHOD(two_workers, "pointer: every operation runs remotely",
-                 "[pointer]") {
+                 "[pointer][nodes]") {
   tensor a{{1.0, -2.0, 3.0}, {4.0, 5.0, -6.0}};
   tensor b{{0.5, 0.25, 2.0}, {1.0, -1.0, 3.0}};
   tensor w{{1.0, 0.0}, {0.0, 1.0}, {1.0, 1.0}};
@@ -86,8 +86,8 @@ TEST_CASE_METHOD(two_workers, "pointer: every operation runs remotely",
 }
 
 TEST_CASE_METHOD(two_workers, "pointer: arithmetic through a chain of three",
-                 "[pointer]") {
-  auto carol = rt.spawn_worker("carol");
+                 "[pointer][nodes]") {
+  auto carol = spawn("carol");
   // me -> carol -> alice -> bob
   auto p3 = tensor{1, 2, 3}.send(bob).send(alice).send(carol);
   static_assert(decltype(p3)::depth == 3);
@@ -104,7 +104,7 @@ TEST_CASE_METHOD(two_workers, "pointer: arithmetic through a chain of three",
 }
 
 TEST_CASE_METHOD(two_workers, "pointer: operations pipeline without waiting",
-                 "[pointer]") {
+                 "[pointer][nodes]") {
   // The result pointer exists before its object: chain on it at once.
   auto x = tensor{1.0f, 2.0f}.send(bob);
   auto y = x;

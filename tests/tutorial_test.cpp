@@ -9,7 +9,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 TEST_CASE_METHOD(two_workers, "tutorial: section 3.1, pointers to pointers",
-                 "[tutorial]") {
+                 "[tutorial][nodes]") {
   tensor x{1, 2, 3, 4};
   CHECK(to_string(x) == "tensor([1, 2, 3, 4])");
 
@@ -52,7 +52,7 @@ TEST_CASE_METHOD(two_workers, "tutorial: section 3.1, pointers to pointers",
 
 TEST_CASE_METHOD(two_workers,
                  "tutorial: section 3.1, arithmetic on pointer -> pointer",
-                 "[tutorial]") {
+                 "[tutorial][nodes]") {
   auto p2p2x = tensor{1, 2, 3, 4, 5}.send(bob).send(alice);
   auto y = p2p2x + p2p2x;
   CHECK(counts() == std::vector<uint64_t>{2, 2, 0});
@@ -73,7 +73,7 @@ TEST_CASE_METHOD(two_workers,
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
 }
 
-TEST_CASE_METHOD(two_workers, "tutorial: section 3.2, move", "[tutorial]") {
+TEST_CASE_METHOD(two_workers, "tutorial: section 3.2, move", "[tutorial][nodes]") {
   auto x = tensor{1, 2, 3, 4, 5}.send(bob);
   CHECK(counts() == std::vector<uint64_t>{1, 0, 0});
   x = x.move(alice);

@@ -63,6 +63,12 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(listing2.entries[1].second == sv_p);
   auto hdl = round_trip(sys, bob.handle());
   CHECK(hdl == bob.handle());
+  auto stats = round_trip(sys, worker_stats{1, 2, 3});
+  CHECK(stats.messages == 1);
+  CHECK(stats.tensor_bytes_in == 2);
+  CHECK(stats.tensor_bytes_out == 3);
+  auto names = round_trip(sys, std::vector<std::string>{"bob", "alice"});
+  CHECK(names == std::vector<std::string>{"bob", "alice"});
 }
 
 TEST_CASE("wire: every message type is registered", "[wire]") {
@@ -70,11 +76,11 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   configure(cfg);
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
-  CHECK(block::end - block::begin == 8);
+  CHECK(block::end - block::begin == 11);
   for (auto name : {"workers::object_id", "workers::tensor",
                     "workers::worker_ref", "workers::stored_value",
                     "workers::taken_value", "workers::op_request",
-                    "workers::store_listing"}) {
+                    "workers::store_listing", "workers::worker_stats"}) {
     INFO(name);
     CHECK(sys.types().make_value(name) != nullptr);
   }

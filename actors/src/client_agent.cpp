@@ -1,39 +1,47 @@
 #include "workers/client_agent.hpp"
 
+#include <caf/stateful_actor.hpp>
+
 #include "workers/pointer_state.hpp"
 
 namespace workers {
 
-client_agent_actor::behavior_type
-client_agent(client_agent_actor::pointer self, std::weak_ptr<client> ctx,
-             caf::timespan timeout) {
-  // Workers answer the client's state changes with ok or an error; both
-  // count as the acknowledgement (the error itself is kept by the worker as
-  // the result's tombstone, where get() finds it).
-  self->set_error_handler([ctx](caf::scheduled_actor*, caf::error&) {
+caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
+                           std::weak_ptr<client> ctx, caf::timespan timeout) {
+  auto acknowledge = [self, ctx] {
     if (auto c = ctx.lock())
-      c->end_op();
+      c->end_op(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+  };
+  // Workers answer state changes with ok or an error; both acknowledge (the
+  // error itself is kept by the worker as the result's tombstone).
+  self->set_error_handler(
+    [acknowledge](caf::scheduled_actor*, caf::error&) { acknowledge(); });
+  self->set_down_handler([self, ctx](caf::down_msg& msg) {
+    for (auto& fail : self->state.down(msg.source))
+      fail();
+    if (auto c = ctx.lock())
+      c->forgive(msg.source);
   });
   return {
-    [ctx](caf::ok_atom) {
-      if (auto c = ctx.lock())
-        c->end_op();
+    [acknowledge](caf::ok_atom) { acknowledge(); },
+    [self](watch_atom, const worker_ref& peer) {
+      if (self->state.watch(peer.hdl.address()))
+        self->monitor(peer.hdl);
     },
-    [=](move_atom, move_ticket& t) {
+    [self](ask_atom, ask_ticket& t) { t.run(self, self->state); },
+    [self, ctx, timeout](move_atom, move_ticket& t) {
       auto st = t.state;
       auto source = t.source;
-      auto settle = [st, ctx](const caf::error& err) {
+      auto settle = [st, ctx, source](const caf::error& err) {
         st->settle_move(err);
         if (auto c = ctx.lock())
-          c->end_op();
+          c->end_op(source.hdl.address());
       };
-      self
-        ->request(source.hdl, timeout, move_atom::value, t.source_id, t.dest,
-                  t.dest_id, t.holder)
-        .then([settle](caf::ok_atom) { settle(caf::none); },
-              [settle, source, timeout](caf::error& err) {
-                settle(from_transport(err, source.name, timeout));
-              });
+      guarded_request<caf::ok_atom>(
+        self, self->state, source.hdl, source.name, timeout,
+        [settle](caf::ok_atom) { settle(caf::none); },
+        [settle](caf::error err) { settle(err); }, move_atom::value,
+        t.source_id, t.dest, t.dest_id, t.holder);
     },
   };
 }

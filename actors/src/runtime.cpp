@@ -1,18 +1,19 @@
 #include "workers/runtime.hpp"
 
+#include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
 #include "workers/client_agent.hpp"
+#include "workers/cluster.hpp"
 #include "workers/configure.hpp"
+#include "workers/runtime_config.hpp"
 
 namespace workers {
 
 namespace {
 
-std::unique_ptr<caf::actor_system_config>
-make_config(const runtime_options& opts) {
-  auto cfg = std::make_unique<caf::actor_system_config>();
-  configure(*cfg);
+std::unique_ptr<runtime_config> make_config(const runtime_options& opts) {
+  auto cfg = std::make_unique<runtime_config>();
   if (opts.scheduler_threads > 0)
     cfg->set("scheduler.max-threads", opts.scheduler_threads);
   return cfg;
@@ -27,6 +28,12 @@ runtime::runtime() : runtime(runtime_options{}) {
 runtime::runtime(runtime_options opts)
   : cfg_(make_config(opts)), opts_(std::move(opts)) {
   own_ = std::make_unique<caf::actor_system>(*cfg_);
+  sys_ = own_.get();
+  init();
+}
+
+runtime::runtime(runtime_config& cfg) : opts_(cfg.options()) {
+  own_ = std::make_unique<caf::actor_system>(cfg);
   sys_ = own_.get();
   init();
 }
@@ -63,6 +70,37 @@ worker runtime::spawn_worker(std::string name, worker_options opts) {
   auto hdl = sys_->spawn(worker_impl, name, opts);
   spawned_.push_back(hdl);
   return worker{ctx_, worker_ref{hdl, std::move(name)}};
+}
+
+caf::expected<worker> runtime::connect(const std::string& name) {
+  auto ep = find_endpoint(opts_.cluster, name);
+  if (!ep)
+    return ep.error();
+  return connect(name, ep->host, ep->port);
+}
+
+caf::expected<worker> runtime::connect(const std::string& name,
+                                       const std::string& host,
+                                       uint16_t port) {
+  auto where = name + "@" + host + ":" + std::to_string(port);
+  if (!sys_->has_middleman())
+    return make_error(errc::peer_unreachable,
+                      "cannot connect to " + where
+                        + ": this actor system has no middleman");
+  auto dir = sys_->middleman().remote_actor<directory_actor>(host, port);
+  if (!dir)
+    return make_error(errc::peer_unreachable,
+                      "cannot connect to " + where + ": "
+                        + sys_->render(dir.error()));
+  caf::expected<worker> result{caf::error{}};
+  caf::scoped_actor self{*sys_};
+  self->request(*dir, opts_.client.request_timeout, lookup_atom::value, name)
+    .receive(
+      [&](worker_ref& ref) { result = worker{ctx_, std::move(ref)}; },
+      [&](caf::error& err) {
+        result = from_transport(err, where, opts_.client.request_timeout);
+      });
+  return result;
 }
 
 } // namespace workers

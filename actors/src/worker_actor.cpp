@@ -31,15 +31,27 @@ void flush(worker_pointer self, outbox& out,
       caf::anon_send(x.target.hdl, release_atom::value, x.id, x.holder);
     } else {
       ++*pending;
-      self
-        ->request(x.target.hdl, self->state.opts.forward_timeout,
-                  release_atom::value, x.id, x.holder)
-        .then([finish_one](caf::ok_atom) { finish_one(); },
-              [finish_one](caf::error&) { finish_one(); });
+      guarded_request<caf::ok_atom>(
+        self, self->state.watch, x.target.hdl, x.target.name,
+        self->state.opts.forward_timeout,
+        [finish_one](caf::ok_atom) { finish_one(); },
+        [finish_one](caf::error) { finish_one(); }, release_atom::value, x.id,
+        x.holder);
     }
   }
   out.clear();
   finish_one();
+}
+
+// Counts one handled message and the tensor bytes it brought or took.
+void note(worker_pointer self, const stored_value* in = nullptr,
+          const stored_value* out = nullptr) {
+  auto& st = self->state.stats;
+  ++st.messages;
+  if (in != nullptr && in->is_tensor())
+    st.tensor_bytes_in += in->as_tensor().nbytes();
+  if (out != nullptr && out->is_tensor())
+    st.tensor_bytes_out += out->as_tensor().nbytes();
 }
 
 // Retries every request parked on `id` (it arrived, or changed).
@@ -104,6 +116,7 @@ void serve_take(worker_pointer self, caf::typed_response_promise<taken_value> rp
   outbox out;
   auto value = store.take(id, holder, self->state.ids, out);
   flush(self, out);
+  note(self, nullptr, &value.value);
   rp.deliver(std::move(value));
 }
 
@@ -140,24 +153,23 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   auto next = r.next;
   st.forwarding.insert(result);
   wake(self, result);
-  self->request(next.hdl, st.opts.forward_timeout, exec_atom::value,
-                std::move(r.forwarded))
-    .then(
-      [self, rp, result](caf::ok_atom) mutable {
-        self->state.forwarding.erase(result);
-        wake(self, result);
-        rp.deliver(caf::ok_atom::value);
-      },
-      [self, rp, result, next](caf::error& err) mutable {
+  guarded_request<caf::ok_atom>(
+    self, st.watch, next.hdl, next.name, st.opts.forward_timeout,
+    [self, rp, result](caf::ok_atom) mutable {
+      self->state.forwarding.erase(result);
+      wake(self, result);
+      rp.deliver(caf::ok_atom::value);
+    },
+    [self, rp, result](caf::error e) mutable {
         auto& st = self->state;
-        auto e = from_transport(err, next.name, st.opts.forward_timeout);
         outbox out;
         st.store.fail(result, e, out);
         flush(self, out);
         st.forwarding.erase(result);
         wake(self, result);
         rp.deliver(std::move(e));
-      });
+    },
+    exec_atom::value, std::move(r.forwarded));
 }
 
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
@@ -187,9 +199,9 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
-  self->request(dest.hdl, st.opts.forward_timeout, caf::put_atom::value,
-                new_id, value, holder)
-    .then(
+  note(self, nullptr, &value);
+  guarded_request<caf::ok_atom>(
+    self, st.watch, dest.hdl, dest.name, st.opts.forward_timeout,
       [=](caf::ok_atom) mutable {
         outbox out;
         self->state.store.finish_move(id, holder, dest.name, new_id,
@@ -197,18 +209,18 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
         flush(self, out);
         rp.deliver(caf::ok_atom::value);
       },
-      [=](caf::error& err) mutable {
+      [=](caf::error e) mutable {
         auto& st = self->state;
         outbox out;
         object_store::abort_move(value, new_id, out);
         flush(self, out);
-        auto e = from_transport(err, dest.name, st.opts.forward_timeout);
         rp.deliver(make_error(static_cast<errc>(e.code()),
                               "move of " + to_string(id) + " from "
                                 + st.store.owner() + " to " + dest.name
                                 + " failed, the data stays on "
                                 + st.store.owner() + ": " + message_of(e)));
-      });
+      },
+    caf::put_atom::value, new_id, value, holder);
 }
 
 // Expires parked requests and stale early records; re-arms the periodic
@@ -234,10 +246,15 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   st.store = object_store{std::move(name), opts.limits};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
   st.next_housekeeping = clock::now();
+  self->set_down_handler([self](caf::down_msg& msg) {
+    for (auto& fail : self->state.watch.down(msg.source))
+      fail();
+  });
   on_tick(self);
   return {
     [=](caf::put_atom, object_id id, stored_value& value,
         object_id holder) -> caf::result<caf::ok_atom> {
+      note(self, &value);
       outbox out;
       auto err = self->state.store.insert(id, std::move(value), holder, out);
       flush(self, out);
@@ -286,6 +303,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       flush(self, out);
       return caf::ok_atom::value;
     },
+    [=](stats_atom) { return self->state.stats; },
     [=](caf::tick_atom) { on_tick(self); },
   };
 }

@@ -1,18 +1,21 @@
 #pragma once
 
-// The client agent: one small actor per client that follows moves to their
-// end. A pointer's move() returns at once; the agent asks the source worker
-// to move and, when the answer comes, settles the pointer's state (reverting
-// it to the source if the move failed). Blocking-API callers have no mailbox
-// of their own, so this is where those answers arrive -- and where the
-// workers' acknowledgements of the client's state changes arrive (see
-// protocol.hpp, "Acknowledgements").
+// The client agent: one small actor per client, the part of "me" that has a
+// mailbox. The blocking API has none (it runs on the caller's thread), so
+// everything that must be followed up asynchronously goes through here:
+// - ask tickets: the blocking API's requests (get, listings), run as guarded
+//   requests, so they fail with peer_unreachable as soon as the peer's node
+//   is down instead of after their full timeout;
+// - move tickets: a pointer's move() returns at once; the agent asks the
+//   source to move and settles the pointer (reverting it on failure);
+// - acknowledgements: workers answer the client's state changes here
+//   (protocol.hpp, "Acknowledgements"); the agent watches every peer the
+//   client posts to and forgives the acknowledgements of a peer that died.
 
 #include <memory>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/timespan.hpp>
-
-#include <caf/typed_event_based_actor.hpp>
 
 #include "workers/client.hpp"
 
@@ -21,8 +24,7 @@ namespace workers {
 /// Spawned by the runtime for the client `ctx`. `timeout` bounds each move
 /// request; it should exceed the workers' forward_timeout so their own error
 /// arrives first.
-client_agent_actor::behavior_type
-client_agent(client_agent_actor::pointer self, std::weak_ptr<client> ctx,
-             caf::timespan timeout);
+caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
+                           std::weak_ptr<client> ctx, caf::timespan timeout);
 
 } // namespace workers

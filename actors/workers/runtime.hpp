@@ -38,7 +38,11 @@ struct runtime_options {
   std::string me_name = "me";
   /// Scheduler threads of an owned actor system (0: CAF's default).
   size_t scheduler_threads = 0;
+  /// Every worker of the cluster as "name@host:port", for connect(name).
+  std::vector<std::string> cluster;
 };
+
+class runtime_config;
 
 class runtime {
 public:
@@ -47,7 +51,12 @@ public:
 
   explicit runtime(runtime_options opts);
 
-  /// Borrows `sys` (configured with workers::configure).
+  /// Creates and owns an actor system from `cfg` (which must outlive the
+  /// runtime), with the options it describes.
+  explicit runtime(runtime_config& cfg);
+
+  /// Borrows `sys` (configured with workers::configure and, to connect to
+  /// other nodes, with CAF's middleman loaded).
   explicit runtime(caf::actor_system& sys, runtime_options opts = {});
 
   runtime(const runtime&) = delete;
@@ -61,6 +70,16 @@ public:
   worker spawn_worker(std::string name);
 
   worker spawn_worker(std::string name, worker_options opts);
+
+  /// Connects to the worker `name` listed in the cluster config. Blocking,
+  /// bounded by the request timeout. Fails with no_such_object if the
+  /// config does not list `name` or its node does not host it, and with
+  /// peer_unreachable if the node cannot be reached.
+  caf::expected<worker> connect(const std::string& name);
+
+  /// Connects to the worker `name` on the node at host:port.
+  caf::expected<worker> connect(const std::string& name,
+                                const std::string& host, uint16_t port);
 
   /// The caller's own worker; moving a pointer here is get().
   const me_worker& me() const noexcept {
@@ -82,7 +101,7 @@ public:
 private:
   void init();
 
-  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<runtime_config> cfg_;
   std::unique_ptr<caf::actor_system> own_;
   caf::actor_system* sys_ = nullptr;
   runtime_options opts_;

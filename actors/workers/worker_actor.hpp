@@ -15,6 +15,7 @@
 
 #include "workers/object_store.hpp"
 #include "workers/parking_lot.hpp"
+#include "workers/peer_watch.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
@@ -48,6 +49,10 @@ struct worker_state {
   /// Pointer entries whose forwarded operation has not answered yet; a get
   /// or move of one waits, so that the caller learns the chain's outcome.
   std::unordered_set<object_id> forwarding;
+  /// Message and tensor byte counters (the `stats` message).
+  worker_stats stats;
+  /// Peers with requests from this worker in flight (chains, moves).
+  peer_watch watch;
   object_store::time_point next_housekeeping;
 };
 

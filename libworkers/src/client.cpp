@@ -12,21 +12,44 @@ caf::error client::translate(const caf::error& err,
   return from_transport(err, dest.name, timeout());
 }
 
-void client::begin_op() {
-  std::lock_guard<std::mutex> guard{ops_mtx_};
-  ++ops_in_flight_;
+void client::begin_op(const worker_ref& dest) {
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> guard{ops_mtx_};
+    ++ops_in_flight_;
+    auto [i, added] = ops_by_peer_.emplace(dest.hdl.address(), 0);
+    ++i->second;
+    first = added;
+  }
+  if (first)
+    caf::anon_send(agent_, watch_atom::value, dest);
 }
 
-void client::end_op() {
+void client::end_op(const caf::actor_addr& peer) {
   bool done = false;
   {
     std::lock_guard<std::mutex> guard{ops_mtx_};
-    if (ops_in_flight_ > 0)
-      --ops_in_flight_;
+    auto i = ops_by_peer_.find(peer);
+    if (i == ops_by_peer_.end() || i->second == 0)
+      return;
+    --i->second;
+    --ops_in_flight_;
     done = ops_in_flight_ == 0;
   }
   if (done)
     ops_done_.notify_all();
+}
+
+void client::forgive(const caf::actor_addr& peer) {
+  {
+    std::lock_guard<std::mutex> guard{ops_mtx_};
+    auto i = ops_by_peer_.find(peer);
+    if (i == ops_by_peer_.end())
+      return;
+    ops_in_flight_ -= i->second;
+    i->second = 0;
+  }
+  ops_done_.notify_all();
 }
 
 caf::error client::barrier() {
@@ -36,6 +59,8 @@ caf::error client::barrier() {
     return {};
   auto lost = ops_in_flight_;
   ops_in_flight_ = 0;
+  for (auto& kvp : ops_by_peer_)
+    kvp.second = 0;
   return make_error(errc::timeout,
                     std::to_string(lost)
                       + " operations sent earlier were not acknowledged in "

@@ -58,7 +58,7 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
   req.holder = ctx->next_id();
   auto result = std::make_shared<pointer_state>(ctx, tx->location, req.result,
                                                 req.holder);
-  ctx->post(tx->location.hdl, exec_atom::value, std::move(req));
+  ctx->post(tx->location, exec_atom::value, std::move(req));
   return result;
 }
 
@@ -66,7 +66,7 @@ state_ptr send_tensor(const tensor& x, const worker& dest) {
   auto ctx = dest.context();
   auto id = ctx->next_id();
   auto holder = ctx->next_id();
-  ctx->post(dest.handle(), caf::put_atom::value, id, stored_value{x}, holder);
+  ctx->post(dest.ref(), caf::put_atom::value, id, stored_value{x}, holder);
   return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
 }
 
@@ -83,7 +83,7 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest) {
   // drop the one we hold (same channel, so it arrives first).
   caf::anon_send(tx->location.hdl, retain_atom::value, tx->id_at_location,
                  entry);
-  ctx->post(dest.handle(), caf::put_atom::value, entry,
+  ctx->post(dest.ref(), caf::put_atom::value, entry,
             stored_value{remote_ref{tx->location, tx->id_at_location}},
             holder);
   return std::make_shared<pointer_state>(ctx, dest.ref(), entry, holder);
@@ -100,7 +100,7 @@ void start_move(const state_ptr& x, const worker& dest) {
   if (!source)
     return;
   caf::anon_send(dest.handle(), expect_atom::value, new_id, ctx->timeout());
-  ctx->begin_op(); // settled by the agent when the source answers
+  ctx->begin_op(source->location); // the agent settles it
   caf::anon_send(ctx->agent(), move_atom::value,
                  move_ticket{x, source->location, source->id_at_location,
                              dest.ref(), new_id, source->id});
@@ -125,7 +125,7 @@ caf::expected<tensor> pointee<tensor>::from(taken_value&& x,
   if (!x.value.is_tensor()) {
     // We now hold the entry's downstream reference: give it back.
     auto& ref = x.value.as_pointer();
-    src->context()->post(ref.where.hdl, release_atom::value, ref.id,
+    src->context()->post(ref.where, release_atom::value, ref.id,
                          x.holder);
     return make_error(errc::wrong_kind,
                       "expected a tensor but " + src->to_string()

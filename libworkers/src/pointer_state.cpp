@@ -19,7 +19,7 @@ pointer_state::~pointer_state() {
   // A move under way keeps the state alive (the client agent holds it), so
   // the location here is final.
   if (phase_ == phase::live && ctx_ && ctx_->alive() && location_.hdl)
-    ctx_->post(location_.hdl, release_atom::value, id_at_location_, id_);
+    ctx_->post(location_, release_atom::value, id_at_location_, id_);
 }
 
 pointer_state::target pointer_state::snapshot() const {

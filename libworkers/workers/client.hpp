@@ -10,9 +10,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -22,8 +26,11 @@
 #include <caf/sec.hpp>
 #include <caf/timespan.hpp>
 
+#include <caf/event_based_actor.hpp>
+
 #include "workers/error.hpp"
 #include "workers/object_id.hpp"
+#include "workers/peer_watch.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
@@ -42,18 +49,30 @@ struct move_ticket {
   object_id holder;
 };
 
+/// "Run this request and deliver its answer." Local only: the blocking API
+/// hands its requests to the client agent, which watches the peers (see
+/// peer_watch.hpp) so a dead node fails them at once.
+struct ask_ticket {
+  std::function<void(caf::event_based_actor*, peer_watch&)> run;
+};
+
+using ask_atom = caf::atom_constant<caf::atom("ask")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+
 } // namespace workers
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(workers::move_ticket)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(workers::ask_ticket)
 
 namespace workers {
 
-/// The client agent: an actor (actors/client_agent.hpp) that issues move
-/// requests on behalf of pointers and settles them when the answer comes, and
-/// that receives the workers' acknowledgements of the client's state changes.
-using client_agent_actor =
-  caf::typed_actor<caf::reacts_to<move_atom, move_ticket>,
-                   caf::reacts_to<caf::ok_atom>>;
+/// The client agent (actors/client_agent.hpp), a local actor that
+/// - runs the blocking API's requests (ask_ticket) and move requests
+///   (move_ticket), failing them at once when a peer's node goes down;
+/// - receives the workers' acknowledgements of the client's state changes
+///   (ok_atom or an error) and watches the peers they come from (watch_atom).
+/// Dynamically typed: it only ever talks to its own process.
+using client_agent_actor = caf::actor;
 
 struct client_options {
   /// Bound of every wait of the blocking API (get, objects, ...).
@@ -103,16 +122,21 @@ public:
   /// the worker's acknowledgement goes to the agent, which calls end_op().
   /// Called by pointers and their destructors, from any thread.
   template <class... Ts>
-  void post(const worker_actor& dest, Ts&&... xs) {
-    begin_op();
-    caf::send_as(agent_, dest, std::forward<Ts>(xs)...);
+  void post(const worker_ref& dest, Ts&&... xs) {
+    begin_op(dest);
+    caf::send_as(agent_, dest.hdl, std::forward<Ts>(xs)...);
   }
 
-  /// Counts one more unacknowledged state change.
-  void begin_op();
+  /// Counts one more unacknowledged state change to `dest` (and has the
+  /// agent watch `dest` the first time).
+  void begin_op(const worker_ref& dest);
 
-  /// Called by the agent for each acknowledgement (ok or error).
-  void end_op();
+  /// Called by the agent for each acknowledgement (ok or error) from `peer`.
+  void end_op(const caf::actor_addr& peer);
+
+  /// Called by the agent when `peer` is down: its acknowledgements will
+  /// never come.
+  void forgive(const caf::actor_addr& peer);
 
   /// Waits until every state change posted so far is acknowledged, bounded
   /// by timeout(). Called by the blocking listings (read-your-writes). On
@@ -121,20 +145,36 @@ public:
   caf::error barrier();
 
   /// Blocking request to `dest`, bounded by timeout(). Called by the blocking
-  /// API from non-actor threads (never from inside an actor). Turns CAF's
-  /// timeouts and dead receivers into errc::timeout / errc::peer_unreachable
-  /// naming the worker.
+  /// API from non-actor threads (never from inside an actor). The agent runs
+  /// it, so it fails with errc::peer_unreachable as soon as `dest`'s node is
+  /// known down, and with errc::timeout naming the worker otherwise.
   template <class Result, class... Ts>
   caf::expected<Result> ask(const worker_ref& dest, Ts&&... xs) const {
     if (!alive())
       return make_error(errc::peer_unreachable,
                         "the runtime of " + name_ + " has shut down");
-    caf::expected<Result> result{caf::error{}};
-    caf::scoped_actor self{*sys_};
-    self->request(dest.hdl, timeout(), std::forward<Ts>(xs)...)
-      .receive([&](Result& x) { result = std::move(x); },
-               [&](caf::error& err) { result = translate(err, dest); });
-    return result;
+    auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
+    auto future = answer->get_future();
+    auto args = std::make_tuple(std::forward<Ts>(xs)...);
+    auto bound = timeout();
+    ask_ticket ticket{[answer, args, dest, bound](caf::event_based_actor* self,
+                                                  peer_watch& watch) {
+      std::apply(
+        [&](const auto&... ys) {
+          guarded_request<Result>(
+            self, watch, dest.hdl, dest.name, bound,
+            [answer](Result& x) { answer->set_value(std::move(x)); },
+            [answer](caf::error err) { answer->set_value(std::move(err)); },
+            ys...);
+        },
+        args);
+    }};
+    caf::anon_send(agent_, ask_atom::value, std::move(ticket));
+    // The agent answers within `bound`; the margin covers a dead agent.
+    if (future.wait_for(bound + std::chrono::seconds(1))
+        != std::future_status::ready)
+      return make_error(errc::timeout, "no answer from " + dest.name);
+    return future.get();
   }
 
   /// Maps CAF's transport errors to libworkers errors naming `dest`.
@@ -150,6 +190,7 @@ private:
   std::mutex ops_mtx_;
   std::condition_variable ops_done_;
   size_t ops_in_flight_ = 0;
+  std::unordered_map<caf::actor_addr, size_t> ops_by_peer_;
 };
 
 } // namespace workers

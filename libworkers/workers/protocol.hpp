@@ -95,6 +95,8 @@ using list_atom = caf::atom_constant<caf::atom("list")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using clear_atom = caf::atom_constant<caf::atom("clear")>;
 using expect_atom = caf::atom_constant<caf::atom("expect")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -103,6 +105,7 @@ struct stored_value;
 struct taken_value;
 struct op_request;
 struct store_listing;
+struct worker_stats;
 
 /// The typed interface of every worker. Who sends what:
 /// - put: clients (`tensor::send`, sending a pointer) and workers (moves).
@@ -118,6 +121,7 @@ struct store_listing;
 ///   `new_id`; replies ok once the destination acknowledged.
 /// - expect: clients, before a move: "`id` will arrive within `timeout`".
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
+/// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tick: the worker itself, to expire parked requests.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
@@ -132,6 +136,7 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<store_listing>,
   caf::replies_to<count_atom>::with<uint64_t>,
   caf::replies_to<clear_atom>::with<caf::ok_atom>,
+  caf::replies_to<stats_atom>::with<worker_stats>,
   caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
@@ -264,6 +269,31 @@ struct store_listing {
              x.entries);
   }
 };
+
+/// Counters of one worker, for tests and benchmarks: how many messages it
+/// handled and how many tensor bytes it received and sent (in puts, get
+/// replies and moves). They prove, e.g., that a move went worker to worker.
+struct worker_stats {
+  uint64_t messages = 0;
+  uint64_t tensor_bytes_in = 0;
+  uint64_t tensor_bytes_out = 0;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f,
+                                                 worker_stats& x) {
+    return f(caf::meta::type_name("workers::worker_stats"), x.messages,
+             x.tensor_bytes_in, x.tensor_bytes_out);
+  }
+};
+
+/// The directory of a node: finds the node's workers by name. A node
+/// publishes its directory on its port; clients connect to the port and look
+/// workers up by the names in the cluster config.
+/// - lookup: clients. Replies the worker's ref, or no_such_object.
+/// - list_atom: clients. Replies the names of all hosted workers.
+using directory_actor = caf::typed_actor<
+  caf::replies_to<lookup_atom, std::string>::with<worker_ref>,
+  caf::replies_to<list_atom>::with<std::vector<std::string>>>;
 
 /// Renders like a Python dict: "{3@..: tensor([1, 2, 3])}", one entry per
 /// line (pprint style) when a single line would exceed 80 characters.

@@ -19,5 +19,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(libworkers, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(libworkers, (workers::op_request))
   CAF_ADD_TYPE_ID(libworkers, (workers::store_listing))
   CAF_ADD_TYPE_ID(libworkers, (workers::worker_actor))
+  CAF_ADD_TYPE_ID(libworkers, (workers::worker_stats))
+  CAF_ADD_TYPE_ID(libworkers, (workers::directory_actor))
+  CAF_ADD_TYPE_ID(libworkers, (std::vector<std::string>))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)

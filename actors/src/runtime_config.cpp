@@ -1,0 +1,41 @@
+#include "workers/runtime_config.hpp"
+
+#include <caf/io/middleman.hpp>
+
+#include "workers/configure.hpp"
+
+namespace workers {
+
+runtime_config::runtime_config() {
+  runtime_options defaults;
+  request_timeout = defaults.client.request_timeout;
+  park_timeout = defaults.worker.park_timeout;
+  forward_timeout = defaults.worker.forward_timeout;
+  configure(*this);
+  load<caf::io::middleman>();
+  set("middleman.enable-automatic-connections", true);
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+  opt_group{custom_options_, "workers"}
+    .add(request_timeout, "request-timeout",
+         "bound of every blocking wait of the caller")
+    .add(park_timeout, "park-timeout",
+         "how long a worker waits for an object that has not arrived")
+    .add(forward_timeout, "forward-timeout",
+         "bound of a worker's own requests (chains, moves)")
+    .add(me_name, "me", "the caller's name in printed pointers");
+  opt_group{custom_options_, "cluster"}.add(
+    cluster_workers, "workers", "every worker of the cluster as name@host:port");
+}
+
+runtime_options runtime_config::options() const {
+  runtime_options result;
+  result.client.request_timeout = request_timeout;
+  result.worker.park_timeout = park_timeout;
+  result.worker.forward_timeout = forward_timeout;
+  result.me_name = me_name;
+  result.cluster = cluster_workers;
+  return result;
+}
+
+} // namespace workers

@@ -1,0 +1,78 @@
+#pragma once
+
+// Hosting workers for other processes: a node spawns its workers and a
+// directory (protocol.hpp, directory_actor) and publishes the directory on a
+// TCP port. Clients connect with runtime::connect and find workers by name.
+//
+// Example (what apps/node does):
+//   auto node = workers::host_node(sys, {{"bob", "carol"}, "127.0.0.1", 0});
+//   if (node) std::cout << "listening on port " << node->port << '\n';
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "workers/protocol.hpp"
+#include "workers/runtime_config.hpp"
+#include "workers/worker_actor.hpp"
+
+namespace workers {
+
+struct node_options {
+  /// Names of the workers this node hosts.
+  std::vector<std::string> workers;
+  /// Address to bind; 127.0.0.1 unless the node must be reachable from
+  /// other hosts.
+  std::string host = "127.0.0.1";
+  /// Port to bind; 0 lets the OS choose.
+  uint16_t port = 0;
+  worker_options worker;
+};
+
+/// The configuration of a node program: libworkers' options plus
+///   [node]
+///   workers=["bob"]     ; workers this node hosts
+///   host="127.0.0.1"    ; address to bind
+///   port=0              ; 0: the port the cluster config lists for the
+///                       ; first worker, or else one the OS chooses
+class node_config : public runtime_config {
+public:
+  node_config();
+
+  /// The node options these settings describe, with host and port taken
+  /// from the cluster list when the [node] section leaves them open.
+  caf::expected<node_options> node_opts() const;
+
+  std::vector<std::string> node_workers;
+  std::string node_host;
+  uint16_t node_port = 0;
+};
+
+/// A running node.
+struct node {
+  uint16_t port = 0;
+  directory_actor directory;
+  std::vector<worker_ref> workers;
+
+  /// Stops the workers and the directory.
+  void stop();
+};
+
+/// Behaviour of a directory serving `workers`. Spawned by host_node.
+directory_actor::behavior_type
+directory_impl(directory_actor::pointer self, std::vector<worker_ref> workers);
+
+/// Spawns the workers and the directory of a node and publishes the
+/// directory. Fails if a name is empty or repeated, or the port is taken.
+caf::expected<node> host_node(caf::actor_system& sys, const node_options& opts);
+
+/// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
+/// starts afterwards (call it first in main, before the actor system).
+void block_termination_signals();
+
+/// Waits for SIGINT or SIGTERM; returns the signal.
+int await_termination_signal();
+
+} // namespace workers

@@ -1,0 +1,44 @@
+#pragma once
+
+// runtime_config: a CAF actor_system_config that knows libworkers' options,
+// so runtimes and nodes are configured by CAF INI files and the command line
+// the CAF way (`--config-file=config/local-cluster.ini`, `--workers.park-timeout=2s`).
+//
+//   [workers]
+//   request-timeout=10s  ; bound of every blocking wait of the caller
+//   park-timeout=1s      ; how long a worker waits for an object to arrive
+//   forward-timeout=8s   ; bound of a worker's own requests (chains, moves)
+//   me="me"              ; the caller's name in printed pointers
+//   [cluster]
+//   workers=["bob@127.0.0.1:47001", "alice@127.0.0.1:47002"]
+//
+// It also loads CAF's middleman with the defaults this project relies on:
+// automatic connections on (so data moves worker to worker, not through
+// whoever introduced two nodes) and heartbeats on (so a silent peer is
+// noticed).
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+#include "workers/runtime.hpp"
+
+namespace workers {
+
+class runtime_config : public caf::actor_system_config {
+public:
+  runtime_config();
+
+  /// The runtime options these settings describe.
+  runtime_options options() const;
+
+  caf::timespan request_timeout;
+  caf::timespan park_timeout;
+  caf::timespan forward_timeout;
+  std::string me_name = "me";
+  std::vector<std::string> cluster_workers;
+};
+
+} // namespace workers

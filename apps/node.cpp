@@ -1,0 +1,45 @@
+// node: hosts named workers for other processes.
+//
+//   node --config-file=config/local-cluster.ini --node.workers=[bob]
+//   node --node.workers=[bob,carol] --node.port=0     # the OS picks a port
+//
+// Prints "node: hosting bob on 127.0.0.1:PORT" once it listens, then serves
+// until SIGINT or SIGTERM. All options: node --help.
+
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+
+#include "workers/error.hpp"
+#include "workers/node.hpp"
+
+int main(int argc, char** argv) {
+  workers::block_termination_signals();
+  workers::node_config cfg;
+  if (auto err = cfg.parse(argc, argv)) {
+    std::cerr << "node: bad configuration: " << workers::render(err) << '\n';
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  auto opts = cfg.node_opts();
+  if (!opts) {
+    std::cerr << "node: " << workers::render(opts.error()) << '\n';
+    return 2;
+  }
+  caf::actor_system sys{cfg};
+  auto node = workers::host_node(sys, *opts);
+  if (!node) {
+    std::cerr << "node: " << workers::render(node.error()) << '\n';
+    return 1;
+  }
+  std::string names;
+  for (auto& w : node->workers)
+    names += (names.empty() ? "" : ",") + w.name;
+  std::cout << "node: hosting " << names << " on " << opts->host << ':'
+            << node->port << std::endl;
+  auto sig = workers::await_termination_signal();
+  std::cout << "node: signal " << sig << ", stopping" << std::endl;
+  node->stop();
+  return 0;
+}
