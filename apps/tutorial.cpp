@@ -1,11 +1,15 @@
 // Replays PySyft's "Part 3: Advanced Remote Execution Tools" in C++, printing
 // each step the way the notebook does: the code, then what it shows (values,
 // pointers, and each worker's objects where the notebook shows `_objects`).
+//
+//   tutorial                                         # workers in this process
+//   tutorial --cluster=config/local-cluster.ini      # workers on cluster nodes
 
 #include <iostream>
 #include <string>
 
 #include "workers/runtime.hpp"
+#include "workers/runtime_config.hpp"
 
 using namespace workers;
 
@@ -39,16 +43,37 @@ void stores(const worker& bob, const worker& alice) {
   std::cout << "alice: " << alice.objects() << "\n\n";
 }
 
+
+// A worker of the cluster config if it lists one, else a local one.
+worker obtain(runtime& rt, const runtime_config& cfg, const std::string& name) {
+  if (cfg.cluster_workers.empty())
+    return rt.spawn_worker(name);
+  auto w = rt.connect(name);
+  if (!w)
+    throw operation_error(w.error());
+  return *w;
+}
+
 } // namespace
 
-int main() {
-  runtime rt;
+int main(int argc, char** argv) try {
+  runtime_config cfg;
+  if (auto err = cfg.parse_args(argc, argv)) {
+    std::cerr << "tutorial: " << render(err) << '\n';
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  runtime rt{cfg};
 
   section("Section 3.1 - Pointers to Pointers");
-  auto bob = rt.spawn_worker("bob");
-  auto alice = rt.spawn_worker("alice");
-  in("auto bob = rt.spawn_worker(\"bob\"); auto alice = "
-     "rt.spawn_worker(\"alice\");");
+  auto bob = obtain(rt, cfg, "bob");
+  auto alice = obtain(rt, cfg, "alice");
+  if (cfg.cluster_workers.empty())
+    in("auto bob = rt.spawn_worker(\"bob\"); auto alice = "
+       "rt.spawn_worker(\"alice\");");
+  else
+    in("auto bob = rt.connect(\"bob\"); auto alice = rt.connect(\"alice\");");
   std::cout << '\n';
 
   in("tensor x{1, 2, 3, 4}; x");
@@ -109,4 +134,7 @@ int main() {
 
   std::cout << "me's own store stays empty: " << rt.me().objects() << '\n';
   return 0;
+} catch (const operation_error& e) {
+  std::cerr << "tutorial: " << e.what() << '\n';
+  return 1;
 }

@@ -43,15 +43,30 @@ inline bool nodes_mode() {
 
 /// The same bounds for workers in node processes.
 inline std::vector<std::string> fast_node_args() {
-  return {"--workers.park-timeout=200ms", "--workers.forward-timeout=3s",
-          "--middleman.heartbeat-interval=200ms",
-          "--middleman.connection-timeout=2s"};
+  // Heartbeats as shipped (config/local-cluster.ini): shorter connection
+  // timeouts drop links that carry large messages under load.
+  return {"--workers.park-timeout=1s", "--workers.forward-timeout=3s"};
+}
+
+using node_map = std::map<std::string, std::unique_ptr<node_process>>;
+
+/// Starts a node process hosting worker `name` and connects `rt` to it.
+inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
+                         std::vector<std::string> args = fast_node_args()) {
+  auto& node = nodes[name];
+  node = std::make_unique<node_process>(std::vector<std::string>{name},
+                                        std::move(args));
+  auto w = rt.connect(name, "127.0.0.1", node->port());
+  if (!w)
+    throw std::runtime_error("cannot connect to " + name + ": "
+                             + render(w.error()));
+  return *w;
 }
 
 /// A runtime with bob and alice, as in the tutorial.
 struct two_workers {
   runtime rt{fast_options()};
-  std::map<std::string, std::unique_ptr<node_process>> nodes;
+  node_map nodes;
   worker bob = spawn("bob");
   worker alice = spawn("alice");
 
@@ -59,14 +74,7 @@ struct two_workers {
   worker spawn(const std::string& name) {
     if (!nodes_mode())
       return rt.spawn_worker(name);
-    auto& node = nodes[name];
-    node = std::make_unique<node_process>(std::vector<std::string>{name},
-                                          fast_node_args());
-    auto w = rt.connect(name, "127.0.0.1", node->port());
-    if (!w)
-      throw std::runtime_error("cannot connect to " + name + ": "
-                               + render(w.error()));
-    return *w;
+    return start_node(rt, nodes, name);
   }
 
   /// Kills a worker abruptly (SIGKILL of its node process).

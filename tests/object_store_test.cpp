@@ -14,7 +14,7 @@ struct store_fixture {
   id_generator ids{0xb0b};
   outbox out;
   object_store::time_point now = object_store::clock::now();
-  worker_ref alice{worker_actor{}, "alice"};
+  worker_ref alice{worker_actor{}, "alice", {}, 0};
 
   object_id fresh() {
     return ids.next();
@@ -196,6 +196,14 @@ TEST_CASE_METHOD(store_fixture, "object_store: moves keep or drop the source",
   store.begin_move(y, p, fresh(), out);
   store.finish_move(y, p, "alice", fresh(), now, out);
   CHECK(store.holds(y, q));
+  // A failed move releases the destination's copy, should it exist.
+  out.clear();
+  object_store::abort_move(stored_value{tensor{6}}, alice, dest_id, p, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].what == outbound::kind::release);
+  CHECK(out[0].target.name == "alice");
+  CHECK(out[0].id == dest_id);
+  CHECK(out[0].holder == p);
 }
 
 TEST_CASE_METHOD(store_fixture, "object_store: listing in creation order",

@@ -98,7 +98,7 @@ caf::expected<node> host_node(caf::actor_system& sys,
   node result;
   for (auto& name : opts.workers)
     result.workers.push_back(
-      worker_ref{sys.spawn(worker_impl, name, opts.worker), name});
+      worker_ref{sys.spawn(worker_impl, name, opts.worker), name, {}, 0});
   result.directory = sys.spawn(directory_impl, result.workers);
   auto port = caf::io::publish(result.directory, opts.port,
                                opts.host.c_str(), true);

@@ -69,7 +69,7 @@ worker runtime::spawn_worker(std::string name) {
 worker runtime::spawn_worker(std::string name, worker_options opts) {
   auto hdl = sys_->spawn(worker_impl, name, opts);
   spawned_.push_back(hdl);
-  return worker{ctx_, worker_ref{hdl, std::move(name)}};
+  return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};
 }
 
 caf::expected<worker> runtime::connect(const std::string& name) {
@@ -96,7 +96,11 @@ caf::expected<worker> runtime::connect(const std::string& name,
   caf::scoped_actor self{*sys_};
   self->request(*dir, opts_.client.request_timeout, lookup_atom::value, name)
     .receive(
-      [&](worker_ref& ref) { result = worker{ctx_, std::move(ref)}; },
+      [&](worker_ref& ref) {
+        ref.node_host = host;
+        ref.node_port = port;
+        result = worker{ctx_, std::move(ref)};
+      },
       [&](caf::error& err) {
         result = from_transport(err, where, opts_.client.request_timeout);
       });

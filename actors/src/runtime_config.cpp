@@ -28,6 +28,20 @@ runtime_config::runtime_config() {
     cluster_workers, "workers", "every worker of the cluster as name@host:port");
 }
 
+caf::error runtime_config::parse_args(int argc, char** argv) {
+  std::vector<std::string> args;
+  std::string file;
+  const std::string alias = "--cluster=";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.compare(0, alias.size(), alias) == 0)
+      file = arg.substr(alias.size());
+    else
+      args.push_back(std::move(arg));
+  }
+  return parse(std::move(args), file.empty() ? nullptr : file.c_str());
+}
+
 runtime_options runtime_config::options() const {
   runtime_options result;
   result.client.request_timeout = request_timeout;

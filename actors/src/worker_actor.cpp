@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
 #include "workers/error.hpp"
@@ -13,6 +14,71 @@ namespace {
 using clock = object_store::clock;
 
 constexpr auto housekeeping_interval = std::chrono::seconds(10);
+
+// Counts one handled message and the tensor bytes it brought or took.
+void note(worker_pointer self, const stored_value* in = nullptr,
+          const stored_value* out = nullptr) {
+  auto& st = self->state.stats;
+  ++st.messages;
+  if (in != nullptr && in->is_tensor())
+    st.tensor_bytes_in += in->as_tensor().nbytes();
+  if (out != nullptr && out->is_tensor())
+    st.tensor_bytes_out += out->as_tensor().nbytes();
+}
+
+// Runs `send` once `peer`'s node is directly connected (or the attempt
+// failed): the first contact with a peer monitors it and asks the middleman
+// to connect to its node, and sends to it wait until that settles. CAF would
+// otherwise route through whoever introduced the two nodes and switch to a
+// direct link later, and messages across such a switch can overtake each
+// other -- which would let a release overtake an operation on the object.
+void send_to(worker_pointer self, const worker_ref& peer,
+             std::function<void()> send) {
+  auto& st = self->state;
+  auto addr = peer.hdl.address();
+  if (auto i = st.connecting.find(addr); i != st.connecting.end()) {
+    i->second.push_back(std::move(send));
+    return;
+  }
+  if (!peer.hdl || !st.watch.watch(addr)) {
+    send();
+    return;
+  }
+  self->monitor(peer.hdl);
+  auto& sys = self->system();
+  if (peer.node_port == 0 || !sys.has_middleman()) {
+    send();
+    return;
+  }
+  st.connecting[addr].push_back(std::move(send));
+  auto release_queue = [self, addr] {
+    auto& q = self->state.connecting;
+    auto i = q.find(addr);
+    if (i == q.end())
+      return;
+    auto sends = std::move(i->second);
+    q.erase(i);
+    for (auto& f : sends)
+      f();
+  };
+  self
+    ->request(sys.middleman().actor_handle(), st.opts.forward_timeout,
+              caf::connect_atom::value, peer.node_host, peer.node_port)
+    .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
+                          const std::set<std::string>&) { release_queue(); },
+          [release_queue](const caf::error&) {
+            // Not fatal: sends then take CAF's route (and the watch reports
+            // the peer's death).
+            release_queue();
+          });
+}
+
+// Monitors and connects to the worker a pointer entry names, so its death is
+// known here at once and data to it goes directly.
+void watch_target(worker_pointer self, const stored_value& value) {
+  if (value.is_pointer())
+    send_to(self, value.as_pointer().where, [] {});
+}
 
 // Sends the retains/releases the store asked for, fire-and-forget; or, with
 // `done`, sends the releases as requests and calls `done` once all of them
@@ -26,32 +92,27 @@ void flush(worker_pointer self, outbox& out,
   };
   for (auto& x : out) {
     if (x.what == outbound::kind::retain) {
-      caf::anon_send(x.target.hdl, retain_atom::value, x.id, x.holder);
+      send_to(self, x.target, [x] {
+        caf::anon_send(x.target.hdl, retain_atom::value, x.id, x.holder);
+      });
     } else if (!done) {
-      caf::anon_send(x.target.hdl, release_atom::value, x.id, x.holder);
+      send_to(self, x.target, [x] {
+        caf::anon_send(x.target.hdl, release_atom::value, x.id, x.holder);
+      });
     } else {
       ++*pending;
-      guarded_request<caf::ok_atom>(
-        self, self->state.watch, x.target.hdl, x.target.name,
-        self->state.opts.forward_timeout,
-        [finish_one](caf::ok_atom) { finish_one(); },
-        [finish_one](caf::error) { finish_one(); }, release_atom::value, x.id,
-        x.holder);
+      send_to(self, x.target, [self, x, finish_one] {
+        guarded_request<caf::ok_atom>(
+          self, self->state.watch, x.target.hdl, x.target.name,
+          self->state.opts.forward_timeout,
+          [finish_one](caf::ok_atom) { finish_one(); },
+          [finish_one](caf::error) { finish_one(); }, release_atom::value,
+          x.id, x.holder);
+      });
     }
   }
   out.clear();
   finish_one();
-}
-
-// Counts one handled message and the tensor bytes it brought or took.
-void note(worker_pointer self, const stored_value* in = nullptr,
-          const stored_value* out = nullptr) {
-  auto& st = self->state.stats;
-  ++st.messages;
-  if (in != nullptr && in->is_tensor())
-    st.tensor_bytes_in += in->as_tensor().nbytes();
-  if (out != nullptr && out->is_tensor())
-    st.tensor_bytes_out += out->as_tensor().nbytes();
 }
 
 // Retries every request parked on `id` (it arrived, or changed).
@@ -153,8 +214,11 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   auto next = r.next;
   st.forwarding.insert(result);
   wake(self, result);
+  auto forwarded = std::move(r.forwarded);
+  send_to(self, next, [self, rp, result, next, forwarded]() mutable {
   guarded_request<caf::ok_atom>(
-    self, st.watch, next.hdl, next.name, st.opts.forward_timeout,
+    self, self->state.watch, next.hdl, next.name,
+    self->state.opts.forward_timeout,
     [self, rp, result](caf::ok_atom) mutable {
       self->state.forwarding.erase(result);
       wake(self, result);
@@ -169,7 +233,8 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
         wake(self, result);
         rp.deliver(std::move(e));
     },
-    exec_atom::value, std::move(r.forwarded));
+    exec_atom::value, std::move(forwarded));
+  });
 }
 
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
@@ -200,8 +265,10 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
   note(self, nullptr, &value);
+  send_to(self, dest, [=]() mutable {
   guarded_request<caf::ok_atom>(
-    self, st.watch, dest.hdl, dest.name, st.opts.forward_timeout,
+    self, self->state.watch, dest.hdl, dest.name,
+    self->state.opts.forward_timeout,
       [=](caf::ok_atom) mutable {
         outbox out;
         self->state.store.finish_move(id, holder, dest.name, new_id,
@@ -212,7 +279,7 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
       [=](caf::error e) mutable {
         auto& st = self->state;
         outbox out;
-        object_store::abort_move(value, new_id, out);
+        object_store::abort_move(value, dest, new_id, holder, out);
         flush(self, out);
         rp.deliver(make_error(static_cast<errc>(e.code()),
                               "move of " + to_string(id) + " from "
@@ -221,6 +288,7 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
                                 + st.store.owner() + ": " + message_of(e)));
       },
     caf::put_atom::value, new_id, value, holder);
+  });
 }
 
 // Expires parked requests and stale early records; re-arms the periodic
@@ -255,6 +323,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     [=](caf::put_atom, object_id id, stored_value& value,
         object_id holder) -> caf::result<caf::ok_atom> {
       note(self, &value);
+      watch_target(self, value);
       outbox out;
       auto err = self->state.store.insert(id, std::move(value), holder, out);
       flush(self, out);
@@ -298,10 +367,11 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return static_cast<uint64_t>(self->state.store.size());
     },
     [=](clear_atom) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;
       self->state.store.clear(out);
-      flush(self, out);
-      return caf::ok_atom::value;
+      flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
+      return rp;
     },
     [=](stats_atom) { return self->state.stats; },
     [=](caf::tick_atom) { on_tick(self); },

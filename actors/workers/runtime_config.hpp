@@ -31,6 +31,10 @@ class runtime_config : public caf::actor_system_config {
 public:
   runtime_config();
 
+  /// Parses the command line and the config file; `--cluster=FILE` is an
+  /// alias of CAF's `--config-file=FILE`. Called first thing in main.
+  caf::error parse_args(int argc, char** argv);
+
   /// The runtime options these settings describe.
   runtime_options options() const;
 

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -53,6 +55,11 @@ struct worker_state {
   worker_stats stats;
   /// Peers with requests from this worker in flight (chains, moves).
   peer_watch watch;
+  /// Sends waiting for a direct connection to a peer's node: everything to
+  /// one peer goes over one route, so CAF keeps it in order (a release must
+  /// never overtake an operation that uses the object).
+  std::unordered_map<caf::actor_addr, std::vector<std::function<void()>>>
+    connecting;
   object_store::time_point next_housekeeping;
 };
 

@@ -209,8 +209,10 @@ void object_store::finish_move(object_id id, object_id holder,
           true, out);
 }
 
-void object_store::abort_move(const stored_value& sent, object_id new_id,
+void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
+                              object_id new_id, object_id holder,
                               outbox& out) {
+  out.push_back({outbound::kind::release, dest, new_id, holder});
   if (sent.is_pointer()) {
     auto& ref = sent.as_pointer();
     out.push_back({outbound::kind::release, ref.where, ref.id, new_id});

@@ -42,6 +42,12 @@ void worker::clear() const {
   value_or_throw(ctx_->ask<caf::ok_atom>(ref_, clear_atom::value));
 }
 
+worker_stats worker::stats() const {
+  if (auto err = ctx_->barrier())
+    throw operation_error(err);
+  return value_or_throw(ctx_->ask<worker_stats>(ref_, stats_atom::value));
+}
+
 std::ostream& operator<<(std::ostream& out, const worker& x) {
   return out << x.name();
 }

@@ -135,9 +135,11 @@ public:
   void finish_move(object_id id, object_id holder, const std::string& dest,
                    object_id new_id, time_point now, outbox& out);
 
-  /// The destination failed: undoes begin_move's fork.
-  static void abort_move(const stored_value& sent, object_id new_id,
-                         outbox& out);
+  /// The destination failed (or did not answer in time): undoes
+  /// begin_move's fork and releases `holder`'s reference to `new_id` at
+  /// `dest`, so a put that did land (or lands later) leaves no copy there.
+  static void abort_move(const stored_value& sent, const worker_ref& dest,
+                         object_id new_id, object_id holder, outbox& out);
 
   /// Records that creating `id` failed with `reason` (erasing it if here).
   void fail(object_id id, caf::error reason, outbox& out);

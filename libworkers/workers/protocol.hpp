@@ -141,14 +141,21 @@ using worker_actor = caf::typed_actor<
 
 // -- value types --------------------------------------------------------------
 
-/// A worker as seen by others: its handle and its name ("bob").
+/// A worker as seen by others: its handle, its name ("bob"), and where its
+/// node listens (empty/0 for a worker in the same process as whoever made
+/// the ref). Workers that receive a ref with an address connect to that node
+/// directly, so data moves worker to worker and a dead node is noticed by
+/// every worker that points into it.
 struct worker_ref {
   worker_actor hdl;
   std::string name;
+  std::string node_host;
+  uint16_t node_port = 0;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, worker_ref& x) {
-    return f(caf::meta::type_name("workers::worker_ref"), x.hdl, x.name);
+    return f(caf::meta::type_name("workers::worker_ref"), x.hdl, x.name,
+             x.node_host, x.node_port);
   }
 };
 

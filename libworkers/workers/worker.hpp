@@ -54,6 +54,9 @@ public:
   /// Deletes every object (cascading down chains). Blocking; throws.
   void clear() const;
 
+  /// The worker's message and tensor byte counters. Blocking; throws.
+  worker_stats stats() const;
+
   friend bool operator==(const worker& x, const worker& y) {
     return same_worker(x.ref_, y.ref_);
   }

@@ -1,0 +1,222 @@
+// Workers in separate node processes: direct data paths, failures that
+// become errors within a bound, restarts, bad input on the wire, large data.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <random>
+
+#include "fixture.hpp"
+
+using namespace workers;
+using namespace workers::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct network {
+  runtime rt{fast_options()};
+  node_map nodes;
+
+  worker start(const std::string& name,
+               std::vector<std::string> args = fast_node_args()) {
+    return start_node(rt, nodes, name, std::move(args));
+  }
+};
+
+// Bytes this process has read from files and sockets so far.
+uint64_t bytes_read_by_this_process() {
+  std::ifstream io{"/proc/self/io"};
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "rchar:")
+      return value;
+  return 0;
+}
+
+template <class F>
+std::chrono::milliseconds elapsed(F f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - t0);
+}
+
+constexpr auto failure_bound = std::chrono::seconds(3);
+
+} // namespace
+
+TEST_CASE_METHOD(network, "network: a move between nodes bypasses the caller",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto x = tensor::full({2048, 2048}, 0.5).send(bob); // 16 MiB of float32
+  const uint64_t size = 2048 * 2048 * 4;
+  REQUIRE(bob.count() == 1);
+  auto bob_before = bob.stats();
+  auto alice_before = alice.stats();
+  auto read_before = bytes_read_by_this_process();
+  x.move(alice);
+  REQUIRE(alice.count() == 1);
+  auto read_after = bytes_read_by_this_process();
+  CHECK(bob.count() == 0);
+  CHECK(bob.stats().tensor_bytes_out - bob_before.tensor_bytes_out == size);
+  CHECK(alice.stats().tensor_bytes_in - alice_before.tensor_bytes_in == size);
+  // The caller's process read a few acknowledgements, not the tensor.
+  CHECK(read_after - read_before < size / 100);
+  CHECK(x.get().sum().item<double>() == 0.5 * 2048 * 2048);
+}
+
+TEST_CASE_METHOD(network, "network: a move completes after the caller exits",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto pid = fork();
+  if (pid == 0) {
+    auto b = std::to_string(nodes["bob"]->port());
+    auto a = std::to_string(nodes["alice"]->port());
+    execl(WORKERS_MOVE_AND_EXIT_BINARY, WORKERS_MOVE_AND_EXIT_BINARY, b.c_str(),
+          a.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  // The caller is gone; bob still delivers to alice over their own link.
+  uint64_t at_alice = 0;
+  for (int i = 0; i < 50 && at_alice == 0; ++i) {
+    at_alice = alice.count();
+    if (at_alice == 0)
+      std::this_thread::sleep_for(100ms);
+  }
+  CHECK(at_alice == 1);
+  CHECK(bob.count() == 0);
+  CHECK(tensor_in(alice.objects(), alice.objects().entries.front().first)
+          .numel()
+        == 512 * 512);
+}
+
+TEST_CASE_METHOD(network, "network: a killed node fails pending requests fast",
+                 "[network]") {
+  auto args = fast_node_args();
+  args.push_back("--workers.park-timeout=30s"); // the get would wait long
+  auto bob = start("bob", args);
+  auto ctx = rt.context();
+  pointer<tensor> pending{std::make_shared<pointer_state>(
+    ctx, bob.ref(), object_id{0xabc, 1}, ctx->next_id())};
+  auto result = std::async(std::launch::async, [&] {
+    return pending.try_get();
+  });
+  std::this_thread::sleep_for(200ms); // the get is now parked on bob
+  nodes["bob"]->kill(SIGKILL);
+  auto t = elapsed([&] { result.wait(); });
+  auto value = result.get();
+  REQUIRE_FALSE(value);
+  CHECK(is(value.error(), errc::peer_unreachable));
+  CHECK_THAT(render(value.error()), Contains("bob"));
+  CHECK(t < failure_bound);
+  // Later operations fail at once, too.
+  auto later = tensor{1}.send(bob);
+  auto t2 = elapsed([&] {
+    CHECK(is(error_of([&] { later.get(); }), errc::peer_unreachable));
+  });
+  CHECK(t2 < failure_bound);
+}
+
+TEST_CASE_METHOD(network, "network: a chain through a killed node fails fast "
+                          "and the others keep working",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto p2x = tensor{1, 2}.send(bob).send(alice);
+  REQUIRE(alice.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  auto y = p2x + p2x; // alice forwards to the dead bob
+  auto t = elapsed([&] {
+    auto err = error_of([&] { y.get(); });
+    CHECK(is(err, errc::peer_unreachable));
+    CHECK_THAT(render(err), Contains("bob"));
+  });
+  CHECK(t < failure_bound);
+  auto z = tensor{3, 4}.send(alice);
+  CHECK((z + z).get().equal(tensor{6, 8}));
+}
+
+TEST_CASE_METHOD(network, "network: moving from a killed node keeps the "
+                          "pointer at the source and fails clearly",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto x = tensor{5}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  x.move(alice);
+  auto err = error_of([&] { x.get(); });
+  CHECK(is(err, errc::peer_unreachable));
+  CHECK(x.location().name == "bob");
+  CHECK(alice.count() == 0);
+}
+
+TEST_CASE_METHOD(network, "network: a worker restarted under its name serves "
+                          "new pointers",
+                 "[network]") {
+  auto bob = start("bob");
+  auto old = tensor{1}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  auto bob2 = start("bob"); // a new process, a new actor, the same name
+  CHECK(is(error_of([&] { old.get(); }), errc::peer_unreachable));
+  auto x = tensor{2, 3}.send(bob2);
+  CHECK((x * 2).get().equal(tensor{4, 6}));
+  CHECK(bob2.count() == 1);
+}
+
+TEST_CASE_METHOD(network, "network: garbage on a node's port is rejected",
+                 "[network]") {
+  auto bob = start("bob");
+  auto port = nodes["bob"]->port();
+  std::mt19937 rng{42};
+  for (int round = 0; round < 3; ++round) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
+            == 0);
+    std::vector<uint8_t> junk(4096 * (round + 1));
+    for (auto& b : junk)
+      b = static_cast<uint8_t>(rng());
+    auto sent = ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    static_cast<void>(sent);
+    close(fd);
+  }
+  std::this_thread::sleep_for(200ms);
+  // The node is alive and serves.
+  CHECK(nodes["bob"]->running());
+  CHECK(kill(nodes["bob"]->pid(), 0) == 0);
+  auto x = tensor{7}.send(bob);
+  CHECK(x.get().equal(tensor{7}));
+}
+
+TEST_CASE_METHOD(network, "network: a 64 MiB tensor round-trips across nodes",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto big = tensor::full({4096, 4096}, 1.0, dtype::float32); // 64 MiB
+  auto p = big.send(bob);
+  p.move(alice);
+  CHECK(alice.count() == 1);
+  INFO("move error: " << render(p.error()));
+  auto back = p.get();
+  CHECK(back.equal(big));
+  CHECK(bob.count() == 0);
+  CHECK(alice.count() == 0);
+}
