@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     std::cerr << "node: " << workers::render(opts.error()) << '\n';
     return 2;
   }
+  cfg.prepare();
   caf::actor_system sys{cfg};
   auto node = workers::host_node(sys, *opts);
   if (!node) {

@@ -4,7 +4,8 @@
 # Defines the IMPORTED targets
 #   CAF::core     (libcaf_core, plus Threads::Threads)
 #   CAF::io       (libcaf_io, the middleman)
-#   CAF::openssl  (libcaf_openssl, TLS; plus OpenSSL's ssl and crypto)
+#   CAF::openssl  (libcaf_openssl, TLS; its headers need no OpenSSL headers,
+#                  and the library links libssl itself)
 # and CAF_FOUND, CAF_VERSION, CAF_INCLUDE_DIR.
 
 find_package(Threads REQUIRED)
@@ -30,6 +31,7 @@ endif()
 include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(CAF
   REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY
+                CAF_OPENSSL_LIBRARY
   VERSION_VAR CAF_VERSION)
 
 if(CAF_FOUND AND NOT TARGET CAF::core)
@@ -43,13 +45,10 @@ if(CAF_FOUND AND NOT TARGET CAF::core)
     IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
     INTERFACE_LINK_LIBRARIES CAF::core)
   if(CAF_OPENSSL_LIBRARY)
-    find_package(OpenSSL)
-    if(OpenSSL_FOUND)
-      add_library(CAF::openssl UNKNOWN IMPORTED)
-      set_target_properties(CAF::openssl PROPERTIES
-        IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
-        INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL;OpenSSL::Crypto")
-    endif()
+    add_library(CAF::openssl UNKNOWN IMPORTED)
+    set_target_properties(CAF::openssl PROPERTIES
+      IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
+      INTERFACE_LINK_LIBRARIES CAF::io)
   endif()
 endif()
 mark_as_advanced(CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY

@@ -6,8 +6,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORKERS_BUILD_DIR:-$root/build}"
+# openssl: the tests make TLS certificates with it.
 packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
-          libboost-serialization-dev catch2)
+          libboost-serialization-dev catch2 openssl)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include "workers/cluster.hpp"
 #include "workers/error.hpp"
@@ -25,6 +26,7 @@ caf::expected<node_options> node_config::node_opts() const {
   result.worker = options().worker;
   result.host = node_host;
   result.port = node_port;
+  result.tls = tls;
   if (!node_workers.empty() && (node_host.empty() || node_port == 0)) {
     if (auto ep = find_endpoint(cluster_workers, node_workers.front())) {
       if (result.host.empty())
@@ -100,8 +102,10 @@ caf::expected<node> host_node(caf::actor_system& sys,
     result.workers.push_back(
       worker_ref{sys.spawn(worker_impl, name, opts.worker), name, {}, 0});
   result.directory = sys.spawn(directory_impl, result.workers);
-  auto port = caf::io::publish(result.directory, opts.port,
-                               opts.host.c_str(), true);
+  auto port = opts.tls ? caf::openssl::publish(result.directory, opts.port,
+                                               opts.host.c_str(), true)
+                       : caf::io::publish(result.directory, opts.port,
+                                          opts.host.c_str(), true);
   if (!port) {
     result.stop();
     return make_error(errc::peer_unreachable,

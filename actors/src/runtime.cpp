@@ -1,6 +1,7 @@
 #include "workers/runtime.hpp"
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/send.hpp>
 
 #include "workers/client_agent.hpp"
@@ -33,6 +34,7 @@ runtime::runtime(runtime_options opts)
 }
 
 runtime::runtime(runtime_config& cfg) : opts_(cfg.options()) {
+  cfg.prepare();
   own_ = std::make_unique<caf::actor_system>(cfg);
   sys_ = own_.get();
   init();
@@ -87,11 +89,15 @@ caf::expected<worker> runtime::connect(const std::string& name,
     return make_error(errc::peer_unreachable,
                       "cannot connect to " + where
                         + ": this actor system has no middleman");
-  auto dir = sys_->middleman().remote_actor<directory_actor>(host, port);
+  auto dir = opts_.tls
+               ? caf::openssl::remote_actor<directory_actor>(*sys_, host, port)
+               : sys_->middleman().remote_actor<directory_actor>(host, port);
   if (!dir)
     return make_error(errc::peer_unreachable,
-                      "cannot connect to " + where + ": "
-                        + sys_->render(dir.error()));
+                      "cannot connect to " + where
+                        + (opts_.tls ? " over TLS: " : ": ")
+                        + sys_->render(dir.error())
+                        + (opts_.tls ? "" : " (does the node expect TLS?)"));
   caf::expected<worker> result{caf::error{}};
   caf::scoped_actor self{*sys_};
   self->request(*dir, opts_.client.request_timeout, lookup_atom::value, name)

@@ -1,6 +1,7 @@
 #include "workers/runtime_config.hpp"
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "workers/configure.hpp"
 
@@ -13,6 +14,7 @@ runtime_config::runtime_config() {
   forward_timeout = defaults.worker.forward_timeout;
   configure(*this);
   load<caf::io::middleman>();
+  load<caf::openssl::manager>();
   set("middleman.enable-automatic-connections", true);
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
@@ -24,8 +26,10 @@ runtime_config::runtime_config() {
     .add(forward_timeout, "forward-timeout",
          "bound of a worker's own requests (chains, moves)")
     .add(me_name, "me", "the caller's name in printed pointers");
-  opt_group{custom_options_, "cluster"}.add(
-    cluster_workers, "workers", "every worker of the cluster as name@host:port");
+  opt_group{custom_options_, "cluster"}
+    .add(cluster_workers, "workers",
+         "every worker of the cluster as name@host:port")
+    .add(tls, "tls", "connect to and accept from nodes over TLS");
 }
 
 caf::error runtime_config::parse_args(int argc, char** argv) {
@@ -42,6 +46,11 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
   return parse(std::move(args), file.empty() ? nullptr : file.c_str());
 }
 
+void runtime_config::prepare() {
+  if (tls)
+    set("middleman.enable-automatic-connections", false);
+}
+
 runtime_options runtime_config::options() const {
   runtime_options result;
   result.client.request_timeout = request_timeout;
@@ -49,6 +58,8 @@ runtime_options runtime_config::options() const {
   result.worker.forward_timeout = forward_timeout;
   result.me_name = me_name;
   result.cluster = cluster_workers;
+  result.tls = tls;
+  result.worker.tls = tls;
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
 
 #include "workers/error.hpp"
@@ -61,16 +62,39 @@ void send_to(worker_pointer self, const worker_ref& peer,
     for (auto& f : sends)
       f();
   };
-  self
-    ->request(sys.middleman().actor_handle(), st.opts.forward_timeout,
-              caf::connect_atom::value, peer.node_host, peer.node_port)
-    .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
-                          const std::set<std::string>&) { release_queue(); },
-          [release_queue](const caf::error&) {
-            // Not fatal: sends then take CAF's route (and the watch reports
-            // the peer's death).
-            release_queue();
-          });
+  // Dial the peer's node. With TLS, only if the middleman knows no link to
+  // it yet: CAF 0.17 breaks both links when a second TLS link between the
+  // same two nodes is opened in the other direction.
+  auto mm = sys.middleman().actor_handle();
+  auto dialer = st.opts.tls && sys.has_openssl_manager()
+                  ? sys.openssl_manager().actor_handle()
+                  : mm;
+  auto timeout = st.opts.forward_timeout;
+  auto dial = [self, dialer, timeout, peer, addr, release_queue] {
+    self
+      ->request(dialer, timeout, caf::connect_atom::value, peer.node_host,
+                peer.node_port)
+      .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
+                            const std::set<std::string>&) { release_queue(); },
+            [self, addr, release_queue](const caf::error&) {
+              // Nobody listens at the peer's address: its node is gone (or
+              // unreachable from here). Fail what waits for it; the queued
+              // sends then fail at once as guarded requests.
+              for (auto& fail : self->state.watch.down(addr))
+                fail();
+              release_queue();
+            });
+  };
+  if (!st.opts.tls) {
+    dial(); // a second plain link between two nodes is harmless
+    return;
+  }
+  // The middleman also knows nodes it only reaches through another node, so
+  // with TLS a hop may stay on such a route (see README, Known limits).
+  self->request(mm, timeout, caf::get_atom::value, peer.hdl.node())
+    .then([release_queue](const caf::node_id&, const std::string&,
+                          uint16_t) { release_queue(); },
+          [dial](const caf::error&) { dial(); });
 }
 
 // Monitors and connects to the worker a pointer entry names, so its death is

@@ -28,6 +28,8 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to bind; 0 lets the OS choose.
   uint16_t port = 0;
+  /// Accept connections over TLS only.
+  bool tls = false;
   worker_options worker;
 };
 

@@ -40,6 +40,8 @@ struct runtime_options {
   size_t scheduler_threads = 0;
   /// Every worker of the cluster as "name@host:port", for connect(name).
   std::vector<std::string> cluster;
+  /// Connect to nodes over TLS (needs CAF's [openssl] settings).
+  bool tls = false;
 };
 
 class runtime_config;

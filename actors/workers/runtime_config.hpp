@@ -11,6 +11,9 @@
 //   me="me"              ; the caller's name in printed pointers
 //   [cluster]
 //   workers=["bob@127.0.0.1:47001", "alice@127.0.0.1:47002"]
+//   tls=false            ; all nodes speak TLS (set CAF's [openssl] keys:
+//                        ; certificate, key, passphrase, cafile/capath;
+//                        ; a cafile makes peers authenticate each other)
 //
 // It also loads CAF's middleman with the defaults this project relies on:
 // automatic connections on (so data moves worker to worker, not through
@@ -35,6 +38,13 @@ public:
   /// alias of CAF's `--config-file=FILE`. Called first thing in main.
   caf::error parse_args(int argc, char** argv);
 
+  /// Adjusts CAF settings that depend on libworkers' options; called by
+  /// runtime(runtime_config&) and the node program before they create the
+  /// actor system. With TLS, CAF's automatic connections are turned off:
+  /// they would dial peers in plain text (and fail against TLS ports, which
+  /// drops the routes they share); workers connect over TLS themselves.
+  void prepare();
+
   /// The runtime options these settings describe.
   runtime_options options() const;
 
@@ -43,6 +53,7 @@ public:
   caf::timespan forward_timeout;
   std::string me_name = "me";
   std::vector<std::string> cluster_workers;
+  bool tls = false;
 };
 
 } // namespace workers

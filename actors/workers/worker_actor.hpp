@@ -33,6 +33,8 @@ struct worker_options {
   size_t max_parked = 100000;
   /// Tombstone and early-record bounds of the store.
   object_store::limits limits;
+  /// Connect to other nodes over TLS (CAF's OpenSSL module).
+  bool tls = false;
 };
 
 struct worker_state {
