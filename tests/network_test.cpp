@@ -220,3 +220,56 @@ TEST_CASE_METHOD(network, "network: a 64 MiB tensor round-trips across nodes",
   CHECK(bob.count() == 0);
   CHECK(alice.count() == 0);
 }
+
+TEST_CASE_METHOD(network, "network: the destination dies during a move: the "
+                          "data stays readable at the source",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto big = tensor::full({8192, 4096}, 2.0, dtype::float32); // 128 MiB
+  auto x = big.send(bob);
+  REQUIRE(bob.count() == 1);
+  x.move(alice);
+  std::this_thread::sleep_for(20ms); // the put is on its way
+  nodes["alice"]->kill(SIGKILL);
+  caf::expected<tensor> value{caf::error{}};
+  auto t = elapsed([&] { value = x.try_get(); });
+  REQUIRE(value);
+  CHECK(value->equal(big));
+  CHECK(x.location().name == "bob");
+  CHECK(t < failure_bound + 2s); // includes fetching 128 MiB
+  CHECK(bob.count() == 0);
+}
+
+TEST_CASE_METHOD(network, "network: the source dies during a move: a clear "
+                          "error, no copy left behind",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto x = tensor::full({8192, 4096}, 3.0, dtype::float32).send(bob);
+  REQUIRE(bob.count() == 1);
+  x.move(alice);
+  std::this_thread::sleep_for(20ms);
+  nodes["bob"]->kill(SIGKILL);
+  auto t = elapsed([&] {
+    CHECK(is(error_of([&] { x.get(); }), errc::peer_unreachable));
+  });
+  CHECK(t < failure_bound);
+  CHECK(alice.count() == 0);
+}
+
+TEST_CASE_METHOD(network, "network: messages of the wrong type are rejected",
+                 "[network]") {
+  auto bob = start("bob");
+  caf::scoped_actor self{rt.system()};
+  auto untyped = caf::actor_cast<caf::actor>(bob.handle());
+  self->send(untyped, std::string{"not a worker message"}, 42);
+  caf::error reply;
+  self->request(untyped, 2s, std::string{"bogus"}, 1.5)
+    .receive([&](const caf::message&) {},
+             [&](caf::error& err) { reply = std::move(err); });
+  CHECK(reply);
+  // The worker keeps serving.
+  auto x = tensor{1, 2}.send(bob);
+  CHECK((x + x).get().equal(tensor{2, 4}));
+}

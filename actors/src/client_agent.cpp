@@ -32,10 +32,17 @@ caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
     [self, ctx, timeout](move_atom, move_ticket& t) {
       auto st = t.state;
       auto source = t.source;
-      auto settle = [st, ctx, source](const caf::error& err) {
+      auto settle = [st, ctx, source, dest = t.dest, dest_id = t.dest_id,
+                     holder = t.holder](const caf::error& err) {
         st->settle_move(err);
-        if (auto c = ctx.lock())
-          c->end_op(source.hdl.address());
+        auto c = ctx.lock();
+        if (!c)
+          return;
+        // If the put reached the destination before the source failed (or
+        // died), that copy would be an orphan: release it.
+        if (err)
+          c->post(dest, release_atom::value, dest_id, holder);
+        c->end_op(source.hdl.address());
       };
       guarded_request<caf::ok_atom>(
         self, self->state, source.hdl, source.name, timeout,
