@@ -43,7 +43,6 @@ void stores(const worker& bob, const worker& alice) {
   std::cout << "alice: " << alice.objects() << "\n\n";
 }
 
-
 // A worker of the cluster config if it lists one, else a local one.
 worker obtain(runtime& rt, const runtime_config& cfg, const std::string& name) {
   if (cfg.cluster_workers.empty())

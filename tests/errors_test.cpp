@@ -42,8 +42,8 @@ TEST_CASE_METHOD(two_workers, "errors: an unknown id", "[errors][nodes]") {
   auto keep = tensor{1}.send(bob);
   auto ctx = rt.context();
   object_id bogus{0x1234, 42};
-  pointer<tensor> p{std::make_shared<pointer_state>(ctx, bob.ref(), bogus,
-                                                    ctx->next_id())};
+  pointer<tensor> p{
+    std::make_shared<pointer_state>(ctx, bob.ref(), bogus, ctx->next_id())};
   auto err = error_of([&] { p.get(); });
   CHECK(is(err, errc::no_such_object));
   CHECK_THAT(render(err), Contains(to_string(bogus)) && Contains("bob"));

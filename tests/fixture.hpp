@@ -58,8 +58,8 @@ inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
                                         std::move(args));
   auto w = rt.connect(name, "127.0.0.1", node->port());
   if (!w)
-    throw std::runtime_error("cannot connect to " + name + ": "
-                             + render(w.error()));
+    throw std::runtime_error("cannot connect to " + name + ": " +
+                             render(w.error()));
   return *w;
 }
 

@@ -63,8 +63,9 @@ TEST_CASE_METHOD(two_workers,
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
 }
 
-TEST_CASE_METHOD(two_workers, "lifetime: a moved object lives on at the "
-                              "destination until its handle goes",
+TEST_CASE_METHOD(two_workers,
+                 "lifetime: a moved object lives on at the "
+                 "destination until its handle goes",
                  "[lifetime][nodes]") {
   auto x = tensor{1}.send(bob);
   x.move(alice);

@@ -97,9 +97,9 @@ TEST_CASE_METHOD(network, "network: a move completes after the caller exits",
   }
   CHECK(at_alice == 1);
   CHECK(bob.count() == 0);
-  CHECK(tensor_in(alice.objects(), alice.objects().entries.front().first)
-          .numel()
-        == 512 * 512);
+  CHECK(
+    tensor_in(alice.objects(), alice.objects().entries.front().first).numel() ==
+    512 * 512);
 }
 
 TEST_CASE_METHOD(network, "network: a killed node fails pending requests fast",
@@ -110,9 +110,8 @@ TEST_CASE_METHOD(network, "network: a killed node fails pending requests fast",
   auto ctx = rt.context();
   pointer<tensor> pending{std::make_shared<pointer_state>(
     ctx, bob.ref(), object_id{0xabc, 1}, ctx->next_id())};
-  auto result = std::async(std::launch::async, [&] {
-    return pending.try_get();
-  });
+  auto result =
+    std::async(std::launch::async, [&] { return pending.try_get(); });
   std::this_thread::sleep_for(200ms); // the get is now parked on bob
   nodes["bob"]->kill(SIGKILL);
   auto t = elapsed([&] { result.wait(); });
@@ -123,14 +122,14 @@ TEST_CASE_METHOD(network, "network: a killed node fails pending requests fast",
   CHECK(t < failure_bound);
   // Later operations fail at once, too.
   auto later = tensor{1}.send(bob);
-  auto t2 = elapsed([&] {
-    CHECK(is(error_of([&] { later.get(); }), errc::peer_unreachable));
-  });
+  auto t2 = elapsed(
+    [&] { CHECK(is(error_of([&] { later.get(); }), errc::peer_unreachable)); });
   CHECK(t2 < failure_bound);
 }
 
-TEST_CASE_METHOD(network, "network: a chain through a killed node fails fast "
-                          "and the others keep working",
+TEST_CASE_METHOD(network,
+                 "network: a chain through a killed node fails fast "
+                 "and the others keep working",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
@@ -148,8 +147,9 @@ TEST_CASE_METHOD(network, "network: a chain through a killed node fails fast "
   CHECK((z + z).get().equal(tensor{6, 8}));
 }
 
-TEST_CASE_METHOD(network, "network: moving from a killed node keeps the "
-                          "pointer at the source and fails clearly",
+TEST_CASE_METHOD(network,
+                 "network: moving from a killed node keeps the "
+                 "pointer at the source and fails clearly",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
@@ -163,8 +163,9 @@ TEST_CASE_METHOD(network, "network: moving from a killed node keeps the "
   CHECK(alice.count() == 0);
 }
 
-TEST_CASE_METHOD(network, "network: a worker restarted under its name serves "
-                          "new pointers",
+TEST_CASE_METHOD(network,
+                 "network: a worker restarted under its name serves "
+                 "new pointers",
                  "[network]") {
   auto bob = start("bob");
   auto old = tensor{1}.send(bob);
@@ -189,8 +190,7 @@ TEST_CASE_METHOD(network, "network: garbage on a node's port is rejected",
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-            == 0);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
     std::vector<uint8_t> junk(4096 * (round + 1));
     for (auto& b : junk)
       b = static_cast<uint8_t>(rng());
@@ -221,8 +221,9 @@ TEST_CASE_METHOD(network, "network: a 64 MiB tensor round-trips across nodes",
   CHECK(alice.count() == 0);
 }
 
-TEST_CASE_METHOD(network, "network: the destination dies during a move: the "
-                          "data stays readable at the source",
+TEST_CASE_METHOD(network,
+                 "network: the destination dies during a move: the "
+                 "data stays readable at the source",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
@@ -241,8 +242,9 @@ TEST_CASE_METHOD(network, "network: the destination dies during a move: the "
   CHECK(bob.count() == 0);
 }
 
-TEST_CASE_METHOD(network, "network: the source dies during a move: a clear "
-                          "error, no copy left behind",
+TEST_CASE_METHOD(network,
+                 "network: the source dies during a move: a clear "
+                 "error, no copy left behind",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
@@ -251,9 +253,8 @@ TEST_CASE_METHOD(network, "network: the source dies during a move: a clear "
   x.move(alice);
   std::this_thread::sleep_for(20ms);
   nodes["bob"]->kill(SIGKILL);
-  auto t = elapsed([&] {
-    CHECK(is(error_of([&] { x.get(); }), errc::peer_unreachable));
-  });
+  auto t = elapsed(
+    [&] { CHECK(is(error_of([&] { x.get(); }), errc::peer_unreachable)); });
   CHECK(t < failure_bound);
   CHECK(alice.count() == 0);
 }

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #ifndef WORKERS_NODE_BINARY
-#  error "WORKERS_NODE_BINARY must name the apps/node executable"
+#error "WORKERS_NODE_BINARY must name the apps/node executable"
 #endif
 
 namespace workers::test {

@@ -14,13 +14,12 @@
 namespace workers::test {
 
 class node_process {
-public:
+ public:
   /// Starts a node hosting `workers`; `args` are extra command-line options.
   /// Throws std::runtime_error if it does not listen within `timeout`.
-  explicit node_process(std::vector<std::string> workers,
-                        std::vector<std::string> args = {},
-                        std::chrono::milliseconds timeout
-                        = std::chrono::seconds(10));
+  explicit node_process(
+    std::vector<std::string> workers, std::vector<std::string> args = {},
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   node_process(const node_process&) = delete;
   node_process& operator=(const node_process&) = delete;
@@ -28,22 +27,16 @@ public:
   /// Kills the node (SIGKILL) if it still runs and reaps it.
   ~node_process();
 
-  uint16_t port() const noexcept {
-    return port_;
-  }
+  uint16_t port() const noexcept { return port_; }
 
-  pid_t pid() const noexcept {
-    return pid_;
-  }
+  pid_t pid() const noexcept { return pid_; }
 
   /// Sends `sig` and, for SIGKILL and SIGTERM, waits for the exit.
   void kill(int sig);
 
-  bool running() const noexcept {
-    return pid_ > 0;
-  }
+  bool running() const noexcept { return pid_ > 0; }
 
-private:
+ private:
   pid_t pid_ = -1;
   int out_ = -1;
   uint16_t port_ = 0;

@@ -16,9 +16,7 @@ struct store_fixture {
   object_store::time_point now = object_store::clock::now();
   worker_ref alice{worker_actor{}, "alice", {}, 0};
 
-  object_id fresh() {
-    return ids.next();
-  }
+  object_id fresh() { return ids.next(); }
 };
 
 } // namespace
@@ -79,9 +77,9 @@ TEST_CASE_METHOD(store_fixture, "object_store: take is exclusive or a copy",
              Catch::Matchers::Contains("taken by get()"));
 }
 
-TEST_CASE_METHOD(store_fixture,
-                 "object_store: taking a pointer entry hands over its reference",
-                 "[store]") {
+TEST_CASE_METHOD(
+  store_fixture,
+  "object_store: taking a pointer entry hands over its reference", "[store]") {
   auto e = fresh(), p = fresh(), q = fresh(), target = fresh();
   REQUIRE_FALSE(store.insert(e, remote_ref{alice, target}, p, out));
   store.retain(e, q, now);
@@ -122,8 +120,11 @@ TEST_CASE_METHOD(store_fixture, "object_store: execute computes locally",
                  "[store]") {
   auto x = fresh(), p = fresh();
   REQUIRE_FALSE(store.insert(x, tensor{1, 2}, p, out));
-  op_request req{opcode::mul, {operand{x}, operand{tensor::scalar(3)}}, {},
-                 fresh(), fresh()};
+  op_request req{opcode::mul,
+                 {operand{x}, operand{tensor::scalar(3)}},
+                 {},
+                 fresh(),
+                 fresh()};
   auto r = store.execute(req, ids, out);
   CHECK(r.what == exec_outcome::kind::done);
   CHECK(store.find(req.result)->as_tensor().equal(tensor{3, 6}));

@@ -144,16 +144,16 @@ TEST_CASE("op: literals adapt to the tensor's dtype", "[op]") {
 }
 
 TEST_CASE("op: elementwise errors name shapes and dtypes", "[op]") {
-  CHECK(failure(opcode::add, {tensor{1, 2, 3}, tensor{1, 2, 3, 4}})
-        == "shape_mismatch: add: shapes [3] and [4] differ");
-  CHECK(failure(opcode::mul, {tensor{{1, 2}}, tensor{1, 2}})
-        == "shape_mismatch: mul: shapes [1, 2] and [2] differ");
-  CHECK(failure(opcode::add, {tensor{1, 2}, tensor{1.0, 2.0}})
-        == "dtype_mismatch: add: dtypes int64 and float32 differ "
-           "(cast one first)");
-  CHECK(failure(opcode::gt, {tensor{1.0}, f64({1}, shape{1})})
-        == "dtype_mismatch: gt: dtypes float32 and float64 differ "
-           "(cast one first)");
+  CHECK(failure(opcode::add, {tensor{1, 2, 3}, tensor{1, 2, 3, 4}}) ==
+        "shape_mismatch: add: shapes [3] and [4] differ");
+  CHECK(failure(opcode::mul, {tensor{{1, 2}}, tensor{1, 2}}) ==
+        "shape_mismatch: mul: shapes [1, 2] and [2] differ");
+  CHECK(failure(opcode::add, {tensor{1, 2}, tensor{1.0, 2.0}}) ==
+        "dtype_mismatch: add: dtypes int64 and float32 differ "
+        "(cast one first)");
+  CHECK(failure(opcode::gt, {tensor{1.0}, f64({1}, shape{1})}) ==
+        "dtype_mismatch: gt: dtypes float32 and float64 differ "
+        "(cast one first)");
   try {
     tensor{1, 2} + tensor{1.0, 2.0};
     FAIL("no exception");
@@ -199,15 +199,15 @@ TEST_CASE("op: matmul", "[op]") {
   CHECK(fa.matmul(fb).equal(f64({0.5, 4, 1.5, 8}, shape{2, 2})));
   SECTION("errors") {
     CHECK(failure(opcode::matmul,
-                  {tensor::zeros(shape{2, 3}), tensor::zeros(shape{4, 5})})
-          == "shape_mismatch: matmul: shapes [2, 3] and [4, 5] are not "
-             "aligned (3 != 4)");
-    CHECK(failure(opcode::matmul, {tensor{1, 2}, tensor{1, 2}})
-          == "shape_mismatch: matmul: expects 2-D operands, got shapes [2] "
-             "and [2]");
-    CHECK(failure(opcode::matmul, {a, tensor{{1.0}, {2.0}, {3.0}}})
-          == "dtype_mismatch: matmul: dtypes int64 and float32 differ "
-             "(cast one first)");
+                  {tensor::zeros(shape{2, 3}), tensor::zeros(shape{4, 5})}) ==
+          "shape_mismatch: matmul: shapes [2, 3] and [4, 5] are not "
+          "aligned (3 != 4)");
+    CHECK(failure(opcode::matmul, {tensor{1, 2}, tensor{1, 2}}) ==
+          "shape_mismatch: matmul: expects 2-D operands, got shapes [2] "
+          "and [2]");
+    CHECK(failure(opcode::matmul, {a, tensor{{1.0}, {2.0}, {3.0}}}) ==
+          "dtype_mismatch: matmul: dtypes int64 and float32 differ "
+          "(cast one first)");
   }
 }
 
@@ -216,8 +216,8 @@ TEST_CASE("op: transpose", "[op]") {
   CHECK(a.transpose().equal(tensor{{1, 4}, {2, 5}, {3, 6}}));
   tensor f{{1.5, 2.5}};
   CHECK(f.transpose().equal(tensor{{1.5}, {2.5}}));
-  CHECK(failure(opcode::transpose, {tensor{1, 2}})
-        == "shape_mismatch: transpose: expects a 2-D tensor, got shape [2]");
+  CHECK(failure(opcode::transpose, {tensor{1, 2}}) ==
+        "shape_mismatch: transpose: expects a 2-D tensor, got shape [2]");
 }
 
 TEST_CASE("op: sum", "[op]") {
@@ -261,22 +261,22 @@ TEST_CASE("op: max and argmax", "[op]") {
   auto nan = std::numeric_limits<float>::quiet_NaN();
   CHECK(std::isnan(tensor{1.f, nan, 3.f}.max().item<float>()));
   SECTION("empty inputs") {
-    CHECK(failure(opcode::max, {tensor{}})
-          == "bad_argument: max: cannot reduce an empty dimension of shape "
-             "[0]");
+    CHECK(failure(opcode::max, {tensor{}}) ==
+          "bad_argument: max: cannot reduce an empty dimension of shape "
+          "[0]");
     op_attrs along_1 = axis(1);
-    CHECK(failure(opcode::argmax, {tensor::zeros(shape{2, 0})}, along_1)
-          == "bad_argument: argmax: cannot reduce an empty dimension of "
-             "shape [2, 0]");
+    CHECK(failure(opcode::argmax, {tensor::zeros(shape{2, 0})}, along_1) ==
+          "bad_argument: argmax: cannot reduce an empty dimension of "
+          "shape [2, 0]");
   }
 }
 
 TEST_CASE("op: reductions reject bad axes", "[op]") {
   auto x = tensor::zeros(shape{2, 3});
-  CHECK(failure(opcode::sum, {x}, axis(2))
-        == "bad_axis: sum: axis 2 is out of range for shape [2, 3]");
-  CHECK(failure(opcode::argmax, {x}, axis(-3))
-        == "bad_axis: argmax: axis -3 is out of range for shape [2, 3]");
+  CHECK(failure(opcode::sum, {x}, axis(2)) ==
+        "bad_axis: sum: axis 2 is out of range for shape [2, 3]");
+  CHECK(failure(opcode::argmax, {x}, axis(-3)) ==
+        "bad_axis: argmax: axis -3 is out of range for shape [2, 3]");
   try {
     x.mean(5);
     FAIL("no exception");
@@ -295,24 +295,24 @@ TEST_CASE("op: reshape", "[op]") {
   auto f = tensor{1.0, 2.0}.reshape({2, 1});
   CHECK(f.equal(tensor{{1.0}, {2.0}}));
   SECTION("errors") {
-    CHECK(failure(opcode::reshape, {x}, new_shape({4}))
-          == "shape_mismatch: reshape: cannot reshape [6] (6 elements) to "
-             "[4]");
-    CHECK(failure(opcode::reshape, {x}, new_shape({-1, 4}))
-          == "shape_mismatch: reshape: cannot reshape [6] (6 elements) to "
-             "[-1, 4]");
-    CHECK(failure(opcode::reshape, {x}, new_shape({-1, -1}))
-          == "bad_argument: reshape: cannot reshape [6] (6 elements) to "
-             "[-1, -1]: more than one -1");
-    CHECK(failure(opcode::reshape, {x}, new_shape({1, 1, 1, 1, 6}))
-          == "bad_argument: reshape: cannot reshape [6] (6 elements) to "
-             "[1, 1, 1, 1, 6]: rank above 4");
-    CHECK(failure(opcode::reshape, {x}, new_shape({-3, -2}))
-          == "bad_argument: reshape: cannot reshape [6] (6 elements) to "
-             "[-3, -2]: negative dimension");
-    CHECK(failure(opcode::reshape, {tensor{}}, new_shape({0, -1}))
-          == "bad_argument: reshape: cannot reshape [0] (0 elements) to "
-             "[0, -1]: cannot infer -1 next to a dimension of size 0");
+    CHECK(failure(opcode::reshape, {x}, new_shape({4})) ==
+          "shape_mismatch: reshape: cannot reshape [6] (6 elements) to "
+          "[4]");
+    CHECK(failure(opcode::reshape, {x}, new_shape({-1, 4})) ==
+          "shape_mismatch: reshape: cannot reshape [6] (6 elements) to "
+          "[-1, 4]");
+    CHECK(failure(opcode::reshape, {x}, new_shape({-1, -1})) ==
+          "bad_argument: reshape: cannot reshape [6] (6 elements) to "
+          "[-1, -1]: more than one -1");
+    CHECK(failure(opcode::reshape, {x}, new_shape({1, 1, 1, 1, 6})) ==
+          "bad_argument: reshape: cannot reshape [6] (6 elements) to "
+          "[1, 1, 1, 1, 6]: rank above 4");
+    CHECK(failure(opcode::reshape, {x}, new_shape({-3, -2})) ==
+          "bad_argument: reshape: cannot reshape [6] (6 elements) to "
+          "[-3, -2]: negative dimension");
+    CHECK(failure(opcode::reshape, {tensor{}}, new_shape({0, -1})) ==
+          "bad_argument: reshape: cannot reshape [0] (0 elements) to "
+          "[0, -1]: cannot infer -1 next to a dimension of size 0");
   }
 }
 
@@ -324,16 +324,16 @@ TEST_CASE("op: cast", "[op]") {
   CHECK(i.cast(dtype::int64).equal(i));
   op_attrs bogus;
   bogus.to = static_cast<dtype>(7);
-  CHECK(failure(opcode::cast, {i}, bogus)
-        == "bad_argument: cast: unknown dtype 7");
+  CHECK(failure(opcode::cast, {i}, bogus) ==
+        "bad_argument: cast: unknown dtype 7");
 }
 
 TEST_CASE("op: evaluate rejects malformed requests", "[op]") {
   tensor x{1, 2};
-  CHECK(failure(opcode::add, {x})
-        == "bad_argument: add: expects 2 operand(s), got 1");
-  CHECK(failure(opcode::neg, {x, x})
-        == "bad_argument: neg: expects 1 operand(s), got 2");
+  CHECK(failure(opcode::add, {x}) ==
+        "bad_argument: add: expects 2 operand(s), got 1");
+  CHECK(failure(opcode::neg, {x, x}) ==
+        "bad_argument: neg: expects 1 operand(s), got 2");
   auto r = evaluate(static_cast<opcode>(200), {op_input{&x}});
   REQUIRE(!r);
   CHECK(render(r.error()) == "bad_argument: unknown opcode 200");

@@ -35,9 +35,9 @@ TEST_CASE_METHOD(two_workers,
                  "[pipelining][nodes]") {
   auto p2x = tensor{1, 2, 3}.send(bob).send(alice);
   for (int i = 0; i < 200; ++i) {
-    auto y = p2x * i;           // me -> alice -> bob
-    auto inner = y.get();       // alice answers with a pointer to bob
-    auto value = inner.get();   // me -> bob directly
+    auto y = p2x * i;         // me -> alice -> bob
+    auto inner = y.get();     // alice answers with a pointer to bob
+    auto value = inner.get(); // me -> bob directly
     REQUIRE(value.equal(tensor{1 * i, 2 * i, 3 * i}));
   }
   CHECK(counts() == std::vector<uint64_t>{1, 1, 0});
@@ -92,11 +92,13 @@ TEST_CASE_METHOD(two_workers, "pipelining: exec arrives before its operand",
   raw r{rt.system(), bob};
   auto x = r.ids.next();
   auto h = r.ids.next();
-  op_request req{opcode::add, {operand{x}, operand{tensor::scalar(1)}}, {},
-                 r.ids.next(), r.ids.next()};
+  op_request req{opcode::add,
+                 {operand{x}, operand{tensor::scalar(1)}},
+                 {},
+                 r.ids.next(),
+                 r.ids.next()};
   auto pending = r.self->request(r.hdl, 5s, exec_atom::value, req);
-  caf::anon_send(r.hdl, caf::put_atom::value, x, stored_value{tensor{1, 2}},
-                 h);
+  caf::anon_send(r.hdl, caf::put_atom::value, x, stored_value{tensor{1, 2}}, h);
   bool ok = false;
   pending.receive([&](caf::ok_atom) { ok = true; },
                   [&](caf::error& err) { FAIL(render(err)); });

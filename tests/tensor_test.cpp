@@ -107,13 +107,15 @@ TEST_CASE("tensor: factories", "[tensor]") {
   CHECK(tensor::scalar(2.5).dtype() == dtype::float64);
   CHECK(tensor::scalar(2.5f).dtype() == dtype::float32);
   CHECK(is(thrown_by([] { tensor::arange(-1); }), errc::bad_argument));
-  CHECK(is(thrown_by([] { tensor::zeros(shape{1, 1, 1, 1, 1}); }),
+  CHECK(is(thrown_by([] {
+             tensor::zeros(shape{1, 1, 1, 1, 1});
+           }),
            errc::bad_argument));
 }
 
 TEST_CASE("tensor: from_vector checks the shape", "[tensor]") {
-  auto x = tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6},
-                               shape{3, 2});
+  auto x =
+    tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, shape{3, 2});
   CHECK(x.dtype() == dtype::float64);
   CHECK(x.shape() == shape{3, 2});
   CHECK(tensor::from_vector(std::vector<int64_t>{1, 2}).shape() == shape{2});
@@ -122,9 +124,9 @@ TEST_CASE("tensor: from_vector checks the shape", "[tensor]") {
       tensor::from_vector(std::vector<float>{1, 2, 3}, shape{2, 2});
     });
     CHECK(is(err, errc::bad_argument));
-    CHECK(render(err)
-          == "bad_argument: tensor: float32 tensor of shape [2, 2] needs 16 "
-             "bytes, got 12");
+    CHECK(render(err) ==
+          "bad_argument: tensor: float32 tensor of shape [2, 2] needs 16 "
+          "bytes, got 12");
   }
   SECTION("negative dimension") {
     auto err = thrown_by([] {
@@ -155,11 +157,10 @@ TEST_CASE("tensor: typed access checks the dtype", "[tensor]") {
   tensor x{1, 2};
   auto err = thrown_by([&] { x.data<float>(); });
   CHECK(is(err, errc::dtype_mismatch));
-  CHECK(render(err)
-        == "dtype_mismatch: tensor: element type float32 requested, but the "
-           "tensor holds int64");
-  CHECK(is(thrown_by([&] { x.mutable_data<double>(); }),
-           errc::dtype_mismatch));
+  CHECK(render(err) ==
+        "dtype_mismatch: tensor: element type float32 requested, but the "
+        "tensor holds int64");
+  CHECK(is(thrown_by([&] { x.mutable_data<double>(); }), errc::dtype_mismatch));
 }
 
 TEST_CASE("tensor: item needs exactly one element", "[tensor]") {
@@ -210,8 +211,8 @@ TEST_CASE("tensor: operator<< prints like PyTorch", "[tensor]") {
 }
 
 TEST_CASE("tensor: binary serialization round trip", "[tensor]") {
-  auto x = tensor::from_vector(std::vector<double>{1.5, -2, 3, 4, 5, 6},
-                               shape{2, 3});
+  auto x =
+    tensor::from_vector(std::vector<double>{1.5, -2, 3, 4, 5, 6}, shape{2, 3});
   auto buf = serialize(x);
   tensor y;
   REQUIRE(!deserialize(buf, y));
@@ -234,19 +235,19 @@ TEST_CASE("tensor: malformed wire data is rejected", "[tensor]") {
     auto err = deserialize(buf, y);
     return is(err, errc::bad_argument);
   };
-  CHECK(rejected(forge(1, {2, 3}, 20)));       // 24 bytes expected
-  CHECK(rejected(forge(0, {1, 1, 1, 1, 1}, 8))); // rank 5
-  CHECK(rejected(forge(0, {-2}, 0)));          // negative dimension
-  CHECK(rejected(forge(9, {1}, 8)));           // unknown dtype
-  CHECK(rejected(forge(2, {1 << 20, 1 << 20}, 8))); // 8 TiB
+  CHECK(rejected(forge(1, {2, 3}, 20)));               // 24 bytes expected
+  CHECK(rejected(forge(0, {1, 1, 1, 1, 1}, 8)));       // rank 5
+  CHECK(rejected(forge(0, {-2}, 0)));                  // negative dimension
+  CHECK(rejected(forge(9, {1}, 8)));                   // unknown dtype
+  CHECK(rejected(forge(2, {1 << 20, 1 << 20}, 8)));    // 8 TiB
   CHECK(rejected(forge(0, {int64_t{1} << 62, 4}, 0))); // overflows
   // A rejected message leaves the target untouched.
   CHECK(y.equal(tensor{7}));
   SECTION("the error names the sizes") {
     auto err = deserialize(forge(1, {2, 3}, 20), y);
-    CHECK(render(err)
-          == "bad_argument: tensor: float32 tensor of shape [2, 3] needs 24 "
-             "bytes, got 20");
+    CHECK(render(err) ==
+          "bad_argument: tensor: float32 tensor of shape [2, 3] needs 24 "
+          "bytes, got 20");
   }
   SECTION("truncated buffers fail") {
     tensor x{1, 2, 3};

@@ -28,13 +28,13 @@ struct tls_files {
     cert = (dir / "node.pem").string();
     key = (dir / "node.key").string();
     auto d = dir.string();
-    auto cmd = "cd " + d
-               + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1"
-                 " -keyout ca.key -out ca.pem -subj /CN=workers-test-ca"
-                 " && openssl req -newkey rsa:2048 -nodes -keyout node.key"
-                 " -out node.csr -subj /CN=localhost"
-                 " && openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key"
-                 " -CAcreateserial -days 1 -out node.pem";
+    auto cmd = "cd " + d +
+               " && openssl req -x509 -newkey rsa:2048 -nodes -days 1"
+               " -keyout ca.key -out ca.pem -subj /CN=workers-test-ca"
+               " && openssl req -newkey rsa:2048 -nodes -keyout node.key"
+               " -out node.csr -subj /CN=localhost"
+               " && openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key"
+               " -CAcreateserial -days 1 -out node.pem";
     if (std::system((cmd + " > /dev/null 2>&1").c_str()) != 0)
       throw std::runtime_error("openssl could not make test certificates");
   }

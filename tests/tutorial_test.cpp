@@ -57,10 +57,10 @@ TEST_CASE_METHOD(two_workers,
   auto y = p2p2x + p2p2x;
   CHECK(counts() == std::vector<uint64_t>{2, 2, 0});
   auto on_bob = bob.objects();
-  CHECK(to_string(on_bob.entries[0].second, "bob", {})
-        == "tensor([1, 2, 3, 4, 5])");
-  CHECK(to_string(on_bob.entries[1].second, "bob", {})
-        == "tensor([ 2,  4,  6,  8, 10])");
+  CHECK(to_string(on_bob.entries[0].second, "bob", {}) ==
+        "tensor([1, 2, 3, 4, 5])");
+  CHECK(to_string(on_bob.entries[1].second, "bob", {}) ==
+        "tensor([ 2,  4,  6,  8, 10])");
   for (auto& [id, value] : alice.objects().entries) {
     REQUIRE(value.is_pointer());
     CHECK(value.as_pointer().where.name == "bob");
@@ -73,7 +73,8 @@ TEST_CASE_METHOD(two_workers,
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
 }
 
-TEST_CASE_METHOD(two_workers, "tutorial: section 3.2, move", "[tutorial][nodes]") {
+TEST_CASE_METHOD(two_workers, "tutorial: section 3.2, move",
+                 "[tutorial][nodes]") {
   auto x = tensor{1, 2, 3, 4, 5}.send(bob);
   CHECK(counts() == std::vector<uint64_t>{1, 0, 0});
   x = x.move(alice);

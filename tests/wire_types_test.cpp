@@ -47,8 +47,11 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   attrs.axis = -1;
   attrs.new_shape = {2, -1};
   attrs.to = dtype::float64;
-  op_request req{opcode::reshape, {operand{id}, operand{tensor::scalar(2.0)}},
-                 attrs, ids.next(), ids.next()};
+  op_request req{opcode::reshape,
+                 {operand{id}, operand{tensor::scalar(2.0)}},
+                 attrs,
+                 ids.next(),
+                 ids.next()};
   auto req2 = round_trip(sys, req);
   CHECK(req2.op == req.op);
   CHECK(req2.attrs == req.attrs);
@@ -77,10 +80,10 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
   CHECK(block::end - block::begin == 11);
-  for (auto name : {"workers::object_id", "workers::tensor",
-                    "workers::worker_ref", "workers::stored_value",
-                    "workers::taken_value", "workers::op_request",
-                    "workers::store_listing", "workers::worker_stats"}) {
+  for (auto name :
+       {"workers::object_id", "workers::tensor", "workers::worker_ref",
+        "workers::stored_value", "workers::taken_value", "workers::op_request",
+        "workers::store_listing", "workers::worker_stats"}) {
     INFO(name);
     CHECK(sys.types().make_value(name) != nullptr);
   }
@@ -91,6 +94,6 @@ TEST_CASE_METHOD(two_workers, "wire: errors keep kind and text", "[wire]") {
   auto err2 = round_trip(rt.system(), err);
   CHECK(is(err2, errc::shape_mismatch));
   CHECK(render(err2) == "shape_mismatch: add: shapes [3] and [4] differ");
-  CHECK(rt.system().render(err2).find("shapes [3] and [4]")
-        != std::string::npos);
+  CHECK(rt.system().render(err2).find("shapes [3] and [4]") !=
+        std::string::npos);
 }

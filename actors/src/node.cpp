@@ -64,8 +64,8 @@ void node::stop() {
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
 }
 
-directory_actor::behavior_type
-directory_impl(directory_actor::pointer self, std::vector<worker_ref> workers) {
+directory_actor::behavior_type directory_impl(directory_actor::pointer self,
+                                              std::vector<worker_ref> workers) {
   return {
     [=](lookup_atom, const std::string& name) -> caf::result<worker_ref> {
       for (auto& w : workers)
@@ -75,8 +75,8 @@ directory_impl(directory_actor::pointer self, std::vector<worker_ref> workers) {
       for (auto& w : workers)
         known += known.empty() ? w.name : ", " + w.name;
       return make_error(errc::no_such_object,
-                        "no worker \"" + name + "\" on this node (it hosts: "
-                          + known + ")");
+                        "no worker \"" + name +
+                          "\" on this node (it hosts: " + known + ")");
     },
     [=](list_atom) {
       std::vector<std::string> names;
@@ -92,8 +92,8 @@ caf::expected<node> host_node(caf::actor_system& sys,
                               const node_options& opts) {
   auto names = opts.workers;
   std::sort(names.begin(), names.end());
-  if (names.empty() || names.front().empty()
-      || std::adjacent_find(names.begin(), names.end()) != names.end())
+  if (names.empty() || names.front().empty() ||
+      std::adjacent_find(names.begin(), names.end()) != names.end())
     return make_error(errc::bad_argument,
                       "a node needs one or more distinct, non-empty worker "
                       "names");
@@ -109,9 +109,9 @@ caf::expected<node> host_node(caf::actor_system& sys,
   if (!port) {
     result.stop();
     return make_error(errc::peer_unreachable,
-                      "cannot listen on " + opts.host + ":"
-                        + std::to_string(opts.port) + ": "
-                        + sys.render(port.error()));
+                      "cannot listen on " + opts.host + ":" +
+                        std::to_string(opts.port) + ": " +
+                        sys.render(port.error()));
   }
   result.port = *port;
   return result;

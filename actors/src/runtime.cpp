@@ -46,11 +46,11 @@ runtime::runtime(caf::actor_system& sys, runtime_options opts)
 }
 
 void runtime::init() {
-  auto agent_timeout = opts_.worker.forward_timeout
-                       + opts_.client.request_timeout;
+  auto agent_timeout =
+    opts_.worker.forward_timeout + opts_.client.request_timeout;
   ctx_ = std::make_shared<client>(*sys_, opts_.me_name, opts_.client);
-  agent_ = sys_->spawn(client_agent, std::weak_ptr<client>{ctx_},
-                       agent_timeout);
+  agent_ =
+    sys_->spawn(client_agent, std::weak_ptr<client>{ctx_}, agent_timeout);
   ctx_->set_agent(agent_);
   auto me = spawn_worker(opts_.me_name);
   me_ = me_worker{ctx_, me.ref()};
@@ -82,22 +82,21 @@ caf::expected<worker> runtime::connect(const std::string& name) {
 }
 
 caf::expected<worker> runtime::connect(const std::string& name,
-                                       const std::string& host,
-                                       uint16_t port) {
+                                       const std::string& host, uint16_t port) {
   auto where = name + "@" + host + ":" + std::to_string(port);
   if (!sys_->has_middleman())
     return make_error(errc::peer_unreachable,
-                      "cannot connect to " + where
-                        + ": this actor system has no middleman");
+                      "cannot connect to " + where +
+                        ": this actor system has no middleman");
   auto dir = opts_.tls
                ? caf::openssl::remote_actor<directory_actor>(*sys_, host, port)
                : sys_->middleman().remote_actor<directory_actor>(host, port);
   if (!dir)
     return make_error(errc::peer_unreachable,
-                      "cannot connect to " + where
-                        + (opts_.tls ? " over TLS: " : ": ")
-                        + sys_->render(dir.error())
-                        + (opts_.tls ? "" : " (does the node expect TLS?)"));
+                      "cannot connect to " + where +
+                        (opts_.tls ? " over TLS: " : ": ") +
+                        sys_->render(dir.error()) +
+                        (opts_.tls ? "" : " (does the node expect TLS?)"));
   caf::expected<worker> result{caf::error{}};
   caf::scoped_actor self{*sys_};
   self->request(*dir, opts_.client.request_timeout, lookup_atom::value, name)

@@ -130,8 +130,8 @@ void flush(worker_pointer self, outbox& out,
           self, self->state.watch, x.target.hdl, x.target.name,
           self->state.opts.forward_timeout,
           [finish_one](caf::ok_atom) { finish_one(); },
-          [finish_one](caf::error) { finish_one(); }, release_atom::value,
-          x.id, x.holder);
+          [finish_one](caf::error) { finish_one(); }, release_atom::value, x.id,
+          x.holder);
       });
     }
   }
@@ -164,9 +164,9 @@ void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
     deadline = now + st.opts.forward_timeout + st.opts.park_timeout;
   if (!st.lot.park(id, deadline, std::move(attempt))) {
     rp.deliver(make_error(errc::capacity_exceeded,
-                          st.store.owner() + " has "
-                            + std::to_string(st.lot.capacity())
-                            + " requests waiting for objects already"));
+                          st.store.owner() + " has " +
+                            std::to_string(st.lot.capacity()) +
+                            " requests waiting for objects already"));
     return;
   }
   self->delayed_send(self, deadline - now + std::chrono::milliseconds(1),
@@ -174,19 +174,20 @@ void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
 }
 
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
-void serve_take(worker_pointer self, caf::typed_response_promise<taken_value> rp,
-                object_id id, object_id holder, bool final) {
+void serve_take(worker_pointer self,
+                caf::typed_response_promise<taken_value> rp, object_id id,
+                object_id holder, bool final) {
   auto& store = self->state.store;
   auto retry = [=](bool f) { serve_take(self, rp, id, holder, f); };
   switch (store.status(id)) {
-    case object_store::presence::gone:
-      rp.deliver(store.gone_error(id));
-      return;
-    case object_store::presence::unknown:
-      wait_for(self, id, final, store.unknown_error(id), rp, retry);
-      return;
-    default:
-      break;
+  case object_store::presence::gone:
+    rp.deliver(store.gone_error(id));
+    return;
+  case object_store::presence::unknown:
+    wait_for(self, id, final, store.unknown_error(id), rp, retry);
+    return;
+  default:
+    break;
   }
   if (!store.holds(id, holder)) {
     // The retain that makes `holder` a holder may still be on its way.
@@ -206,8 +207,9 @@ void serve_take(worker_pointer self, caf::typed_response_promise<taken_value> rp
 }
 
 // exec: runs, forwards, parks or fails an operation.
-void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> rp,
-                op_request req, bool final) {
+void serve_exec(worker_pointer self,
+                caf::typed_response_promise<caf::ok_atom> rp, op_request req,
+                bool final) {
   auto& st = self->state;
   outbox out;
   auto r = st.store.execute(req, st.ids, out);
@@ -218,20 +220,20 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   }
   flush(self, out);
   switch (r.what) {
-    case exec_outcome::kind::missing:
-      wait_for(self, r.missing, final, caf::error{}, rp,
-               [=](bool f) { serve_exec(self, rp, req, f); });
-      return;
-    case exec_outcome::kind::failed:
-      wake(self, req.result);
-      rp.deliver(std::move(r.error));
-      return;
-    case exec_outcome::kind::done:
-      wake(self, req.result);
-      rp.deliver(caf::ok_atom::value);
-      return;
-    default:
-      break;
+  case exec_outcome::kind::missing:
+    wait_for(self, r.missing, final, caf::error{}, rp,
+             [=](bool f) { serve_exec(self, rp, req, f); });
+    return;
+  case exec_outcome::kind::failed:
+    wake(self, req.result);
+    rp.deliver(std::move(r.error));
+    return;
+  case exec_outcome::kind::done:
+    wake(self, req.result);
+    rp.deliver(caf::ok_atom::value);
+    return;
+  default:
+    break;
   }
   // Forward along the chain; the local pointer entry is already installed.
   auto result = req.result;
@@ -240,15 +242,15 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   wake(self, result);
   auto forwarded = std::move(r.forwarded);
   send_to(self, next, [self, rp, result, next, forwarded]() mutable {
-  guarded_request<caf::ok_atom>(
-    self, self->state.watch, next.hdl, next.name,
-    self->state.opts.forward_timeout,
-    [self, rp, result](caf::ok_atom) mutable {
-      self->state.forwarding.erase(result);
-      wake(self, result);
-      rp.deliver(caf::ok_atom::value);
-    },
-    [self, rp, result](caf::error e) mutable {
+    guarded_request<caf::ok_atom>(
+      self, self->state.watch, next.hdl, next.name,
+      self->state.opts.forward_timeout,
+      [self, rp, result](caf::ok_atom) mutable {
+        self->state.forwarding.erase(result);
+        wake(self, result);
+        rp.deliver(caf::ok_atom::value);
+      },
+      [self, rp, result](caf::error e) mutable {
         auto& st = self->state;
         outbox out;
         st.store.fail(result, e, out);
@@ -256,33 +258,33 @@ void serve_exec(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
         st.forwarding.erase(result);
         wake(self, result);
         rp.deliver(std::move(e));
-    },
-    exec_atom::value, std::move(forwarded));
+      },
+      exec_atom::value, std::move(forwarded));
   });
 }
 
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
 // destination acknowledged; on failure the data stays.
-void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> rp,
-                object_id id, worker_ref dest, object_id new_id,
-                object_id holder, bool final) {
+void serve_move(worker_pointer self,
+                caf::typed_response_promise<caf::ok_atom> rp, object_id id,
+                worker_ref dest, object_id new_id, object_id holder,
+                bool final) {
   auto& st = self->state;
   auto retry = [=](bool f) {
     serve_move(self, rp, id, dest, new_id, holder, f);
   };
   switch (st.store.status(id)) {
-    case object_store::presence::gone:
-      rp.deliver(st.store.gone_error(id));
-      return;
-    case object_store::presence::unknown:
-      wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
-      return;
-    default:
-      break;
+  case object_store::presence::gone:
+    rp.deliver(st.store.gone_error(id));
+    return;
+  case object_store::presence::unknown:
+    wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
+    return;
+  default:
+    break;
   }
   if (!st.store.holds(id, holder) || st.forwarding.count(id) > 0) {
-    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp,
-             retry);
+    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp, retry);
     return;
   }
   outbox out;
@@ -290,9 +292,9 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
   flush(self, out);
   note(self, nullptr, &value);
   send_to(self, dest, [=]() mutable {
-  guarded_request<caf::ok_atom>(
-    self, self->state.watch, dest.hdl, dest.name,
-    self->state.opts.forward_timeout,
+    guarded_request<caf::ok_atom>(
+      self, self->state.watch, dest.hdl, dest.name,
+      self->state.opts.forward_timeout,
       [=](caf::ok_atom) mutable {
         outbox out;
         self->state.store.finish_move(id, holder, dest.name, new_id,
@@ -306,12 +308,12 @@ void serve_move(worker_pointer self, caf::typed_response_promise<caf::ok_atom> r
         object_store::abort_move(value, dest, new_id, holder, out);
         flush(self, out);
         rp.deliver(make_error(static_cast<errc>(e.code()),
-                              "move of " + to_string(id) + " from "
-                                + st.store.owner() + " to " + dest.name
-                                + " failed, the data stays on "
-                                + st.store.owner() + ": " + message_of(e)));
+                              "move of " + to_string(id) + " from " +
+                                st.store.owner() + " to " + dest.name +
+                                " failed, the data stays on " +
+                                st.store.owner() + ": " + message_of(e)));
       },
-    caf::put_atom::value, new_id, value, holder);
+      caf::put_atom::value, new_id, value, holder);
   });
 }
 
@@ -387,9 +389,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       self->state.store.expect(id, clock::now() + within);
     },
     [=](list_atom) { return self->state.store.listing(); },
-    [=](count_atom) {
-      return static_cast<uint64_t>(self->state.store.size());
-    },
+    [=](count_atom) { return static_cast<uint64_t>(self->state.store.size()); },
     [=](clear_atom) {
       auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;

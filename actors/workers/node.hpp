@@ -40,7 +40,7 @@ struct node_options {
 ///   port=0              ; 0: the port the cluster config lists for the
 ///                       ; first worker, or else one the OS chooses
 class node_config : public runtime_config {
-public:
+ public:
   node_config();
 
   /// The node options these settings describe, with host and port taken
@@ -63,8 +63,8 @@ struct node {
 };
 
 /// Behaviour of a directory serving `workers`. Spawned by host_node.
-directory_actor::behavior_type
-directory_impl(directory_actor::pointer self, std::vector<worker_ref> workers);
+directory_actor::behavior_type directory_impl(directory_actor::pointer self,
+                                              std::vector<worker_ref> workers);
 
 /// Spawns the workers and the directory of a node and publishes the
 /// directory. Fails if a name is empty or repeated, or the port is taken.

@@ -47,7 +47,7 @@ struct runtime_options {
 class runtime_config;
 
 class runtime {
-public:
+ public:
   /// Creates and owns an actor system configured for libworkers.
   runtime();
 
@@ -84,23 +84,15 @@ public:
                                 const std::string& host, uint16_t port);
 
   /// The caller's own worker; moving a pointer here is get().
-  const me_worker& me() const noexcept {
-    return me_;
-  }
+  const me_worker& me() const noexcept { return me_; }
 
-  caf::actor_system& system() noexcept {
-    return *sys_;
-  }
+  caf::actor_system& system() noexcept { return *sys_; }
 
-  const std::shared_ptr<client>& context() const noexcept {
-    return ctx_;
-  }
+  const std::shared_ptr<client>& context() const noexcept { return ctx_; }
 
-  const runtime_options& options() const noexcept {
-    return opts_;
-  }
+  const runtime_options& options() const noexcept { return opts_; }
 
-private:
+ private:
   void init();
 
   std::unique_ptr<runtime_config> cfg_;

@@ -2,7 +2,8 @@
 
 // runtime_config: a CAF actor_system_config that knows libworkers' options,
 // so runtimes and nodes are configured by CAF INI files and the command line
-// the CAF way (`--config-file=config/local-cluster.ini`, `--workers.park-timeout=2s`).
+// the CAF way (`--config-file=config/local-cluster.ini`,
+// `--workers.park-timeout=2s`).
 //
 //   [workers]
 //   request-timeout=10s  ; bound of every blocking wait of the caller
@@ -31,7 +32,7 @@
 namespace workers {
 
 class runtime_config : public caf::actor_system_config {
-public:
+ public:
   runtime_config();
 
   /// Parses the command line and the config file; `--cluster=FILE` is an

@@ -62,9 +62,9 @@ caf::error client::barrier() {
   for (auto& kvp : ops_by_peer_)
     kvp.second = 0;
   return make_error(errc::timeout,
-                    std::to_string(lost)
-                      + " operations sent earlier were not acknowledged in "
-                        "time (is a worker down?)");
+                    std::to_string(lost) +
+                      " operations sent earlier were not acknowledged in "
+                      "time (is a worker down?)");
 }
 
 } // namespace workers

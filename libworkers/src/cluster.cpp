@@ -8,9 +8,9 @@ namespace workers {
 
 caf::expected<endpoint> parse_endpoint(std::string_view entry) {
   auto bad = [&](const char* why) {
-    return make_error(errc::bad_argument, "cluster entry \"" + std::string{entry}
-                                            + "\" is not name@host:port: "
-                                            + why);
+    return make_error(errc::bad_argument, "cluster entry \"" +
+                                            std::string{entry} +
+                                            "\" is not name@host:port: " + why);
   };
   auto at = entry.find('@');
   auto colon = entry.rfind(':');
@@ -20,10 +20,10 @@ caf::expected<endpoint> parse_endpoint(std::string_view entry) {
     return bad("missing host");
   auto port_str = entry.substr(colon + 1);
   unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_str.data(),
-                                   port_str.data() + port_str.size(), port);
-  if (ec != std::errc{} || end != port_str.data() + port_str.size()
-      || port == 0 || port > 65535)
+  auto [end, ec] =
+    std::from_chars(port_str.data(), port_str.data() + port_str.size(), port);
+  if (ec != std::errc{} || end != port_str.data() + port_str.size() ||
+      port == 0 || port > 65535)
     return bad("bad port");
   return endpoint{std::string{entry.substr(0, at)},
                   std::string{entry.substr(at + 1, colon - at - 1)},
@@ -42,9 +42,9 @@ caf::expected<endpoint> find_endpoint(const std::vector<std::string>& cluster,
     known += known.empty() ? ep->worker : ", " + ep->worker;
   }
   return make_error(errc::no_such_object,
-                    "no worker \"" + std::string{worker}
-                      + "\" in the cluster config (it lists: "
-                      + (known.empty() ? "nothing" : known) + ")");
+                    "no worker \"" + std::string{worker} +
+                      "\" in the cluster config (it lists: " +
+                      (known.empty() ? "nothing" : known) + ")");
 }
 
 std::string to_string(const endpoint& x) {

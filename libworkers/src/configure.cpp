@@ -13,8 +13,8 @@ void configure(caf::actor_system_config& cfg) {
     error_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
       auto what = ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
                                                     : to_string(ctx);
-      return std::string{"workers::"} + to_string(static_cast<errc>(code))
-             + ": " + what;
+      return std::string{"workers::"} + to_string(static_cast<errc>(code)) +
+             ": " + what;
     });
 }
 

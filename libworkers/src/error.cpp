@@ -1,7 +1,7 @@
 #include "workers/error.hpp"
 
-#include <caf/message.hpp>
 #include <caf/make_message.hpp>
+#include <caf/message.hpp>
 #include <caf/sec.hpp>
 
 #include <chrono>
@@ -10,36 +10,36 @@ namespace workers {
 
 const char* to_string(errc x) {
   switch (x) {
-    case errc::none:
-      return "none";
-    case errc::no_such_object:
-      return "no_such_object";
-    case errc::object_gone:
-      return "object_gone";
-    case errc::not_a_holder:
-      return "not_a_holder";
-    case errc::location_mismatch:
-      return "location_mismatch";
-    case errc::shape_mismatch:
-      return "shape_mismatch";
-    case errc::dtype_mismatch:
-      return "dtype_mismatch";
-    case errc::bad_axis:
-      return "bad_axis";
-    case errc::bad_argument:
-      return "bad_argument";
-    case errc::wrong_kind:
-      return "wrong_kind";
-    case errc::already_taken:
-      return "already_taken";
-    case errc::peer_unreachable:
-      return "peer_unreachable";
-    case errc::timeout:
-      return "timeout";
-    case errc::capacity_exceeded:
-      return "capacity_exceeded";
-    case errc::duplicate_id:
-      return "duplicate_id";
+  case errc::none:
+    return "none";
+  case errc::no_such_object:
+    return "no_such_object";
+  case errc::object_gone:
+    return "object_gone";
+  case errc::not_a_holder:
+    return "not_a_holder";
+  case errc::location_mismatch:
+    return "location_mismatch";
+  case errc::shape_mismatch:
+    return "shape_mismatch";
+  case errc::dtype_mismatch:
+    return "dtype_mismatch";
+  case errc::bad_axis:
+    return "bad_axis";
+  case errc::bad_argument:
+    return "bad_argument";
+  case errc::wrong_kind:
+    return "wrong_kind";
+  case errc::already_taken:
+    return "already_taken";
+  case errc::peer_unreachable:
+    return "peer_unreachable";
+  case errc::timeout:
+    return "timeout";
+  case errc::capacity_exceeded:
+    return "capacity_exceeded";
+  case errc::duplicate_id:
+    return "duplicate_id";
   }
   return "unknown";
 }
@@ -51,8 +51,8 @@ caf::error make_error(errc code, std::string what) {
 
 bool is(const caf::error& err, errc code) {
   // Note: CAF 0.17's error::category() crashes on an empty error.
-  return err && err.category() == error_category
-         && err.code() == static_cast<uint8_t>(code);
+  return err && err.category() == error_category &&
+         err.code() == static_cast<uint8_t>(code);
 }
 
 std::string render(const caf::error& err) {
@@ -99,18 +99,17 @@ caf::error from_transport(const caf::error& err, const std::string& peer,
   if (!err || err.category() != caf::atom("system"))
     return err;
   switch (static_cast<caf::sec>(err.code())) {
-    case caf::sec::request_timeout: {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-      return make_error(errc::timeout, "no answer from " + peer + " within "
-                                         + std::to_string(ms.count())
-                                         + " ms");
-    }
-    case caf::sec::request_receiver_down:
-      return make_error(errc::peer_unreachable,
-                        "worker " + peer + " is not running");
-    default:
-      return make_error(errc::peer_unreachable,
-                        "cannot reach worker " + peer + ": " + render(err));
+  case caf::sec::request_timeout: {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+    return make_error(errc::timeout, "no answer from " + peer + " within " +
+                                       std::to_string(ms.count()) + " ms");
+  }
+  case caf::sec::request_receiver_down:
+    return make_error(errc::peer_unreachable,
+                      "worker " + peer + " is not running");
+  default:
+    return make_error(errc::peer_unreachable,
+                      "cannot reach worker " + peer + ": " + render(err));
   }
 }
 

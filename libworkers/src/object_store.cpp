@@ -8,16 +8,16 @@ namespace workers {
 
 const char* to_string(gone_reason x) {
   switch (x) {
-    case gone_reason::taken:
-      return "taken by get()";
-    case gone_reason::moved:
-      return "moved";
-    case gone_reason::released:
-      return "deleted (its last reference was released)";
-    case gone_reason::cleared:
-      return "deleted by clear()";
-    default:
-      return "never created (its operation failed)";
+  case gone_reason::taken:
+    return "taken by get()";
+  case gone_reason::moved:
+    return "moved";
+  case gone_reason::released:
+    return "deleted (its last reference was released)";
+  case gone_reason::cleared:
+    return "deleted by clear()";
+  default:
+    return "never created (its operation failed)";
   }
 }
 
@@ -59,9 +59,8 @@ store_listing object_store::listing() const {
   sorted.reserve(entries_.size());
   for (auto& kvp : entries_)
     sorted.push_back(&kvp);
-  std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) {
-    return x->second.order < y->second.order;
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [](auto* x, auto* y) { return x->second.order < y->second.order; });
   store_listing result;
   result.worker = owner_;
   for (auto* kvp : sorted)
@@ -76,8 +75,8 @@ caf::error object_store::gone_error(object_id id) const {
   auto& t = i->second;
   if (t.reason == gone_reason::failed && t.error)
     return t.error;
-  std::string what = "object " + to_string(id) + " on " + owner_ + " was "
-                     + to_string(t.reason);
+  std::string what =
+    "object " + to_string(id) + " on " + owner_ + " was " + to_string(t.reason);
   if (!t.detail.empty())
     what += " " + t.detail;
   return make_error(errc::object_gone, std::move(what));
@@ -90,10 +89,9 @@ caf::error object_store::unknown_error(object_id id) const {
 
 caf::error object_store::not_holder_error(object_id id,
                                           object_id holder) const {
-  return make_error(errc::not_a_holder,
-                    "pointer " + to_string(holder)
-                      + " holds no reference to object " + to_string(id)
-                      + " on " + owner_);
+  return make_error(errc::not_a_holder, "pointer " + to_string(holder) +
+                                          " holds no reference to object " +
+                                          to_string(id) + " on " + owner_);
 }
 
 // -- object lifecycle ---------------------------------------------------------
@@ -101,16 +99,15 @@ caf::error object_store::not_holder_error(object_id id,
 caf::error object_store::insert(object_id id, stored_value value,
                                 object_id holder, outbox& out) {
   if (!id.valid() || !holder.valid())
-    return make_error(errc::bad_argument,
-                      "invalid object id " + to_string(id) + " or holder "
-                        + to_string(holder) + " sent to " + owner_);
+    return make_error(errc::bad_argument, "invalid object id " + to_string(id) +
+                                            " or holder " + to_string(holder) +
+                                            " sent to " + owner_);
   if (status(id) != presence::unknown)
-    return make_error(errc::duplicate_id, "object id " + to_string(id)
-                                            + " is already in use on "
-                                            + owner_);
+    return make_error(errc::duplicate_id, "object id " + to_string(id) +
+                                            " is already in use on " + owner_);
   expected_.erase(id);
-  auto [i, added] = entries_.emplace(id, entry{std::move(value), {},
-                                               next_order_++});
+  auto [i, added] =
+    entries_.emplace(id, entry{std::move(value), {}, next_order_++});
   static_cast<void>(added);
   auto& holders = i->second.holders;
   add_holder(id, holders, holder);
@@ -180,8 +177,8 @@ taken_value object_store::take(object_id id, object_id holder,
   return result;
 }
 
-stored_value object_store::begin_move(object_id id, object_id,
-                                      object_id new_id, outbox& out) {
+stored_value object_store::begin_move(object_id id, object_id, object_id new_id,
+                                      outbox& out) {
   auto& value = entries_.find(id)->second.value;
   if (value.is_pointer()) {
     auto& ref = value.as_pointer();
@@ -204,14 +201,13 @@ void object_store::finish_move(object_id id, object_id holder,
   }
   hs.erase(j);
   if (hs.empty())
-    erase(i, {gone_reason::moved, "to " + dest + " as " + to_string(new_id),
-              {}},
+    erase(i,
+          {gone_reason::moved, "to " + dest + " as " + to_string(new_id), {}},
           true, out);
 }
 
 void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
-                              object_id new_id, object_id holder,
-                              outbox& out) {
+                              object_id new_id, object_id holder, outbox& out) {
   out.push_back({outbound::kind::release, dest, new_id, holder});
   if (sent.is_pointer()) {
     auto& ref = sent.as_pointer();
@@ -279,10 +275,9 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   };
   if (status(req.result) != presence::unknown) {
     result.what = exec_outcome::kind::failed;
-    result.error = make_error(errc::duplicate_id,
-                              "result id " + to_string(req.result)
-                                + " of " + describe(req)
-                                + " is already in use on " + owner_);
+    result.error = make_error(
+      errc::duplicate_id, "result id " + to_string(req.result) + " of " +
+                            describe(req) + " is already in use on " + owner_);
     return result;
   }
   // Resolve operands: stored tensors, pointer entries, or literals.
@@ -298,14 +293,14 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
     auto id = caf::get<object_id>(arg.content);
     ++ids_seen;
     switch (status(id)) {
-      case presence::unknown:
-        result.what = exec_outcome::kind::missing;
-        result.missing = id;
-        return result;
-      case presence::gone:
-        return failed(gone_error(id));
-      default:
-        break;
+    case presence::unknown:
+      result.what = exec_outcome::kind::missing;
+      result.missing = id;
+      return result;
+    case presence::gone:
+      return failed(gone_error(id));
+    default:
+      break;
     }
     auto& value = entries_.find(id)->second.value;
     if (value.is_tensor()) {
@@ -315,10 +310,10 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
     auto& ref = value.as_pointer();
     if (first_ref != nullptr && !same_worker(first_ref->where, ref.where))
       return failed(make_error(errc::location_mismatch,
-                               describe(req) + ": operands point to "
-                                 + first_ref->where.name + " and "
-                                 + ref.where.name + " (from " + owner_
-                                 + "); move them to one worker first"));
+                               describe(req) + ": operands point to " +
+                                 first_ref->where.name + " and " +
+                                 ref.where.name + " (from " + owner_ +
+                                 "); move them to one worker first"));
     if (first_ref == nullptr)
       first_ref = &ref;
     ++refs;
@@ -326,17 +321,16 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   }
   if (refs > 0 && refs != ids_seen)
     return failed(make_error(errc::location_mismatch,
-                             describe(req)
-                               + ": some operands are tensors on " + owner_
-                               + ", others point to "
-                               + first_ref->where.name
-                               + "; move them to one worker first"));
+                             describe(req) + ": some operands are tensors on " +
+                               owner_ + ", others point to " +
+                               first_ref->where.name +
+                               "; move them to one worker first"));
   if (refs == 0) {
     auto value = evaluate(req.op, inputs, req.attrs);
     if (!value)
-      return failed(make_error(
-        static_cast<errc>(value.error().code()),
-        describe(req) + " on " + owner_ + ": " + message_of(value.error())));
+      return failed(make_error(static_cast<errc>(value.error().code()),
+                               describe(req) + " on " + owner_ + ": " +
+                                 message_of(value.error())));
     if (auto err = insert(req.result, std::move(*value), req.holder, out))
       return failed(std::move(err));
     return result;

@@ -13,63 +13,63 @@ namespace workers {
 
 const char* to_string(opcode x) {
   switch (x) {
-    case opcode::add:
-      return "add";
-    case opcode::sub:
-      return "sub";
-    case opcode::mul:
-      return "mul";
-    case opcode::div:
-      return "div";
-    case opcode::neg:
-      return "neg";
-    case opcode::abs:
-      return "abs";
-    case opcode::exp:
-      return "exp";
-    case opcode::log:
-      return "log";
-    case opcode::matmul:
-      return "matmul";
-    case opcode::transpose:
-      return "transpose";
-    case opcode::sum:
-      return "sum";
-    case opcode::mean:
-      return "mean";
-    case opcode::max:
-      return "max";
-    case opcode::argmax:
-      return "argmax";
-    case opcode::reshape:
-      return "reshape";
-    case opcode::eq:
-      return "eq";
-    case opcode::gt:
-      return "gt";
-    case opcode::lt:
-      return "lt";
-    case opcode::cast:
-      return "cast";
-    case opcode::relu:
-      return "relu";
+  case opcode::add:
+    return "add";
+  case opcode::sub:
+    return "sub";
+  case opcode::mul:
+    return "mul";
+  case opcode::div:
+    return "div";
+  case opcode::neg:
+    return "neg";
+  case opcode::abs:
+    return "abs";
+  case opcode::exp:
+    return "exp";
+  case opcode::log:
+    return "log";
+  case opcode::matmul:
+    return "matmul";
+  case opcode::transpose:
+    return "transpose";
+  case opcode::sum:
+    return "sum";
+  case opcode::mean:
+    return "mean";
+  case opcode::max:
+    return "max";
+  case opcode::argmax:
+    return "argmax";
+  case opcode::reshape:
+    return "reshape";
+  case opcode::eq:
+    return "eq";
+  case opcode::gt:
+    return "gt";
+  case opcode::lt:
+    return "lt";
+  case opcode::cast:
+    return "cast";
+  case opcode::relu:
+    return "relu";
   }
   return "unknown";
 }
 
 size_t arity(opcode x) {
   switch (x) {
-    case opcode::add:
-    case opcode::sub:
-    case opcode::mul:
-    case opcode::div:
-    case opcode::matmul:
-    case opcode::eq:
-    case opcode::gt:
-    case opcode::lt:
-      return 2;
-    default:
-      return 1;
+  case opcode::add:
+  case opcode::sub:
+  case opcode::mul:
+  case opcode::div:
+  case opcode::matmul:
+  case opcode::eq:
+  case opcode::gt:
+  case opcode::lt:
+    return 2;
+  default:
+    return 1;
   }
 }
 
@@ -88,8 +88,8 @@ template <class T>
 using mutable_array_view = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 template <class T>
-using row_major = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic,
-                                Eigen::RowMajor>;
+using row_major =
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 template <class T>
 using matrix_view = Eigen::Map<const row_major<T>>;
@@ -134,8 +134,8 @@ std::string pair_str(const shape& x, const shape& y) {
 
 caf::error dtype_mismatch(opcode op, dtype x, dtype y) {
   return fail(errc::dtype_mismatch, op,
-              std::string{"dtypes "} + to_string(x) + " and " + to_string(y)
-                + " differ (cast one first)");
+              std::string{"dtypes "} + to_string(x) + " and " + to_string(y) +
+                " differ (cast one first)");
 }
 
 bool known(dtype dt) {
@@ -212,29 +212,29 @@ template <class R, class A, class B>
 void assign_binary(opcode op, const A& a, const B& b,
                    mutable_array_view<R> out) {
   switch (op) {
-    case opcode::add:
-      out = (a + b).template cast<R>();
-      break;
-    case opcode::sub:
-      out = (a - b).template cast<R>();
-      break;
-    case opcode::mul:
-      out = (a * b).template cast<R>();
-      break;
-    case opcode::div:
-      out = (a / b).template cast<R>();
-      break;
-    case opcode::eq:
-      out = (a == b).template cast<R>();
-      break;
-    case opcode::gt:
-      out = (a > b).template cast<R>();
-      break;
-    case opcode::lt:
-      out = (a < b).template cast<R>();
-      break;
-    default:
-      break;
+  case opcode::add:
+    out = (a + b).template cast<R>();
+    break;
+  case opcode::sub:
+    out = (a - b).template cast<R>();
+    break;
+  case opcode::mul:
+    out = (a * b).template cast<R>();
+    break;
+  case opcode::div:
+    out = (a / b).template cast<R>();
+    break;
+  case opcode::eq:
+    out = (a == b).template cast<R>();
+    break;
+  case opcode::gt:
+    out = (a > b).template cast<R>();
+    break;
+  case opcode::lt:
+    out = (a < b).template cast<R>();
+    break;
+  default:
+    break;
   }
 }
 
@@ -276,16 +276,16 @@ result matmul(const op_input& x, const op_input& y) {
                 "expects 2-D operands, got " + pair_str(sx, sy));
   if (sx[1] != sy[0])
     return fail(errc::shape_mismatch, op,
-                pair_str(sx, sy) + " are not aligned (" + std::to_string(sx[1])
-                  + " != " + std::to_string(sy[0]) + ")");
+                pair_str(sx, sy) + " are not aligned (" +
+                  std::to_string(sx[1]) + " != " + std::to_string(sy[0]) + ")");
   auto dt = common_dtype(op, x, y);
   if (!dt)
     return std::move(dt.error());
   auto out = tensor::zeros(shape{sx[0], sy[1]}, *dt);
   visit(*dt, [&](auto tag) {
     using T = decltype(tag);
-    as_mutable_matrix<T>(out).noalias() = as_matrix<T>(*x.value)
-                                          * as_matrix<T>(*y.value);
+    as_mutable_matrix<T>(out).noalias() =
+      as_matrix<T>(*x.value) * as_matrix<T>(*y.value);
   });
   return out;
 }
@@ -307,33 +307,32 @@ result transpose(const tensor& x) {
 
 // exp, log and mean compute in float32 on int64 input.
 dtype unary_dtype(opcode op, dtype dt) {
-  auto promotes = op == opcode::exp || op == opcode::log
-                  || op == opcode::mean;
+  auto promotes = op == opcode::exp || op == opcode::log || op == opcode::mean;
   return promotes && dt == dtype::int64 ? dtype::float32 : dt;
 }
 
 template <class T>
 void assign_unary(opcode op, array_view<T> a, mutable_array_view<T> out) {
   switch (op) {
-    case opcode::neg:
-      out = -a;
-      break;
-    case opcode::abs:
-      out = a.abs();
-      break;
-    case opcode::relu:
-      out = a.max(T{0});
-      break;
-    case opcode::exp:
-      if constexpr (std::is_floating_point_v<T>)
-        out = a.exp();
-      break;
-    case opcode::log:
-      if constexpr (std::is_floating_point_v<T>)
-        out = a.log();
-      break;
-    default:
-      break;
+  case opcode::neg:
+    out = -a;
+    break;
+  case opcode::abs:
+    out = a.abs();
+    break;
+  case opcode::relu:
+    out = a.max(T{0});
+    break;
+  case opcode::exp:
+    if constexpr (std::is_floating_point_v<T>)
+      out = a.exp();
+    break;
+  case opcode::log:
+    if constexpr (std::is_floating_point_v<T>)
+      out = a.log();
+    break;
+  default:
+    break;
   }
 }
 
@@ -368,8 +367,8 @@ caf::expected<reduction_view> reduction_layout(opcode op, const shape& s,
   auto pos = axis < 0 ? axis + rank : axis;
   if (pos < 0 || pos >= rank)
     return fail(errc::bad_axis, op,
-                "axis " + std::to_string(axis) + " is out of range for shape "
-                  + to_string(s));
+                "axis " + std::to_string(axis) + " is out of range for shape " +
+                  to_string(s));
   reduction_view result;
   result.dim = s[pos];
   std::vector<int64_t> dims;
@@ -388,19 +387,18 @@ template <class T, class R>
 void reduce_block(opcode op, const matrix_view<T>& m, R* out) {
   Eigen::Map<Eigen::Matrix<R, 1, Eigen::Dynamic>> r{out, m.cols()};
   switch (op) {
-    case opcode::sum:
-      r = m.colwise().sum().template cast<R>();
-      break;
-    case opcode::mean:
-      r = (m.colwise().sum() / static_cast<T>(m.rows())).template cast<R>();
-      break;
-    default: // max and argmax: first occurrence of the largest (or NaN)
-      for (Eigen::Index j = 0; j < m.cols(); ++j) {
-        Eigen::Index i = 0;
-        m.col(j).template maxCoeff<Eigen::PropagateNaN>(&i);
-        r[j] = op == opcode::argmax ? static_cast<R>(i)
-                                    : static_cast<R>(m(i, j));
-      }
+  case opcode::sum:
+    r = m.colwise().sum().template cast<R>();
+    break;
+  case opcode::mean:
+    r = (m.colwise().sum() / static_cast<T>(m.rows())).template cast<R>();
+    break;
+  default: // max and argmax: first occurrence of the largest (or NaN)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) {
+      Eigen::Index i = 0;
+      m.col(j).template maxCoeff<Eigen::PropagateNaN>(&i);
+      r[j] = op == opcode::argmax ? static_cast<R>(i) : static_cast<R>(m(i, j));
+    }
   }
 }
 
@@ -412,22 +410,20 @@ result reduce(opcode op, const tensor& x, int64_t axis) {
     return std::move(v.error());
   if ((op == opcode::max || op == opcode::argmax) && v->dim == 0)
     return fail(errc::bad_argument, op,
-                "cannot reduce an empty dimension of shape "
-                  + to_string(x.shape()));
+                "cannot reduce an empty dimension of shape " +
+                  to_string(x.shape()));
   auto dt = unary_dtype(op, x.dtype());
   auto a = convert(x, dt);
-  auto out = tensor::zeros(v->result, op == opcode::argmax ? dtype::int64
-                                                           : dt);
+  auto out = tensor::zeros(v->result, op == opcode::argmax ? dtype::int64 : dt);
   visit2(dt, out.dtype(), [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
     auto in = a.data<T>();
     auto dst = out.mutable_data<R>();
     for (int64_t o = 0; o < v->outer; ++o)
-      reduce_block<T, R>(op,
-                         matrix_view<T>{in + o * v->dim * v->inner, v->dim,
-                                        v->inner},
-                         dst + o * v->inner);
+      reduce_block<T, R>(
+        op, matrix_view<T>{in + o * v->dim * v->inner, v->dim, v->inner},
+        dst + o * v->inner);
   });
   return out;
 }
@@ -438,9 +434,9 @@ result reduce(opcode op, const tensor& x, int64_t axis) {
 // `from`; fails with bad_argument (malformed dims) or shape_mismatch.
 caf::expected<shape> reshape_target(const shape& from,
                                     const std::vector<int64_t>& dims) {
-  auto what = "cannot reshape " + to_string(from) + " ("
-              + std::to_string(from.numel()) + " elements) to "
-              + to_string(shape{dims});
+  auto what = "cannot reshape " + to_string(from) + " (" +
+              std::to_string(from.numel()) + " elements) to " +
+              to_string(shape{dims});
   auto bad = [&](const char* why) {
     return fail(errc::bad_argument, opcode::reshape, what + ": " + why);
   };
@@ -482,19 +478,19 @@ result reshape(const tensor& x, const std::vector<int64_t>& dims) {
 
 result dispatch_unary(opcode op, const tensor& x, const op_attrs& attrs) {
   switch (op) {
-    case opcode::transpose:
-      return transpose(x);
-    case opcode::sum:
-    case opcode::mean:
-    case opcode::max:
-    case opcode::argmax:
-      return reduce(op, x, attrs.axis);
-    case opcode::reshape:
-      return reshape(x, attrs.new_shape);
-    case opcode::cast:
-      return cast(x, attrs.to);
-    default:
-      return elementwise_unary(op, x);
+  case opcode::transpose:
+    return transpose(x);
+  case opcode::sum:
+  case opcode::mean:
+  case opcode::max:
+  case opcode::argmax:
+    return reduce(op, x, attrs.axis);
+  case opcode::reshape:
+    return reshape(x, attrs.new_shape);
+  case opcode::cast:
+    return cast(x, attrs.to);
+  default:
+    return elementwise_unary(op, x);
   }
 }
 
@@ -518,8 +514,8 @@ caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
                       "unknown opcode " + std::to_string(static_cast<int>(op)));
   if (args.size() != arity(op))
     return fail(errc::bad_argument, op,
-                "expects " + std::to_string(arity(op)) + " operand(s), got "
-                  + std::to_string(args.size()));
+                "expects " + std::to_string(arity(op)) + " operand(s), got " +
+                  std::to_string(args.size()));
   for (auto& arg : args)
     if (arg.value == nullptr)
       return fail(errc::bad_argument, op, "missing operand");

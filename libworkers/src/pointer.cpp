@@ -41,13 +41,13 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
     if (!ty)
       return failed(ctx, ty.error());
     if (!same_worker(tx->location, ty->location))
-      return failed(ctx, make_error(errc::location_mismatch,
-                                    std::string{to_string(op)}
-                                      + ": operands live on different "
-                                        "workers: "
-                                      + x->to_string() + " and "
-                                      + (*y)->to_string()
-                                      + "; move one of them first"));
+      return failed(ctx,
+                    make_error(errc::location_mismatch,
+                               std::string{to_string(op)} +
+                                 ": operands live on different "
+                                 "workers: " +
+                                 x->to_string() + " and " + (*y)->to_string() +
+                                 "; move one of them first"));
     req.args.push_back(operand{ty->id_at_location});
   }
   if (literal != nullptr) {
@@ -56,8 +56,8 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
   }
   req.result = ctx->next_id();
   req.holder = ctx->next_id();
-  auto result = std::make_shared<pointer_state>(ctx, tx->location, req.result,
-                                                req.holder);
+  auto result =
+    std::make_shared<pointer_state>(ctx, tx->location, req.result, req.holder);
   ctx->post(tx->location, exec_atom::value, std::move(req));
   return result;
 }
@@ -84,8 +84,7 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest) {
   caf::anon_send(tx->location.hdl, retain_atom::value, tx->id_at_location,
                  entry);
   ctx->post(dest.ref(), caf::put_atom::value, entry,
-            stored_value{remote_ref{tx->location, tx->id_at_location}},
-            holder);
+            stored_value{remote_ref{tx->location, tx->id_at_location}}, holder);
   return std::make_shared<pointer_state>(ctx, dest.ref(), entry, holder);
 }
 
@@ -112,10 +111,8 @@ caf::expected<taken_value> take_blocking(const state_ptr& x) {
   auto where = x->begin_take(true);
   if (!where)
     return where.error();
-  auto result = x->context()->ask<taken_value>(where->location,
-                                               caf::get_atom::value,
-                                               where->id_at_location,
-                                               where->id);
+  auto result = x->context()->ask<taken_value>(
+    where->location, caf::get_atom::value, where->id_at_location, where->id);
   x->end_take(result ? caf::error{} : result.error());
   return result;
 }
@@ -125,11 +122,10 @@ caf::expected<tensor> pointee<tensor>::from(taken_value&& x,
   if (!x.value.is_tensor()) {
     // We now hold the entry's downstream reference: give it back.
     auto& ref = x.value.as_pointer();
-    src->context()->post(ref.where, release_atom::value, ref.id,
-                         x.holder);
+    src->context()->post(ref.where, release_atom::value, ref.id, x.holder);
     return make_error(errc::wrong_kind,
-                      "expected a tensor but " + src->to_string()
-                        + " points at a pointer (use a pointer<pointer<...>>)");
+                      "expected a tensor but " + src->to_string() +
+                        " points at a pointer (use a pointer<pointer<...>>)");
   }
   return x.value.as_tensor();
 }

@@ -52,10 +52,11 @@ pointer_state::begin_take(bool wait_for_move) {
   if (wait_for_move && moving_) {
     auto timeout = ctx_ ? ctx_->timeout() : caf::timespan{0};
     if (!settled_.wait_for(guard, timeout, [this] { return !moving_; }))
-      return make_error(errc::timeout,
-                        "the move of " + pointer_string(
-                          ctx_->name(), id_, {location_, id_at_location_})
-                          + " did not finish in time");
+      return make_error(
+        errc::timeout,
+        "the move of " +
+          pointer_string(ctx_->name(), id_, {location_, id_at_location_}) +
+          " did not finish in time");
   }
   if (phase_ != phase::live)
     return spent_error();

@@ -12,8 +12,8 @@ bool operator==(const stored_value& x, const stored_value& y) {
   if (x.is_tensor() && y.is_tensor())
     return x.as_tensor().equal(y.as_tensor());
   if (x.is_pointer() && y.is_pointer())
-    return same_worker(x.as_pointer().where, y.as_pointer().where)
-           && x.as_pointer().id == y.as_pointer().id;
+    return same_worker(x.as_pointer().where, y.as_pointer().where) &&
+           x.as_pointer().id == y.as_pointer().id;
   return false;
 }
 

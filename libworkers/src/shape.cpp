@@ -18,9 +18,9 @@ int64_t shape::numel() const noexcept {
 }
 
 bool shape::valid() const noexcept {
-  return dims_.size() <= max_rank
-         && std::all_of(dims_.begin(), dims_.end(),
-                        [](int64_t dim) { return dim >= 0; });
+  return dims_.size() <= max_rank &&
+         std::all_of(dims_.begin(), dims_.end(),
+                     [](int64_t dim) { return dim >= 0; });
 }
 
 std::string to_string(const shape& x) {

@@ -28,28 +28,27 @@ caf::error layout_error(std::string what) {
 // and sizes that overflow.
 caf::expected<size_t> byte_count(dtype dt, const shape& s) {
   if (!known(dt))
-    return layout_error("unknown dtype "
-                        + std::to_string(static_cast<int>(dt)));
+    return layout_error("unknown dtype " +
+                        std::to_string(static_cast<int>(dt)));
   if (!s.valid())
-    return layout_error("invalid shape " + to_string(s)
-                        + " (rank at most 4, no negative dimensions)");
+    return layout_error("invalid shape " + to_string(s) +
+                        " (rank at most 4, no negative dimensions)");
   auto n = s.numel();
   size_t result = 0;
-  if (n == std::numeric_limits<int64_t>::max()
-      || __builtin_mul_overflow(static_cast<size_t>(n), size_of(dt), &result))
+  if (n == std::numeric_limits<int64_t>::max() ||
+      __builtin_mul_overflow(static_cast<size_t>(n), size_of(dt), &result))
     return layout_error("shape " + to_string(s) + " is too large");
   return result;
 }
 
 // Checks that `nbytes` bytes hold a `dt` tensor of shape `s` of at most
 // `limit` bytes; called by from_bytes (throws) and validate_wire (returns).
-caf::error check_layout(dtype dt, const shape& s, size_t nbytes,
-                        size_t limit) {
+caf::error check_layout(dtype dt, const shape& s, size_t nbytes, size_t limit) {
   auto expected = byte_count(dt, s);
   if (!expected)
     return std::move(expected.error());
-  auto what = std::string{to_string(dt)} + " tensor of shape " + to_string(s)
-              + " needs " + std::to_string(*expected) + " bytes";
+  auto what = std::string{to_string(dt)} + " tensor of shape " + to_string(s) +
+              " needs " + std::to_string(*expected) + " bytes";
   if (*expected > limit)
     return layout_error(what + ", above the limit of " + std::to_string(limit));
   if (*expected != nbytes)
@@ -119,10 +118,9 @@ tensor tensor::from_bytes(workers::dtype dt, workers::shape s, storage bytes) {
 // -- comparison ---------------------------------------------------------------
 
 bool tensor::equal(const tensor& other) const {
-  return dtype_ == other.dtype_ && shape_ == other.shape_
-         && nbytes() == other.nbytes()
-         && (nbytes() == 0
-             || std::memcmp(bytes(), other.bytes(), nbytes()) == 0);
+  return dtype_ == other.dtype_ && shape_ == other.shape_ &&
+         nbytes() == other.nbytes() &&
+         (nbytes() == 0 || std::memcmp(bytes(), other.bytes(), nbytes()) == 0);
 }
 
 bool tensor::allclose(const tensor& other, double rtol, double atol) const {
@@ -171,24 +169,24 @@ caf::error tensor::validate_wire(workers::dtype dt, const workers::shape& s,
 void tensor::check_dtype(workers::dtype expected) const {
   if (dtype_ != expected)
     throw operation_error(make_error(
-      errc::dtype_mismatch, std::string{"tensor: element type "}
-                              + to_string(expected) + " requested, but the "
-                              + "tensor holds " + to_string(dtype_)));
+      errc::dtype_mismatch, std::string{"tensor: element type "} +
+                              to_string(expected) + " requested, but the " +
+                              "tensor holds " + to_string(dtype_)));
 }
 
 void tensor::check_single() const {
   if (numel() != 1)
-    throw operation_error(make_error(
-      errc::shape_mismatch, "item: a tensor of shape " + to_string(shape_)
-                              + " has " + std::to_string(numel())
-                              + " elements, not 1"));
+    throw operation_error(
+      make_error(errc::shape_mismatch,
+                 "item: a tensor of shape " + to_string(shape_) + " has " +
+                   std::to_string(numel()) + " elements, not 1"));
 }
 
 tensor tensor::with_shape(workers::shape s) const {
   if (!s.valid() || s.numel() != numel())
-    throw operation_error(make_error(
-      errc::shape_mismatch, "cannot view " + to_string(shape_) + " as "
-                              + to_string(s)));
+    throw operation_error(
+      make_error(errc::shape_mismatch,
+                 "cannot view " + to_string(shape_) + " as " + to_string(s)));
   tensor result = *this;
   result.shape_ = std::move(s);
   return result;

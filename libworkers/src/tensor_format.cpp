@@ -70,8 +70,8 @@ number_style make_style(std::vector<double> xs) {
     hi = std::max(hi, std::abs(x));
     style.int_mode = style.int_mode && x == std::ceil(x);
   }
-  style.sci_mode = hi / lo > 1000.0 || hi > 1.0e8
-                   || (!style.int_mode && lo < 1.0e-4);
+  style.sci_mode =
+    hi / lo > 1000.0 || hi > 1.0e8 || (!style.int_mode && lo < 1.0e-4);
   widen(style, xs);
   return style;
 }
@@ -93,14 +93,11 @@ std::string newline_indent(size_t newlines, size_t indent) {
 /// Renders the elements of one non-empty tensor with element type `T`.
 template <class T>
 class printer {
-public:
-  using value_type
-    = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+ public:
+  using value_type = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
 
   explicit printer(const tensor& x)
-    : data_(x.data<T>()),
-      dims_(x.shape().dims()),
-      strides_(dims_.size(), 1),
+    : data_(x.data<T>()), dims_(x.shape().dims()), strides_(dims_.size(), 1),
       summarize_(x.numel() > summarize_threshold) {
     for (size_t i = dims_.size(); i > 1; --i)
       strides_[i - 2] = strides_[i - 1] * dims_[i - 1];
@@ -113,7 +110,7 @@ public:
     return dims_.empty() ? element(0) : block(0, 0, prefix_length);
   }
 
-private:
+ private:
   /// Indices shown along `dim`; -1 marks the "..." of a summary.
   std::vector<int64_t> indices(size_t dim) const {
     std::vector<int64_t> result;
@@ -130,8 +127,7 @@ private:
   }
 
   /// Gathers the values that will be printed (they decide the style).
-  void collect(size_t dim, int64_t offset,
-               std::vector<value_type>& out) const {
+  void collect(size_t dim, int64_t offset, std::vector<value_type>& out) const {
     if (dim == dims_.size()) {
       out.push_back(static_cast<value_type>(data_[offset]));
       return;
@@ -153,8 +149,8 @@ private:
     std::vector<std::string> items;
     for (auto i : indices(dims_.size() - 1))
       items.push_back(i < 0 ? " ..." : element(offset + i));
-    auto per_line = std::max(size_t{1},
-                             (line_width - indent) / (style_.width + 2));
+    auto per_line =
+      std::max(size_t{1}, (line_width - indent) / (style_.width + 2));
     std::vector<std::string> lines;
     for (size_t i = 0; i < items.size(); i += per_line) {
       auto last = std::min(items.size(), i + per_line);
@@ -168,9 +164,8 @@ private:
       return row(offset, indent);
     std::vector<std::string> items;
     for (auto i : indices(dim))
-      items.push_back(i < 0 ? "..."
-                            : block(dim + 1, offset + i * strides_[dim],
-                                    indent + 1));
+      items.push_back(
+        i < 0 ? "..." : block(dim + 1, offset + i * strides_[dim], indent + 1));
     auto sep = newline_indent(dims_.size() - dim - 1, indent + 1);
     return "[" + join(items, sep) + "]";
   }
@@ -197,9 +192,8 @@ std::string to_string(const tensor& x) {
   if (x.numel() == 0)
     result += "[]";
   else
-    result += visit(x.dtype(), [&](auto tag) {
-      return printer<decltype(tag)>{x}.print();
-    });
+    result += visit(
+      x.dtype(), [&](auto tag) { return printer<decltype(tag)>{x}.print(); });
   if (x.numel() == 0 && x.rank() != 1)
     result += ", size=" + size_tuple(x.shape());
   if (x.dtype() == dtype::float64)

@@ -26,8 +26,7 @@ namespace workers::async {
 /// for a move under way on `p` (the destination holds the request until the
 /// data arrives).
 template <class Self, class T, class OnValue, class OnError>
-void get(Self* self, const pointer<T>& p, OnValue on_value,
-         OnError on_error) {
+void get(Self* self, const pointer<T>& p, OnValue on_value, OnError on_error) {
   auto st = p.state();
   if (!st) {
     on_error(make_error(errc::already_taken, "invalid pointer"));
@@ -62,8 +61,7 @@ void get(Self* self, const pointer<T>& p, OnValue on_value,
 /// Lists `w`'s objects without blocking; calls `on_value(store_listing)` or
 /// `on_error(const caf::error&)`.
 template <class Self, class OnValue, class OnError>
-void objects(Self* self, const worker& w, OnValue on_value,
-             OnError on_error) {
+void objects(Self* self, const worker& w, OnValue on_value, OnError on_error) {
   auto ctx = w.context();
   auto dest = w.ref();
   self->request(dest.hdl, ctx->timeout(), list_atom::value)

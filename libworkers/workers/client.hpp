@@ -22,8 +22,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 #include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 #include <caf/timespan.hpp>
 
 #include <caf/event_based_actor.hpp>
@@ -80,43 +80,27 @@ struct client_options {
 };
 
 class client {
-public:
+ public:
   client(caf::actor_system& sys, std::string name, client_options opts);
 
   /// Installs the agent (the runtime spawns it right after the client).
-  void set_agent(client_agent_actor agent) {
-    agent_ = std::move(agent);
-  }
+  void set_agent(client_agent_actor agent) { agent_ = std::move(agent); }
 
-  caf::actor_system& system() const noexcept {
-    return *sys_;
-  }
+  caf::actor_system& system() const noexcept { return *sys_; }
 
   /// The caller's name in printed pointers ("me").
-  const std::string& name() const noexcept {
-    return name_;
-  }
+  const std::string& name() const noexcept { return name_; }
 
-  object_id next_id() noexcept {
-    return ids_.next();
-  }
+  object_id next_id() noexcept { return ids_.next(); }
 
-  caf::timespan timeout() const noexcept {
-    return opts_.request_timeout;
-  }
+  caf::timespan timeout() const noexcept { return opts_.request_timeout; }
 
-  const client_agent_actor& agent() const noexcept {
-    return agent_;
-  }
+  const client_agent_actor& agent() const noexcept { return agent_; }
 
   /// False once the runtime shut down: handles then stop sending.
-  bool alive() const noexcept {
-    return alive_.load();
-  }
+  bool alive() const noexcept { return alive_.load(); }
 
-  void shutdown() noexcept {
-    alive_ = false;
-  }
+  void shutdown() noexcept { alive_ = false; }
 
   /// Sends a state change (put, exec, release) to `dest` without waiting;
   /// the worker's acknowledgement goes to the agent, which calls end_op().
@@ -171,8 +155,8 @@ public:
     }};
     caf::anon_send(agent_, ask_atom::value, std::move(ticket));
     // The agent answers within `bound`; the margin covers a dead agent.
-    if (future.wait_for(bound + std::chrono::seconds(1))
-        != std::future_status::ready)
+    if (future.wait_for(bound + std::chrono::seconds(1)) !=
+        std::future_status::ready)
       return make_error(errc::timeout, "no answer from " + dest.name);
     return future.get();
   }
@@ -180,7 +164,7 @@ public:
   /// Maps CAF's transport errors to libworkers errors naming `dest`.
   caf::error translate(const caf::error& err, const worker_ref& dest) const;
 
-private:
+ private:
   caf::actor_system* sys_;
   std::string name_;
   client_agent_actor agent_;

@@ -51,12 +51,12 @@ constexpr dtype dtype_of_v = dtype_of<T>::value;
 template <class F>
 decltype(auto) visit(dtype x, F&& f) {
   switch (x) {
-    case dtype::int64:
-      return f(int64_t{});
-    case dtype::float32:
-      return f(float{});
-    default:
-      return f(double{});
+  case dtype::int64:
+    return f(int64_t{});
+  case dtype::float32:
+    return f(float{});
+  default:
+    return f(double{});
   }
 }
 

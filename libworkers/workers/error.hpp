@@ -76,19 +76,15 @@ caf::error from_transport(const caf::error& err, const std::string& peer,
 /// Exception thrown by the blocking API (`pointer::get`, `worker::objects`,
 /// tensor arithmetic) when an operation fails. Carries the original error.
 class operation_error : public std::runtime_error {
-public:
+ public:
   explicit operation_error(caf::error err);
 
-  const caf::error& error() const noexcept {
-    return err_;
-  }
+  const caf::error& error() const noexcept { return err_; }
 
   /// Returns whether this is a libworkers error of kind `code`.
-  bool is(errc code) const {
-    return workers::is(err_, code);
-  }
+  bool is(errc code) const { return workers::is(err_, code); }
 
-private:
+ private:
   caf::error err_;
 };
 

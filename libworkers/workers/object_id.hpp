@@ -22,7 +22,7 @@
 namespace workers {
 
 class object_id {
-public:
+ public:
   /// The invalid id (never generated).
   constexpr object_id() noexcept = default;
 
@@ -31,17 +31,11 @@ public:
     // nop
   }
 
-  constexpr uint64_t origin() const noexcept {
-    return origin_;
-  }
+  constexpr uint64_t origin() const noexcept { return origin_; }
 
-  constexpr uint64_t seq() const noexcept {
-    return seq_;
-  }
+  constexpr uint64_t seq() const noexcept { return seq_; }
 
-  constexpr bool valid() const noexcept {
-    return origin_ != 0;
-  }
+  constexpr bool valid() const noexcept { return origin_ != 0; }
 
   friend constexpr bool operator==(object_id x, object_id y) noexcept {
     return x.origin_ == y.origin_ && x.seq_ == y.seq_;
@@ -60,7 +54,7 @@ public:
     return f(caf::meta::type_name("workers::object_id"), x.origin_, x.seq_);
   }
 
-private:
+ private:
   uint64_t origin_ = 0;
   uint64_t seq_ = 0;
 };
@@ -71,7 +65,7 @@ std::string to_string(object_id x);
 /// Generates fresh ids: a random nonzero origin, then seq = 1, 2, 3, ...
 /// Thread-safe. Each client and each worker owns one.
 class id_generator {
-public:
+ public:
   /// Draws a random origin from the OS entropy source.
   id_generator();
 
@@ -80,15 +74,11 @@ public:
     // nop
   }
 
-  object_id next() noexcept {
-    return object_id{origin_, ++seq_};
-  }
+  object_id next() noexcept { return object_id{origin_, ++seq_}; }
 
-  uint64_t origin() const noexcept {
-    return origin_;
-  }
+  uint64_t origin() const noexcept { return origin_; }
 
-private:
+ private:
   uint64_t origin_;
   std::atomic<uint64_t> seq_{0};
 };

@@ -58,7 +58,7 @@ struct exec_outcome {
 };
 
 class object_store {
-public:
+ public:
   using clock = std::chrono::steady_clock;
   using time_point = clock::time_point;
 
@@ -77,9 +77,7 @@ public:
 
   // -- queries ----------------------------------------------------------------
 
-  const std::string& owner() const noexcept {
-    return owner_;
-  }
+  const std::string& owner() const noexcept { return owner_; }
 
   /// here: stored; gone: tombstoned; unknown: never seen (or forgotten).
   presence status(object_id id) const;
@@ -90,9 +88,7 @@ public:
   /// Whether `holder` holds a reference to the stored object `id`.
   bool holds(object_id id, object_id holder) const;
 
-  size_t size() const noexcept {
-    return entries_.size();
-  }
+  size_t size() const noexcept { return entries_.size(); }
 
   /// All entries in creation order.
   store_listing listing() const;
@@ -163,10 +159,9 @@ public:
   /// Runs `req` here (all operands are tensors on this worker), prepares its
   /// forwarding (all are pointer entries to one other worker: installs the
   /// result as a pointer entry first), reports a missing operand, or fails.
-  exec_outcome execute(const op_request& req, id_generator& ids,
-                       outbox& out);
+  exec_outcome execute(const op_request& req, id_generator& ids, outbox& out);
 
-private:
+ private:
   struct early {
     object_id holder;
     time_point at;

@@ -35,39 +35,25 @@ tensor make_literal(T x);
 
 template <class Self>
 class op_api {
-public:
+ public:
   // -- elementwise binary operations ------------------------------------------
 
-  Self add(const Self& y) const {
-    return binary(opcode::add, y);
-  }
+  Self add(const Self& y) const { return binary(opcode::add, y); }
 
-  Self sub(const Self& y) const {
-    return binary(opcode::sub, y);
-  }
+  Self sub(const Self& y) const { return binary(opcode::sub, y); }
 
-  Self mul(const Self& y) const {
-    return binary(opcode::mul, y);
-  }
+  Self mul(const Self& y) const { return binary(opcode::mul, y); }
 
-  Self div(const Self& y) const {
-    return binary(opcode::div, y);
-  }
+  Self div(const Self& y) const { return binary(opcode::div, y); }
 
   /// Elementwise x == y as 0/1 (int64).
-  Self eq(const Self& y) const {
-    return binary(opcode::eq, y);
-  }
+  Self eq(const Self& y) const { return binary(opcode::eq, y); }
 
   /// Elementwise x > y as 0/1 (int64).
-  Self gt(const Self& y) const {
-    return binary(opcode::gt, y);
-  }
+  Self gt(const Self& y) const { return binary(opcode::gt, y); }
 
   /// Elementwise x < y as 0/1 (int64).
-  Self lt(const Self& y) const {
-    return binary(opcode::lt, y);
-  }
+  Self lt(const Self& y) const { return binary(opcode::lt, y); }
 
   template <class S, class = detail::enable_if_number_t<S>>
   Self add(S y) const {
@@ -107,70 +93,44 @@ public:
   // -- linear algebra ---------------------------------------------------------
 
   /// Matrix product of two 2-D tensors.
-  Self matmul(const Self& y) const {
-    return binary(opcode::matmul, y);
-  }
+  Self matmul(const Self& y) const { return binary(opcode::matmul, y); }
 
   /// Transpose of a 2-D tensor.
-  Self transpose() const {
-    return unary(opcode::transpose);
-  }
+  Self transpose() const { return unary(opcode::transpose); }
 
   // -- elementwise unary operations -------------------------------------------
 
-  Self neg() const {
-    return unary(opcode::neg);
-  }
+  Self neg() const { return unary(opcode::neg); }
 
-  Self abs() const {
-    return unary(opcode::abs);
-  }
+  Self abs() const { return unary(opcode::abs); }
 
-  Self exp() const {
-    return unary(opcode::exp);
-  }
+  Self exp() const { return unary(opcode::exp); }
 
-  Self log() const {
-    return unary(opcode::log);
-  }
+  Self log() const { return unary(opcode::log); }
 
   /// max(x, 0) elementwise.
-  Self relu() const {
-    return unary(opcode::relu);
-  }
+  Self relu() const { return unary(opcode::relu); }
 
   // -- reductions -------------------------------------------------------------
 
   /// Sum of all elements (rank 0).
-  Self sum() const {
-    return unary(opcode::sum);
-  }
+  Self sum() const { return unary(opcode::sum); }
 
   /// Sum along `axis` (negative counts from the end); drops that axis.
-  Self sum(int64_t axis) const {
-    return unary(opcode::sum, axis_attrs(axis));
-  }
+  Self sum(int64_t axis) const { return unary(opcode::sum, axis_attrs(axis)); }
 
-  Self mean() const {
-    return unary(opcode::mean);
-  }
+  Self mean() const { return unary(opcode::mean); }
 
   Self mean(int64_t axis) const {
     return unary(opcode::mean, axis_attrs(axis));
   }
 
-  Self max() const {
-    return unary(opcode::max);
-  }
+  Self max() const { return unary(opcode::max); }
 
-  Self max(int64_t axis) const {
-    return unary(opcode::max, axis_attrs(axis));
-  }
+  Self max(int64_t axis) const { return unary(opcode::max, axis_attrs(axis)); }
 
   /// Flat index of the largest element (rank 0, int64).
-  Self argmax() const {
-    return unary(opcode::argmax);
-  }
+  Self argmax() const { return unary(opcode::argmax); }
 
   /// Indices of the largest elements along `axis` (int64).
   Self argmax(int64_t axis) const {
@@ -195,25 +155,15 @@ public:
 
   // -- operators --------------------------------------------------------------
 
-  friend Self operator+(const Self& x, const Self& y) {
-    return x.add(y);
-  }
+  friend Self operator+(const Self& x, const Self& y) { return x.add(y); }
 
-  friend Self operator-(const Self& x, const Self& y) {
-    return x.sub(y);
-  }
+  friend Self operator-(const Self& x, const Self& y) { return x.sub(y); }
 
-  friend Self operator*(const Self& x, const Self& y) {
-    return x.mul(y);
-  }
+  friend Self operator*(const Self& x, const Self& y) { return x.mul(y); }
 
-  friend Self operator/(const Self& x, const Self& y) {
-    return x.div(y);
-  }
+  friend Self operator/(const Self& x, const Self& y) { return x.div(y); }
 
-  friend Self operator-(const Self& x) {
-    return x.neg();
-  }
+  friend Self operator-(const Self& x) { return x.neg(); }
 
   template <class S, class = detail::enable_if_number_t<S>>
   friend Self operator+(const Self& x, S y) {
@@ -255,13 +205,11 @@ public:
     return y.literal(opcode::div, x, true);
   }
 
-protected:
+ protected:
   ~op_api() = default;
 
-private:
-  const Self& self() const {
-    return static_cast<const Self&>(*this);
-  }
+ private:
+  const Self& self() const { return static_cast<const Self&>(*this); }
 
   static op_attrs axis_attrs(int64_t axis) {
     op_attrs attrs;

@@ -29,7 +29,7 @@ namespace workers {
 
 template <class Waiter>
 class parking_lot {
-public:
+ public:
   using clock = std::chrono::steady_clock;
   using time_point = clock::time_point;
 
@@ -80,15 +80,11 @@ public:
     return deadlines_.begin()->first;
   }
 
-  size_t size() const noexcept {
-    return size_;
-  }
+  size_t size() const noexcept { return size_; }
 
-  size_t capacity() const noexcept {
-    return capacity_;
-  }
+  size_t capacity() const noexcept { return capacity_; }
 
-private:
+ private:
   struct slot {
     uint64_t seq;
     Waiter waiter;

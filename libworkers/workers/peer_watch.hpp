@@ -32,7 +32,7 @@
 namespace workers {
 
 class peer_watch {
-public:
+ public:
   using failure = std::function<void()>;
 
   /// Returns true the first time `peer` is seen: the caller must monitor it.
@@ -78,7 +78,7 @@ public:
     return i == pending_.end() ? 0 : i->second.size();
   }
 
-private:
+ private:
   uint64_t next_ = 0;
   std::unordered_map<caf::actor_addr, std::unordered_map<uint64_t, failure>>
     pending_;
@@ -97,8 +97,8 @@ inline caf::error unreachable_error(const std::string& peer) {
 /// error (translated by from_transport), or peer_unreachable as soon as
 /// `dest` is known down. `watch` must live in `self`'s state, and `self`'s
 /// down handler must run `watch.down(source)`'s failures.
-template <class Result, class Self, class Handle, class OnValue,
-          class OnError, class... Ts>
+template <class Result, class Self, class Handle, class OnValue, class OnError,
+          class... Ts>
 void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
                      const std::string& name, caf::timespan timeout,
                      OnValue on_value, OnError on_error, Ts&&... xs) {
@@ -116,9 +116,8 @@ void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
   }
   if (watch.watch(addr))
     self->monitor(dest);
-  auto id = watch.add(addr, [fail, name]() mutable {
-    fail(unreachable_error(name));
-  });
+  auto id =
+    watch.add(addr, [fail, name]() mutable { fail(unreachable_error(name)); });
   auto* w = &watch;
   self->request(dest, timeout, std::forward<Ts>(xs)...)
     .then(

@@ -31,10 +31,11 @@
 //   pointer moves the middle pointer, not the data.
 //
 // Example:
-//   auto x_ptr = tensor{1, 2, 3, 4}.send(bob);  // [PointerTensor | me:.. -> bob:..]
-//   auto p2x = x_ptr.send(alice);               // pointer<pointer<tensor>>
-//   auto y = p2x + p2x;                         // bob computes, alice points
-//   tensor t = y.get().get();                   // tensor([2, 4, 6, 8])
+//   auto x_ptr = tensor{1, 2, 3, 4}.send(bob);  // [PointerTensor | me:.. ->
+//   bob:..] auto p2x = x_ptr.send(alice);               //
+//   pointer<pointer<tensor>> auto y = p2x + p2x;                         // bob
+//   computes, alice points tensor t = y.get().get();                   //
+//   tensor([2, 4, 6, 8])
 
 #include <memory>
 #include <ostream>
@@ -94,16 +95,14 @@ struct pointee<tensor> {
 
 template <class U>
 struct pointee<pointer<U>> {
-  static caf::expected<pointer<U>> from(taken_value&& x,
-                                        const state_ptr& src) {
+  static caf::expected<pointer<U>> from(taken_value&& x, const state_ptr& src) {
     if (!x.value.is_pointer())
-      return make_error(errc::wrong_kind,
-                        "expected a pointer but " + src->to_string()
-                          + " points at a tensor");
+      return make_error(errc::wrong_kind, "expected a pointer but " +
+                                            src->to_string() +
+                                            " points at a tensor");
     auto& ref = x.value.as_pointer();
-    return pointer<U>{std::make_shared<pointer_state>(src->context(),
-                                                      ref.where, ref.id,
-                                                      x.holder)};
+    return pointer<U>{std::make_shared<pointer_state>(src->context(), ref.where,
+                                                      ref.id, x.holder)};
   }
 };
 
@@ -111,7 +110,7 @@ struct pointee<pointer<U>> {
 
 template <class T>
 class pointer : public op_api<pointer<T>> {
-public:
+ public:
   using value_type = T;
 
   /// 1 for pointer<tensor>, 2 for pointer<pointer<tensor>>, ...
@@ -160,9 +159,7 @@ public:
   }
 
   /// Moving to `me` is get().
-  T move(const me_worker&) const {
-    return get();
-  }
+  T move(const me_worker&) const { return get(); }
 
   // -- properties -------------------------------------------------------------
 
@@ -183,9 +180,7 @@ public:
   }
 
   /// The handle's own id (the holder id of its reference).
-  object_id id() const {
-    return st_ ? st_->snapshot().id : object_id{};
-  }
+  object_id id() const { return st_ ? st_->snapshot().id : object_id{}; }
 
   /// The id of the object on location().
   object_id id_at_location() const {
@@ -196,9 +191,7 @@ public:
     return st_ ? st_->to_string() : "[PointerTensor | invalid]";
   }
 
-  const detail::state_ptr& state() const noexcept {
-    return st_;
-  }
+  const detail::state_ptr& state() const noexcept { return st_; }
 
   // -- op_api hooks (send the operation; never block) -------------------------
 
@@ -216,7 +209,7 @@ public:
       detail::remote_op(op, {}, st_, nullptr, &literal, literal_first)};
   }
 
-private:
+ private:
   detail::state_ptr st_;
 };
 

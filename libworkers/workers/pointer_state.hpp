@@ -29,7 +29,7 @@
 namespace workers {
 
 class pointer_state {
-public:
+ public:
   enum class phase : uint8_t { live, taking, spent, failed };
 
   /// Where the handle points now.
@@ -52,9 +52,7 @@ public:
   /// Releases the reference if still live (fire-and-forget).
   ~pointer_state();
 
-  const std::shared_ptr<client>& context() const noexcept {
-    return ctx_;
-  }
+  const std::shared_ptr<client>& context() const noexcept { return ctx_; }
 
   /// The current target, whatever the phase.
   target snapshot() const;
@@ -86,7 +84,7 @@ public:
   /// "[PointerTensor | me:<id> -> bob:<id>]".
   std::string to_string() const;
 
-private:
+ private:
   caf::error spent_error() const;
 
   std::shared_ptr<client> ctx_;

@@ -187,21 +187,15 @@ struct stored_value {
     // nop
   }
 
-  bool is_tensor() const {
-    return caf::holds_alternative<tensor>(content);
-  }
+  bool is_tensor() const { return caf::holds_alternative<tensor>(content); }
 
   bool is_pointer() const {
     return caf::holds_alternative<remote_ref>(content);
   }
 
-  const tensor& as_tensor() const {
-    return caf::get<tensor>(content);
-  }
+  const tensor& as_tensor() const { return caf::get<tensor>(content); }
 
-  const remote_ref& as_pointer() const {
-    return caf::get<remote_ref>(content);
-  }
+  const remote_ref& as_pointer() const { return caf::get<remote_ref>(content); }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
@@ -229,8 +223,7 @@ struct taken_value {
   object_id holder;
 
   template <class Inspector>
-  friend typename Inspector::result_type inspect(Inspector& f,
-                                                 taken_value& x) {
+  friend typename Inspector::result_type inspect(Inspector& f, taken_value& x) {
     return f(caf::meta::type_name("workers::taken_value"), x.value, x.holder);
   }
 };
@@ -255,8 +248,8 @@ struct op_request {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
-    return f(caf::meta::type_name("workers::op_request"), x.op, x.args,
-             x.attrs, x.result, x.holder);
+    return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
+             x.result, x.holder);
   }
 };
 
@@ -265,9 +258,7 @@ struct store_listing {
   std::string worker;
   std::vector<std::pair<object_id, stored_value>> entries;
 
-  size_t size() const {
-    return entries.size();
-  }
+  size_t size() const { return entries.size(); }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
@@ -298,9 +289,9 @@ struct worker_stats {
 /// workers up by the names in the cluster config.
 /// - lookup: clients. Replies the worker's ref, or no_such_object.
 /// - list_atom: clients. Replies the names of all hosted workers.
-using directory_actor = caf::typed_actor<
-  caf::replies_to<lookup_atom, std::string>::with<worker_ref>,
-  caf::replies_to<list_atom>::with<std::vector<std::string>>>;
+using directory_actor =
+  caf::typed_actor<caf::replies_to<lookup_atom, std::string>::with<worker_ref>,
+                   caf::replies_to<list_atom>::with<std::vector<std::string>>>;
 
 /// Renders like a Python dict: "{3@..: tensor([1, 2, 3])}", one entry per
 /// line (pprint style) when a single line would exceed 80 characters.

@@ -12,7 +12,7 @@
 namespace workers {
 
 class shape {
-public:
+ public:
   /// Highest rank a tensor may have.
   static constexpr size_t max_rank = 4;
 
@@ -27,20 +27,14 @@ public:
     // nop
   }
 
-  size_t rank() const noexcept {
-    return dims_.size();
-  }
+  size_t rank() const noexcept { return dims_.size(); }
 
   /// Number of elements: the product of all dimensions (1 for rank 0).
   int64_t numel() const noexcept;
 
-  int64_t operator[](size_t i) const {
-    return dims_[i];
-  }
+  int64_t operator[](size_t i) const { return dims_[i]; }
 
-  const std::vector<int64_t>& dims() const noexcept {
-    return dims_;
-  }
+  const std::vector<int64_t>& dims() const noexcept { return dims_; }
 
   /// Returns whether rank and every dimension are valid (rank <= 4, dims >= 0).
   bool valid() const noexcept;
@@ -49,16 +43,14 @@ public:
     return x.dims_ == y.dims_;
   }
 
-  friend bool operator!=(const shape& x, const shape& y) {
-    return !(x == y);
-  }
+  friend bool operator!=(const shape& x, const shape& y) { return !(x == y); }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, shape& x) {
     return f(caf::meta::type_name("workers::shape"), x.dims_);
   }
 
-private:
+ private:
   std::vector<int64_t> dims_;
 };
 

@@ -39,7 +39,7 @@ class pointer;
 class worker;
 
 class tensor : public op_api<tensor> {
-public:
+ public:
   using storage = std::vector<uint8_t>;
 
   // -- construction -----------------------------------------------------------
@@ -82,8 +82,8 @@ public:
   /// (bad_argument) if `s` is invalid or does not hold `xs.size()` elements.
   template <class T>
   static tensor from_vector(std::vector<T> xs, workers::shape s) {
-    static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, float>
-                  || std::is_same_v<T, double>);
+    static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, float> ||
+                  std::is_same_v<T, double>);
     storage bytes(xs.size() * sizeof(T));
     if (!bytes.empty())
       std::memcpy(bytes.data(), xs.data(), bytes.size());
@@ -116,25 +116,15 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  workers::dtype dtype() const noexcept {
-    return dtype_;
-  }
+  workers::dtype dtype() const noexcept { return dtype_; }
 
-  const workers::shape& shape() const noexcept {
-    return shape_;
-  }
+  const workers::shape& shape() const noexcept { return shape_; }
 
-  size_t rank() const noexcept {
-    return shape_.rank();
-  }
+  size_t rank() const noexcept { return shape_.rank(); }
 
-  int64_t numel() const noexcept {
-    return shape_.numel();
-  }
+  int64_t numel() const noexcept { return shape_.numel(); }
 
-  size_t nbytes() const noexcept {
-    return data_ ? data_->size() : 0;
-  }
+  size_t nbytes() const noexcept { return data_ ? data_->size() : 0; }
 
   /// The raw, row-major bytes (nullptr if empty).
   const uint8_t* bytes() const noexcept {
@@ -223,9 +213,7 @@ public:
       return caf::error::eval(
         [&] { return f(name, x.dtype_, x.shape_); },
         [&] { return f.begin_sequence(n); },
-        [&] {
-          return n > 0 ? f.apply_raw(n, x.data_->data()) : caf::error{};
-        },
+        [&] { return n > 0 ? f.apply_raw(n, x.data_->data()) : caf::error{}; },
         [&] { return f.end_sequence(); });
     } else {
       // Loading: read into fresh storage, then validate before accepting.
@@ -234,8 +222,7 @@ public:
       size_t n = 0;
       auto buf = std::make_shared<storage>();
       auto err = caf::error::eval(
-        [&] { return f(name, dt, s); },
-        [&] { return f.begin_sequence(n); },
+        [&] { return f(name, dt, s); }, [&] { return f.begin_sequence(n); },
         [&] { return validate_wire(dt, s, n); },
         [&] {
           buf->resize(n);
@@ -251,7 +238,7 @@ public:
     }
   }
 
-private:
+ private:
   template <class T>
   void init_from(const T* xs, size_t n, workers::shape s) {
     if constexpr (std::is_integral_v<T>) {

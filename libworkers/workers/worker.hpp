@@ -20,26 +20,18 @@
 namespace workers {
 
 class worker {
-public:
+ public:
   worker() = default;
 
   worker(std::shared_ptr<client> ctx, worker_ref ref);
 
-  const std::string& name() const noexcept {
-    return ref_.name;
-  }
+  const std::string& name() const noexcept { return ref_.name; }
 
-  const worker_ref& ref() const noexcept {
-    return ref_;
-  }
+  const worker_ref& ref() const noexcept { return ref_; }
 
-  const worker_actor& handle() const noexcept {
-    return ref_.hdl;
-  }
+  const worker_actor& handle() const noexcept { return ref_.hdl; }
 
-  const std::shared_ptr<client>& context() const noexcept {
-    return ctx_;
-  }
+  const std::shared_ptr<client>& context() const noexcept { return ctx_; }
 
   /// The worker's objects in creation order (`bob._objects`). Blocking,
   /// bounded by the client's timeout; throws operation_error on failure.
@@ -61,11 +53,9 @@ public:
     return same_worker(x.ref_, y.ref_);
   }
 
-  friend bool operator!=(const worker& x, const worker& y) {
-    return !(x == y);
-  }
+  friend bool operator!=(const worker& x, const worker& y) { return !(x == y); }
 
-private:
+ private:
   std::shared_ptr<client> ctx_;
   worker_ref ref_;
 };
@@ -73,7 +63,7 @@ private:
 /// The caller's own worker ("me"). A distinct type so that moving a pointer
 /// to `me` is statically a get() that returns the value.
 class me_worker : public worker {
-public:
+ public:
   using worker::worker;
 };
 
