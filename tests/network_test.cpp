@@ -11,6 +11,7 @@
 #include <random>
 
 #include "fixture.hpp"
+#include "workers/async.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -221,38 +222,45 @@ TEST_CASE_METHOD(network, "network: a 64 MiB tensor round-trips across nodes",
   CHECK(alice.count() == 0);
 }
 
+namespace {
+
+// Puts a 128 MiB tensor of `value` on bob and starts moving it to alice;
+// kills `victim`'s node while the put is on its way. Returns the pointer.
+pointer<tensor> move_and_kill(network& net, worker& bob, worker& alice,
+                              const std::string& victim, float value) {
+  auto x = tensor::full({8192, 4096}, value, dtype::float32).send(bob);
+  REQUIRE(bob.count() == 1);
+  x.move(alice);
+  std::this_thread::sleep_for(20ms);
+  net.nodes[victim]->kill(SIGKILL);
+  return x;
+}
+
+} // namespace
+
 TEST_CASE_METHOD(network,
-                 "network: the destination dies during a move: the "
-                 "data stays readable at the source",
+                 "network: the destination dies during a move: the data "
+                 "stays readable at the source",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
-  auto big = tensor::full({8192, 4096}, 2.0, dtype::float32); // 128 MiB
-  auto x = big.send(bob);
-  REQUIRE(bob.count() == 1);
-  x.move(alice);
-  std::this_thread::sleep_for(20ms); // the put is on its way
-  nodes["alice"]->kill(SIGKILL);
+  auto x = move_and_kill(*this, bob, alice, "alice", 2.0f);
   caf::expected<tensor> value{caf::error{}};
   auto t = elapsed([&] { value = x.try_get(); });
   REQUIRE(value);
-  CHECK(value->equal(big));
+  CHECK(value->equal(tensor::full({8192, 4096}, 2.0, dtype::float32)));
   CHECK(x.location().name == "bob");
   CHECK(t < failure_bound + 2s); // includes fetching 128 MiB
   CHECK(bob.count() == 0);
 }
 
 TEST_CASE_METHOD(network,
-                 "network: the source dies during a move: a clear "
-                 "error, no copy left behind",
+                 "network: the source dies during a move: a clear error, no "
+                 "copy left behind",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
-  auto x = tensor::full({8192, 4096}, 3.0, dtype::float32).send(bob);
-  REQUIRE(bob.count() == 1);
-  x.move(alice);
-  std::this_thread::sleep_for(20ms);
-  nodes["bob"]->kill(SIGKILL);
+  auto x = move_and_kill(*this, bob, alice, "bob", 3.0f);
   auto t = elapsed(
     [&] { CHECK(is(error_of([&] { x.get(); }), errc::peer_unreachable)); });
   CHECK(t < failure_bound);
@@ -273,4 +281,26 @@ TEST_CASE_METHOD(network, "network: messages of the wrong type are rejected",
   // The worker keeps serving.
   auto x = tensor{1, 2}.send(bob);
   CHECK((x + x).get().equal(tensor{2, 4}));
+}
+
+TEST_CASE_METHOD(network,
+                 "network: the non-blocking get fails fast on a killed node",
+                 "[network]") {
+  auto bob = start("bob");
+  auto x = tensor{1, 2}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  caf::scoped_actor self{rt.system()};
+  auto report = caf::actor{self};
+  auto t = elapsed([&] {
+    rt.system().spawn([x, report](caf::event_based_actor* a) {
+      async::get(
+        a, x, [=](tensor) { a->send(report, std::string{"a value?"}); },
+        [=](const caf::error& e) { a->send(report, render(e)); });
+    });
+    self->receive(
+      [&](std::string& s) { CHECK_THAT(s, Contains("peer_unreachable")); },
+      caf::after(failure_bound) >> [] { FAIL("no answer"); });
+  });
+  CHECK(t < failure_bound);
 }

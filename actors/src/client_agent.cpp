@@ -28,7 +28,11 @@ caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
       if (self->state.watch(peer.hdl.address()))
         self->monitor(peer.hdl);
     },
-    [self](ask_atom, ask_ticket& t) { t.run(self, self->state); },
+    [self](ask_atom, ask_ticket& t) {
+      auto rp = self->make_response_promise();
+      t.run(self, self->state, rp);
+      return rp;
+    },
     [self, ctx, timeout](move_atom, move_ticket& t) {
       auto st = t.state;
       auto source = t.source;

@@ -7,7 +7,9 @@
 // a store -- is offered here in continuation style: the actor's thread is
 // never blocked, the answer (or the error) arrives later as a message and is
 // passed to one of the two callbacks, exactly one of them, exactly once.
-// Every wait is bounded by the client's timeout.
+// Every wait is bounded by the client's timeout, and a dead node fails it at
+// once with peer_unreachable: the request goes through the client agent,
+// which watches the peers (the same path the blocking API takes).
 //
 // Example, inside `behavior f(event_based_actor* self)`:
 //   auto y = x_ptr + x_ptr;                       // returns at once
@@ -40,8 +42,9 @@ void get(Self* self, const pointer<T>& p, OnValue on_value, OnError on_error) {
   auto ctx = st->context();
   auto dest = where->location;
   self
-    ->request(dest.hdl, ctx->timeout(), caf::get_atom::value,
-              where->id_at_location, where->id)
+    ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
+              ctx->template make_ask<taken_value>(
+                dest, caf::get_atom::value, where->id_at_location, where->id))
     .then(
       [st, on_value, on_error](taken_value& x) mutable {
         st->end_take(caf::none);
@@ -64,7 +67,9 @@ template <class Self, class OnValue, class OnError>
 void objects(Self* self, const worker& w, OnValue on_value, OnError on_error) {
   auto ctx = w.context();
   auto dest = w.ref();
-  self->request(dest.hdl, ctx->timeout(), list_atom::value)
+  self
+    ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
+              ctx->template make_ask<store_listing>(dest, list_atom::value))
     .then([on_value](store_listing& x) mutable { on_value(std::move(x)); },
           [ctx, dest, on_error](caf::error& err) mutable {
             on_error(ctx->translate(err, dest));

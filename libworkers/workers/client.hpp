@@ -11,7 +11,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,11 +48,14 @@ struct move_ticket {
   object_id holder;
 };
 
-/// "Run this request and deliver its answer." Local only: the blocking API
-/// hands its requests to the client agent, which watches the peers (see
-/// peer_watch.hpp) so a dead node fails them at once.
+/// "Run this request to a worker and answer with its reply." Local only:
+/// both APIs hand their requests to the client agent, which runs them as
+/// guarded requests (peer_watch.hpp) so a dead node fails them at once, and
+/// answers through `rp`.
 struct ask_ticket {
-  std::function<void(caf::event_based_actor*, peer_watch&)> run;
+  std::function<void(caf::event_based_actor*, peer_watch&,
+                     caf::response_promise&)>
+    run;
 };
 
 using ask_atom = caf::atom_constant<caf::atom("ask")>;
@@ -128,6 +130,33 @@ class client {
   /// returns errc::timeout.
   caf::error barrier();
 
+  /// A ticket that has the agent send `xs...` to `dest` and answer with the
+  /// worker's `Result` (or the error). Used by ask() and by workers::async.
+  template <class Result, class... Ts>
+  ask_ticket make_ask(const worker_ref& dest, Ts&&... xs) const {
+    auto args = std::make_tuple(std::forward<Ts>(xs)...);
+    auto bound = timeout();
+    return ask_ticket{[args, dest, bound](caf::event_based_actor* self,
+                                          peer_watch& watch,
+                                          caf::response_promise& rp) {
+      std::apply(
+        [&](const auto&... ys) {
+          guarded_request<Result>(
+            self, watch, dest.hdl, dest.name, bound,
+            [rp](Result& x) mutable { rp.deliver(std::move(x)); },
+            [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
+            ys...);
+        },
+        args);
+    }};
+  }
+
+  /// How long to wait for the agent's answer to an ask: its own bound plus a
+  /// margin, so the worker's error (not a local timeout) arrives first.
+  caf::timespan ask_timeout() const noexcept {
+    return timeout() + std::chrono::seconds(1);
+  }
+
   /// Blocking request to `dest`, bounded by timeout(). Called by the blocking
   /// API from non-actor threads (never from inside an actor). The agent runs
   /// it, so it fails with errc::peer_unreachable as soon as `dest`'s node is
@@ -137,28 +166,14 @@ class client {
     if (!alive())
       return make_error(errc::peer_unreachable,
                         "the runtime of " + name_ + " has shut down");
-    auto answer = std::make_shared<std::promise<caf::expected<Result>>>();
-    auto future = answer->get_future();
-    auto args = std::make_tuple(std::forward<Ts>(xs)...);
-    auto bound = timeout();
-    ask_ticket ticket{[answer, args, dest, bound](caf::event_based_actor* self,
-                                                  peer_watch& watch) {
-      std::apply(
-        [&](const auto&... ys) {
-          guarded_request<Result>(
-            self, watch, dest.hdl, dest.name, bound,
-            [answer](Result& x) { answer->set_value(std::move(x)); },
-            [answer](caf::error err) { answer->set_value(std::move(err)); },
-            ys...);
-        },
-        args);
-    }};
-    caf::anon_send(agent_, ask_atom::value, std::move(ticket));
-    // The agent answers within `bound`; the margin covers a dead agent.
-    if (future.wait_for(bound + std::chrono::seconds(1)) !=
-        std::future_status::ready)
-      return make_error(errc::timeout, "no answer from " + dest.name);
-    return future.get();
+    caf::expected<Result> result{caf::error{}};
+    caf::scoped_actor self{*sys_};
+    self
+      ->request(agent_, ask_timeout(), ask_atom::value,
+                make_ask<Result>(dest, std::forward<Ts>(xs)...))
+      .receive([&](Result& x) { result = std::move(x); },
+               [&](caf::error& err) { result = translate(err, dest); });
+    return result;
   }
 
   /// Maps CAF's transport errors to libworkers errors naming `dest`.
