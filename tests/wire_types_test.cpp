@@ -70,6 +70,19 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(stats.messages == 1);
   CHECK(stats.tensor_bytes_in == 2);
   CHECK(stats.tensor_bytes_out == 3);
+  blob_ref blob{caf::actor_cast<caf::actor>(bob.handle()),
+                "bob",
+                id,
+                dtype::float64,
+                workers::shape{2, 3},
+                48};
+  auto blob2 = round_trip(sys, blob);
+  CHECK(blob2.source == blob.source);
+  CHECK(blob2.source_name == "bob");
+  CHECK(blob2.dims == blob.dims);
+  CHECK(blob2.nbytes == 48);
+  auto bytes = round_trip(sys, std::vector<uint8_t>{1, 2, 3});
+  CHECK(bytes == std::vector<uint8_t>{1, 2, 3});
   auto names = round_trip(sys, std::vector<std::string>{"bob", "alice"});
   CHECK(names == std::vector<std::string>{"bob", "alice"});
 }
@@ -79,7 +92,7 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   configure(cfg);
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
-  CHECK(block::end - block::begin == 11);
+  CHECK(block::end - block::begin == 13);
   for (auto name :
        {"workers::object_id", "workers::tensor", "workers::worker_ref",
         "workers::stored_value", "workers::taken_value", "workers::op_request",

@@ -6,7 +6,7 @@
 
 namespace workers {
 
-caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
+caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
                            std::weak_ptr<client> ctx, caf::timespan timeout) {
   auto acknowledge = [self, ctx] {
     if (auto c = ctx.lock())
@@ -17,7 +17,7 @@ caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
   self->set_error_handler(
     [acknowledge](caf::scheduled_actor*, caf::error&) { acknowledge(); });
   self->set_down_handler([self, ctx](caf::down_msg& msg) {
-    for (auto& fail : self->state.down(msg.source))
+    for (auto& fail : self->state.watch.down(msg.source))
       fail();
     if (auto c = ctx.lock())
       c->forgive(msg.source);
@@ -25,12 +25,28 @@ caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
   return {
     [acknowledge](caf::ok_atom) { acknowledge(); },
     [self](watch_atom, const worker_ref& peer) {
-      if (self->state.watch(peer.hdl.address()))
+      if (self->state.watch.watch(peer.hdl.address()))
         self->monitor(peer.hdl);
+    },
+    [self, timeout](stage_atom, tensor& t, const worker_ref& dest, object_id id,
+                    object_id holder) {
+      auto now = staging_area::clock::now();
+      self->state.staging.expire(now);
+      auto blob = self->state.staging.stage(t, now + timeout);
+      // The worker's answer (once it read every chunk) acknowledges the put.
+      self->send(dest.hdl, caf::put_atom::value, id,
+                 make_blob_ref(self, "me", blob, t), holder);
+    },
+    [self](chunk_atom, object_id blob, uint64_t offset,
+           uint64_t len) -> caf::result<std::vector<uint8_t>> {
+      auto bytes = self->state.staging.read(blob, offset, len);
+      if (!bytes)
+        return std::move(bytes.error());
+      return std::move(*bytes);
     },
     [self](ask_atom, ask_ticket& t) {
       auto rp = self->make_response_promise();
-      t.run(self, self->state, rp);
+      t.run(self, self->state.watch, rp);
       return rp;
     },
     [self, ctx, timeout](move_atom, move_ticket& t) {
@@ -49,7 +65,7 @@ caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
         c->end_op(source.hdl.address());
       };
       guarded_request<caf::ok_atom>(
-        self, self->state, source.hdl, source.name, timeout,
+        self, self->state.watch, source.hdl, source.name, timeout,
         [settle](caf::ok_atom) { settle(caf::none); },
         [settle](caf::error err) { settle(err); }, move_atom::value,
         t.source_id, t.dest, t.dest_id, t.holder);

@@ -176,9 +176,9 @@ void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
 void serve_take(worker_pointer self,
                 caf::typed_response_promise<taken_value> rp, object_id id,
-                object_id holder, bool final) {
+                object_id holder, bool remote, bool final) {
   auto& store = self->state.store;
-  auto retry = [=](bool f) { serve_take(self, rp, id, holder, f); };
+  auto retry = [=](bool f) { serve_take(self, rp, id, holder, remote, f); };
   switch (store.status(id)) {
   case object_store::presence::gone:
     rp.deliver(store.gone_error(id));
@@ -203,6 +203,15 @@ void serve_take(worker_pointer self,
   auto value = store.take(id, holder, self->state.ids, out);
   flush(self, out);
   note(self, nullptr, &value.value);
+  if (remote && value.value.is_tensor() &&
+      value.value.as_tensor().nbytes() >= bulk_threshold) {
+    // Large, for another node: the client agent reads it in chunks.
+    auto& st = self->state;
+    auto& t = value.value.as_tensor();
+    auto blob = st.staging.stage(t, clock::now() + st.opts.forward_timeout);
+    value.blob = make_blob_ref(self, st.store.owner(), blob, t);
+    value.value = stored_value{};
+  }
   rp.deliver(std::move(value));
 }
 
@@ -263,6 +272,39 @@ void serve_exec(worker_pointer self,
   });
 }
 
+// Sends the put of a move to `dest` (`payload` is the value itself, or a
+// blob_ref to a staged copy) and settles the move when it answers.
+template <class Payload>
+void send_move_put(worker_pointer self,
+                   caf::typed_response_promise<caf::ok_atom> rp, object_id id,
+                   worker_ref dest, object_id new_id, object_id holder,
+                   stored_value value, Payload payload) {
+  send_to(self, dest, [=]() mutable {
+    guarded_request<caf::ok_atom>(
+      self, self->state.watch, dest.hdl, dest.name,
+      self->state.opts.forward_timeout,
+      [=](caf::ok_atom) mutable {
+        outbox out;
+        self->state.store.finish_move(id, holder, dest.name, new_id,
+                                      clock::now(), out);
+        flush(self, out);
+        rp.deliver(caf::ok_atom::value);
+      },
+      [=](caf::error e) mutable {
+        auto& st = self->state;
+        outbox out;
+        object_store::abort_move(value, dest, new_id, holder, out);
+        flush(self, out);
+        rp.deliver(make_error(static_cast<errc>(e.code()),
+                              "move of " + to_string(id) + " from " +
+                                st.store.owner() + " to " + dest.name +
+                                " failed, the data stays on " +
+                                st.store.owner() + ": " + message_of(e)));
+      },
+      caf::put_atom::value, new_id, payload, holder);
+  });
+}
+
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
 // destination acknowledged; on failure the data stays.
 void serve_move(worker_pointer self,
@@ -291,30 +333,15 @@ void serve_move(worker_pointer self,
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
   note(self, nullptr, &value);
-  send_to(self, dest, [=]() mutable {
-    guarded_request<caf::ok_atom>(
-      self, self->state.watch, dest.hdl, dest.name,
-      self->state.opts.forward_timeout,
-      [=](caf::ok_atom) mutable {
-        outbox out;
-        self->state.store.finish_move(id, holder, dest.name, new_id,
-                                      clock::now(), out);
-        flush(self, out);
-        rp.deliver(caf::ok_atom::value);
-      },
-      [=](caf::error e) mutable {
-        auto& st = self->state;
-        outbox out;
-        object_store::abort_move(value, dest, new_id, holder, out);
-        flush(self, out);
-        rp.deliver(make_error(static_cast<errc>(e.code()),
-                              "move of " + to_string(id) + " from " +
-                                st.store.owner() + " to " + dest.name +
-                                " failed, the data stays on " +
-                                st.store.owner() + ": " + message_of(e)));
-      },
-      caf::put_atom::value, new_id, value, holder);
-  });
+  if (value.is_tensor() &&
+      needs_bulk(value.as_tensor(), dest.hdl, self->node())) {
+    auto blob = st.staging.stage(value.as_tensor(),
+                                 clock::now() + st.opts.forward_timeout);
+    auto ref = make_blob_ref(self, st.store.owner(), blob, value.as_tensor());
+    send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
+    return;
+  }
+  send_move_put(self, rp, id, dest, new_id, holder, value, value);
 }
 
 // Expires parked requests and stale early records; re-arms the periodic
@@ -323,6 +350,7 @@ void on_tick(worker_pointer self) {
   auto& st = self->state;
   auto now = clock::now();
   st.store.expire(now);
+  st.staging.expire(now);
   for (auto& w : st.lot.expire(now))
     w(true);
   if (now >= st.next_housekeeping) {
@@ -359,9 +387,48 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return caf::ok_atom::value;
     },
     [=](caf::get_atom, object_id id, object_id holder) {
+      // Before make_response_promise(), which takes the sender away.
+      auto& sender = self->current_sender();
+      auto remote = sender && sender->node() != self->node();
       auto rp = self->make_response_promise<taken_value>();
-      serve_take(self, rp, id, holder, false);
+      serve_take(self, rp, id, holder, remote, false);
       return rp;
+    },
+    [=](caf::put_atom, object_id id, blob_ref& blob, object_id holder) {
+      // A large tensor: read it in chunks, store it when complete (B2).
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      auto& st = self->state;
+      st.store.expect(id, clock::now() + st.opts.forward_timeout);
+      fetch_blob(
+        self, st.watch, blob, st.opts.forward_timeout,
+        [self, rp, id, holder](tensor t) mutable {
+          stored_value value{std::move(t)};
+          note(self, &value);
+          outbox out;
+          auto err =
+            self->state.store.insert(id, std::move(value), holder, out);
+          flush(self, out);
+          wake(self, id);
+          if (err)
+            rp.deliver(std::move(err));
+          else
+            rp.deliver(caf::ok_atom::value);
+        },
+        [self, rp, id](caf::error err) mutable {
+          outbox out;
+          self->state.store.fail(id, err, out);
+          flush(self, out);
+          wake(self, id);
+          rp.deliver(std::move(err));
+        });
+      return rp;
+    },
+    [=](chunk_atom, object_id blob, uint64_t offset,
+        uint64_t len) -> caf::result<std::vector<uint8_t>> {
+      auto bytes = self->state.staging.read(blob, offset, len);
+      if (!bytes)
+        return std::move(bytes.error());
+      return std::move(*bytes); // counted once, when the transfer started
     },
     [=](retain_atom, object_id id, object_id holder) {
       self->state.store.retain(id, holder, clock::now());

@@ -17,14 +17,25 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/timespan.hpp>
 
+#include <caf/stateful_actor.hpp>
+
+#include "workers/bulk.hpp"
 #include "workers/client.hpp"
 
 namespace workers {
 
+struct client_agent_state {
+  static inline const char* name = "workers.client_agent";
+  /// Peers with requests from this agent in flight.
+  peer_watch watch;
+  /// The client's large tensors, staged for workers on other nodes.
+  staging_area staging;
+};
+
 /// Spawned by the runtime for the client `ctx`. `timeout` bounds each move
 /// request; it should exceed the workers' forward_timeout so their own error
 /// arrives first.
-caf::behavior client_agent(caf::stateful_actor<peer_watch>* self,
+caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
                            std::weak_ptr<client> ctx, caf::timespan timeout);
 
 } // namespace workers

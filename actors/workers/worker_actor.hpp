@@ -15,6 +15,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "workers/bulk.hpp"
 #include "workers/object_store.hpp"
 #include "workers/parking_lot.hpp"
 #include "workers/peer_watch.hpp"
@@ -55,6 +56,8 @@ struct worker_state {
   std::unordered_set<object_id> forwarding;
   /// Message and tensor byte counters (the `stats` message).
   worker_stats stats;
+  /// Large tensors staged for other nodes to read in chunks (bulk.hpp).
+  staging_area staging;
   /// Peers with requests from this worker in flight (chains, moves).
   peer_watch watch;
   /// Sends waiting for a direct connection to a peer's node: everything to

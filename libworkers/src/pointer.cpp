@@ -66,6 +66,14 @@ state_ptr send_tensor(const tensor& x, const worker& dest) {
   auto ctx = dest.context();
   auto id = ctx->next_id();
   auto holder = ctx->next_id();
+  if (needs_bulk(x, dest.handle(), ctx->system().node())) {
+    // Large, for another node (bulk.hpp): the agent stages it and sends a
+    // blob_ref; operations sent meanwhile wait at the worker for `id`.
+    caf::anon_send(dest.handle(), expect_atom::value, id, ctx->timeout());
+    ctx->begin_op(dest.ref());
+    caf::anon_send(ctx->agent(), stage_atom::value, x, dest.ref(), id, holder);
+    return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
+  }
   ctx->post(dest.ref(), caf::put_atom::value, id, stored_value{x}, holder);
   return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
 }

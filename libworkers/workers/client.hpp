@@ -27,6 +27,7 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "workers/bulk.hpp"
 #include "workers/error.hpp"
 #include "workers/object_id.hpp"
 #include "workers/peer_watch.hpp"
@@ -59,6 +60,7 @@ struct ask_ticket {
 };
 
 using ask_atom = caf::atom_constant<caf::atom("ask")>;
+using stage_atom = caf::atom_constant<caf::atom("stage")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
 } // namespace workers
@@ -139,11 +141,29 @@ class client {
     return ask_ticket{[args, dest, bound](caf::event_based_actor* self,
                                           peer_watch& watch,
                                           caf::response_promise& rp) {
+      auto* w = &watch;
+      auto on_value = [self, w, bound, rp](Result& x) mutable {
+        if constexpr (std::is_same_v<Result, taken_value>) {
+          if (x.blob.valid()) {
+            // A large tensor from another node: read it in chunks first.
+            auto blob = x.blob;
+            fetch_blob(
+              self, *w, blob, bound,
+              [rp, x](tensor t) mutable {
+                x.value = stored_value{std::move(t)};
+                x.blob = blob_ref{};
+                rp.deliver(std::move(x));
+              },
+              [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
+            return;
+          }
+        }
+        rp.deliver(std::move(x));
+      };
       std::apply(
         [&](const auto&... ys) {
           guarded_request<Result>(
-            self, watch, dest.hdl, dest.name, bound,
-            [rp](Result& x) mutable { rp.deliver(std::move(x)); },
+            self, watch, dest.hdl, dest.name, bound, on_value,
             [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
             ys...);
         },

@@ -97,6 +97,7 @@ using clear_atom = caf::atom_constant<caf::atom("clear")>;
 using expect_atom = caf::atom_constant<caf::atom("expect")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -106,12 +107,17 @@ struct taken_value;
 struct op_request;
 struct store_listing;
 struct worker_stats;
+struct blob_ref;
 
 /// The typed interface of every worker. Who sends what:
 /// - put: clients (`tensor::send`, sending a pointer) and workers (moves).
 ///   Creates `id` held by `holder`. Replies ok, or duplicate_id.
+/// - put with a blob_ref: as put, for a large tensor that the receiver reads
+///   in chunks from the sender (bulk.hpp); replies once it is stored.
+/// - chunk: whoever reads a blob this worker staged (bulk.hpp).
 /// - get: clients. Takes `holder`'s reference to `id` (see R4) and replies
-///   with the value and the holder id the taker now owns.
+///   with the value and the holder id the taker now owns (a large tensor for
+///   another node comes as a staged blob that the client agent reads).
 /// - retain: clients and workers, fire-and-forget (R2, R3).
 /// - release: clients and workers (R3); replies ok once the release and the
 ///   releases it cascades into are done.
@@ -126,6 +132,10 @@ struct worker_stats;
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
                   object_id>::with<caf::ok_atom>,
+  caf::replies_to<caf::put_atom, object_id, blob_ref,
+                  object_id>::with<caf::ok_atom>,
+  caf::replies_to<chunk_atom, object_id, uint64_t,
+                  uint64_t>::with<std::vector<uint8_t>>,
   caf::replies_to<caf::get_atom, object_id, object_id>::with<taken_value>,
   caf::reacts_to<retain_atom, object_id, object_id>,
   caf::replies_to<release_atom, object_id, object_id>::with<caf::ok_atom>,
@@ -216,15 +226,48 @@ std::string to_string(const stored_value& x, const std::string& owner,
 std::string pointer_string(const std::string& owner, object_id id,
                            const remote_ref& target);
 
+/// A large tensor staged by `source` for reading in chunks (bulk.hpp): its
+/// dtype, shape and size travel in one small message, its bytes in chunks.
+struct blob_ref {
+  caf::actor source;
+  std::string source_name;
+  object_id blob;
+  dtype dt = dtype::float32;
+  shape dims;
+  uint64_t nbytes = 0;
+
+  bool valid() const { return static_cast<bool>(source); }
+
+  // A presence flag first: CAF 0.17 cannot load a null actor handle, and
+  // most taken_values carry no blob.
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, blob_ref& x) {
+    auto name = caf::meta::type_name("workers::blob_ref");
+    if constexpr (std::is_same_v<typename Inspector::result_type, void>) {
+      return f(name, x.source_name, x.blob, x.nbytes);
+    } else {
+      bool present = x.valid();
+      if (auto err = f(name, present))
+        return err;
+      if (!present)
+        return caf::error{};
+      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes);
+    }
+  }
+};
+
 /// The answer to get: the value and the holder id the taker now owns (for a
-/// pointer entry this is the id that holds the downstream reference).
+/// pointer entry this is the id that holds the downstream reference). A large
+/// tensor for another node comes as `blob` instead of in `value`.
 struct taken_value {
   stored_value value;
   object_id holder;
+  blob_ref blob;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, taken_value& x) {
-    return f(caf::meta::type_name("workers::taken_value"), x.value, x.holder);
+    return f(caf::meta::type_name("workers::taken_value"), x.value, x.holder,
+             x.blob);
   }
 };
 

@@ -150,6 +150,13 @@ class tensor : public op_api<tensor> {
                                     : nullptr;
   }
 
+  /// Raw write access to the bytes; detaches shared storage first. Used by
+  /// bulk transfers to fill a tensor chunk by chunk.
+  uint8_t* mutable_bytes() {
+    detach();
+    return data_ && !data_->empty() ? data_->data() : nullptr;
+  }
+
   /// All elements as a vector of `T` (converting from the element type).
   template <class T>
   std::vector<T> to_vector() const {

@@ -5,6 +5,7 @@
 // serialize message"); tests/wire_types_test.cpp round-trips one instance of
 // each through CAF's binary serializer to catch that.
 
+// clang-format off: one type per line, in the order of their ids.
 #include <caf/type_id.hpp>
 
 #include "workers/protocol.hpp"
@@ -22,5 +23,7 @@ CAF_ADD_TYPE_ID(libworkers, (workers::worker_actor))
 CAF_ADD_TYPE_ID(libworkers, (workers::worker_stats))
 CAF_ADD_TYPE_ID(libworkers, (workers::directory_actor))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<std::string>))
+CAF_ADD_TYPE_ID(libworkers, (workers::blob_ref))
+CAF_ADD_TYPE_ID(libworkers, (std::vector<uint8_t>))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)
