@@ -40,7 +40,7 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   stored_value sv_p{remote_ref{bob.ref(), id}};
   CHECK(round_trip(sys, sv_t) == sv_t);
   CHECK(round_trip(sys, sv_p) == sv_p);
-  auto tv = round_trip(sys, taken_value{sv_p, id});
+  auto tv = round_trip(sys, taken_value{sv_p, id, {}});
   CHECK(tv.value == sv_p);
   CHECK(tv.holder == id);
   op_attrs attrs;

@@ -160,7 +160,7 @@ taken_value object_store::take(object_id id, object_id holder,
   if (e.holders.size() == 1) {
     // Sole holder: the object leaves this worker. For a pointer entry, the
     // downstream reference (held under this entry's id) moves to the taker.
-    taken_value result{std::move(e.value), id};
+    taken_value result{std::move(e.value), id, {}};
     if (result.value.is_tensor())
       result.holder = holder;
     erase(i, {gone_reason::taken, {}, {}}, false, out);
@@ -168,7 +168,7 @@ taken_value object_store::take(object_id id, object_id holder,
   }
   // Shared: the taker gets a copy, the other holders keep the object.
   e.holders.erase(std::find(e.holders.begin(), e.holders.end(), holder));
-  taken_value result{e.value, holder};
+  taken_value result{e.value, holder, {}};
   if (e.value.is_pointer()) {
     auto& ref = e.value.as_pointer();
     result.holder = ids.next();
