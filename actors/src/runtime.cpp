@@ -97,7 +97,8 @@ caf::expected<worker> runtime::connect(const std::string& name,
                         (opts_.tls ? " over TLS: " : ": ") +
                         sys_->render(dir.error()) +
                         (opts_.tls ? "" : " (does the node expect TLS?)"));
-  caf::expected<worker> result{caf::error{}};
+  caf::expected<worker> result{
+    make_error(errc::peer_unreachable, "no usable answer from " + where)};
   caf::scoped_actor self{*sys_};
   self->request(*dir, opts_.client.request_timeout, lookup_atom::value, name)
     .receive(
@@ -107,7 +108,8 @@ caf::expected<worker> runtime::connect(const std::string& name,
         result = worker{ctx_, std::move(ref)};
       },
       [&](caf::error& err) {
-        result = from_transport(err, where, opts_.client.request_timeout);
+        if (err)
+          result = from_transport(err, where, opts_.client.request_timeout);
       });
   return result;
 }

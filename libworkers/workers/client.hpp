@@ -186,13 +186,19 @@ class client {
     if (!alive())
       return make_error(errc::peer_unreachable,
                         "the runtime of " + name_ + " has shut down");
-    caf::expected<Result> result{caf::error{}};
+    // Never an expected with an empty error: if the answer is neither a
+    // Result nor an error (or an empty error), say so.
+    caf::expected<Result> result{
+      make_error(errc::timeout, "no usable answer from " + dest.name)};
     caf::scoped_actor self{*sys_};
     self
       ->request(agent_, ask_timeout(), ask_atom::value,
                 make_ask<Result>(dest, std::forward<Ts>(xs)...))
       .receive([&](Result& x) { result = std::move(x); },
-               [&](caf::error& err) { result = translate(err, dest); });
+               [&](caf::error& err) {
+                 if (err)
+                   result = translate(err, dest);
+               });
     return result;
   }
 
