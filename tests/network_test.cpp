@@ -330,3 +330,20 @@ TEST_CASE_METHOD(network,
   });
   CHECK(t < failure_bound);
 }
+
+TEST_CASE_METHOD(network,
+                 "network: changes posted to a dead node do not stall listings",
+                 "[network]") {
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto x = tensor{1}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  CHECK(is(error_of([&] { x.get(); }), errc::peer_unreachable));
+  // Known down now: these can never be acknowledged.
+  auto y = tensor{2}.send(bob);
+  y = {};
+  x = {};
+  auto t = elapsed([&] { CHECK(alice.count() == 0); });
+  CHECK(t < failure_bound);
+}

@@ -16,8 +16,11 @@ void client::begin_op(const worker_ref& dest) {
   bool first = false;
   {
     std::lock_guard<std::mutex> guard{ops_mtx_};
+    auto addr = dest.hdl.address();
+    if (down_peers_.count(addr) > 0)
+      return; // no answer will come; the request itself fails when used
     ++ops_in_flight_;
-    auto [i, added] = ops_by_peer_.emplace(dest.hdl.address(), 0);
+    auto [i, added] = ops_by_peer_.emplace(addr, 0);
     ++i->second;
     first = added;
   }
@@ -43,6 +46,7 @@ void client::end_op(const caf::actor_addr& peer) {
 void client::forgive(const caf::actor_addr& peer) {
   {
     std::lock_guard<std::mutex> guard{ops_mtx_};
+    down_peers_.insert(peer);
     auto i = ops_by_peer_.find(peer);
     if (i == ops_by_peer_.end())
       return;

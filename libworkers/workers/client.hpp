@@ -16,6 +16,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -123,7 +124,7 @@ class client {
   void end_op(const caf::actor_addr& peer);
 
   /// Called by the agent when `peer` is down: its acknowledgements will
-  /// never come.
+  /// never come (neither for what was posted before nor after).
   void forgive(const caf::actor_addr& peer);
 
   /// Waits until every state change posted so far is acknowledged, bounded
@@ -216,6 +217,9 @@ class client {
   std::condition_variable ops_done_;
   size_t ops_in_flight_ = 0;
   std::unordered_map<caf::actor_addr, size_t> ops_by_peer_;
+  /// Peers reported down: their acknowledgements will never come, so state
+  /// changes posted to them later are not counted.
+  std::unordered_set<caf::actor_addr> down_peers_;
 };
 
 } // namespace workers
