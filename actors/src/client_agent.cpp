@@ -39,10 +39,7 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
     },
     [self](chunk_atom, object_id blob, uint64_t offset,
            uint64_t len) -> caf::result<std::vector<uint8_t>> {
-      auto bytes = self->state.staging.read(blob, offset, len);
-      if (!bytes)
-        return std::move(bytes.error());
-      return std::move(*bytes);
+      return self->state.staging.read(blob, offset, len);
     },
     [self](ask_atom, ask_ticket& t) {
       auto rp = self->make_response_promise();

@@ -173,32 +173,59 @@ void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
                      caf::tick_atom::value);
 }
 
+// Whether `holder`'s reference to `id` can be served now (get, move). If
+// not, answers `rp` (gone: the reason) or parks `retry`: the object, the
+// retain that makes `holder` a holder, or the answer of the chain below a
+// pointer entry may still be on its way.
+template <class Promise>
+bool held_here(worker_pointer self, object_id id, object_id holder, bool final,
+               Promise& rp, const worker_state::waiter& retry) {
+  auto& st = self->state;
+  switch (st.store.status(id)) {
+  case object_store::presence::gone:
+    rp.deliver(st.store.gone_error(id));
+    return false;
+  case object_store::presence::unknown:
+    wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
+    return false;
+  default:
+    break;
+  }
+  if (!st.store.holds(id, holder)) {
+    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp, retry);
+    return false;
+  }
+  if (st.forwarding.count(id) > 0) {
+    wait_for(self, id, final,
+             make_error(errc::timeout, "the chain below " + to_string(id) +
+                                         " on " + st.store.owner() +
+                                         " did not answer"),
+             rp, retry);
+    return false;
+  }
+  return true;
+}
+
+// Stores what a put brought (R1) and serves the requests waiting for it.
+caf::error store_put(worker_pointer self, object_id id, stored_value value,
+                     object_id holder) {
+  note(self, &value);
+  watch_target(self, value);
+  outbox out;
+  auto err = self->state.store.insert(id, std::move(value), holder, out);
+  flush(self, out);
+  wake(self, id);
+  return err;
+}
+
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
 void serve_take(worker_pointer self,
                 caf::typed_response_promise<taken_value> rp, object_id id,
                 object_id holder, bool remote, bool final) {
   auto& store = self->state.store;
   auto retry = [=](bool f) { serve_take(self, rp, id, holder, remote, f); };
-  switch (store.status(id)) {
-  case object_store::presence::gone:
-    rp.deliver(store.gone_error(id));
+  if (!held_here(self, id, holder, final, rp, retry))
     return;
-  case object_store::presence::unknown:
-    wait_for(self, id, final, store.unknown_error(id), rp, retry);
-    return;
-  default:
-    break;
-  }
-  if (!store.holds(id, holder)) {
-    // The retain that makes `holder` a holder may still be on its way.
-    wait_for(self, id, final, store.not_holder_error(id, holder), rp, retry);
-    return;
-  }
-  if (self->state.forwarding.count(id) > 0) {
-    // Answer once the chain below this entry has answered.
-    wait_for(self, id, final, store.gone_error(id), rp, retry);
-    return;
-  }
   outbox out;
   auto value = store.take(id, holder, self->state.ids, out);
   flush(self, out);
@@ -315,20 +342,8 @@ void serve_move(worker_pointer self,
   auto retry = [=](bool f) {
     serve_move(self, rp, id, dest, new_id, holder, f);
   };
-  switch (st.store.status(id)) {
-  case object_store::presence::gone:
-    rp.deliver(st.store.gone_error(id));
+  if (!held_here(self, id, holder, final, rp, retry))
     return;
-  case object_store::presence::unknown:
-    wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
-    return;
-  default:
-    break;
-  }
-  if (!st.store.holds(id, holder) || st.forwarding.count(id) > 0) {
-    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp, retry);
-    return;
-  }
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
@@ -376,13 +391,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   return {
     [=](caf::put_atom, object_id id, stored_value& value,
         object_id holder) -> caf::result<caf::ok_atom> {
-      note(self, &value);
-      watch_target(self, value);
-      outbox out;
-      auto err = self->state.store.insert(id, std::move(value), holder, out);
-      flush(self, out);
-      wake(self, id);
-      if (err)
+      if (auto err = store_put(self, id, std::move(value), holder))
         return err;
       return caf::ok_atom::value;
     },
@@ -402,14 +411,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       fetch_blob(
         self, st.watch, blob, st.opts.forward_timeout,
         [self, rp, id, holder](tensor t) mutable {
-          stored_value value{std::move(t)};
-          note(self, &value);
-          outbox out;
-          auto err =
-            self->state.store.insert(id, std::move(value), holder, out);
-          flush(self, out);
-          wake(self, id);
-          if (err)
+          if (auto err =
+                store_put(self, id, stored_value{std::move(t)}, holder))
             rp.deliver(std::move(err));
           else
             rp.deliver(caf::ok_atom::value);
@@ -425,10 +428,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     },
     [=](chunk_atom, object_id blob, uint64_t offset,
         uint64_t len) -> caf::result<std::vector<uint8_t>> {
-      auto bytes = self->state.staging.read(blob, offset, len);
-      if (!bytes)
-        return std::move(bytes.error());
-      return std::move(*bytes); // counted once, when the transfer started
+      // Bytes are counted once, when the transfer starts (note()).
+      return self->state.staging.read(blob, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
       self->state.store.retain(id, holder, clock::now());

@@ -73,11 +73,6 @@ class peer_watch {
     return result;
   }
 
-  size_t pending(const caf::actor_addr& peer) const {
-    auto i = pending_.find(peer);
-    return i == pending_.end() ? 0 : i->second.size();
-  }
-
  private:
   uint64_t next_ = 0;
   std::unordered_map<caf::actor_addr, std::unordered_map<uint64_t, failure>>
