@@ -98,6 +98,7 @@ using expect_atom = caf::atom_constant<caf::atom("expect")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -332,9 +333,13 @@ struct worker_stats {
 /// workers up by the names in the cluster config.
 /// - lookup: clients. Replies the worker's ref, or no_such_object.
 /// - list_atom: clients. Replies the names of all hosted workers.
+/// A node's directory: finds its workers by name, lists them, and answers a
+/// ping with the tensor it carries (a health check, and the bare-CAF round
+/// trip that apps/bench compares the worker protocol against).
 using directory_actor =
   caf::typed_actor<caf::replies_to<lookup_atom, std::string>::with<worker_ref>,
-                   caf::replies_to<list_atom>::with<std::vector<std::string>>>;
+                   caf::replies_to<list_atom>::with<std::vector<std::string>>,
+                   caf::replies_to<ping_atom, tensor>::with<tensor>>;
 
 /// Renders like a Python dict: "{3@..: tensor([1, 2, 3])}", one entry per
 /// line (pprint style) when a single line would exceed 80 characters.
