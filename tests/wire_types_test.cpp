@@ -75,12 +75,18 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
                 id,
                 dtype::float64,
                 workers::shape{2, 3},
-                48};
+                48,
+                "127.0.0.1",
+                4242,
+                blob_token{7, 9}};
   auto blob2 = round_trip(sys, blob);
   CHECK(blob2.source == blob.source);
   CHECK(blob2.source_name == "bob");
   CHECK(blob2.dims == blob.dims);
   CHECK(blob2.nbytes == 48);
+  CHECK(blob2.data_host == "127.0.0.1");
+  CHECK(blob2.data_port == 4242);
+  CHECK(blob2.token == blob.token);
   auto bytes = round_trip(sys, std::vector<uint8_t>{1, 2, 3});
   CHECK(bytes == std::vector<uint8_t>{1, 2, 3});
   auto names = round_trip(sys, std::vector<std::string>{"bob", "alice"});

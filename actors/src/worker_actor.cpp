@@ -235,8 +235,9 @@ void serve_take(worker_pointer self,
     // Large, for another node: the client agent reads it in chunks.
     auto& st = self->state;
     auto& t = value.value.as_tensor();
-    auto blob = st.staging.stage(t, clock::now() + st.opts.forward_timeout);
-    value.blob = make_blob_ref(self, st.store.owner(), blob, t);
+    value.blob =
+      st.opts.plane->stage(caf::actor_cast<caf::actor>(self), st.store.owner(),
+                           t, clock::now() + st.opts.forward_timeout);
     value.value = stored_value{};
   }
   rp.deliver(std::move(value));
@@ -350,9 +351,9 @@ void serve_move(worker_pointer self,
   note(self, nullptr, &value);
   if (value.is_tensor() &&
       needs_bulk(value.as_tensor(), dest.hdl, self->node())) {
-    auto blob = st.staging.stage(value.as_tensor(),
-                                 clock::now() + st.opts.forward_timeout);
-    auto ref = make_blob_ref(self, st.store.owner(), blob, value.as_tensor());
+    auto ref = st.opts.plane->stage(caf::actor_cast<caf::actor>(self),
+                                    st.store.owner(), value.as_tensor(),
+                                    clock::now() + st.opts.forward_timeout);
     send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
     return;
   }
@@ -365,7 +366,7 @@ void on_tick(worker_pointer self) {
   auto& st = self->state;
   auto now = clock::now();
   st.store.expire(now);
-  st.staging.expire(now);
+  st.opts.plane->staging().expire(now);
   for (auto& w : st.lot.expire(now))
     w(true);
   if (now >= st.next_housekeeping) {
@@ -380,6 +381,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
                                         worker_options opts) {
   auto& st = self->state;
   st.opts = opts;
+  if (!st.opts.plane)
+    st.opts.plane = std::make_shared<data_plane>();
   st.store = object_store{std::move(name), opts.limits};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
   st.next_housekeeping = clock::now();
@@ -409,7 +412,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       auto& st = self->state;
       st.store.expect(id, clock::now() + st.opts.forward_timeout);
       fetch_blob(
-        self, st.watch, blob, st.opts.forward_timeout,
+        self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
         [self, rp, id, holder](tensor t) mutable {
           if (auto err =
                 store_put(self, id, stored_value{std::move(t)}, holder))
@@ -429,7 +432,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     [=](chunk_atom, object_id blob, uint64_t offset,
         uint64_t len) -> caf::result<std::vector<uint8_t>> {
       // Bytes are counted once, when the transfer starts (note()).
-      return self->state.staging.read(blob, offset, len);
+      return self->state.opts.plane->staging().read(blob, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
       self->state.store.retain(id, holder, clock::now());

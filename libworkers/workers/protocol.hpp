@@ -81,6 +81,7 @@
 
 #include "workers/object_id.hpp"
 #include "workers/op.hpp"
+#include "workers/staging_area.hpp"
 #include "workers/tensor.hpp"
 
 namespace workers {
@@ -99,6 +100,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -227,8 +229,10 @@ std::string to_string(const stored_value& x, const std::string& owner,
 std::string pointer_string(const std::string& owner, object_id id,
                            const remote_ref& target);
 
-/// A large tensor staged by `source` for reading in chunks (bulk.hpp): its
-/// dtype, shape and size travel in one small message, its bytes in chunks.
+/// A large tensor staged by `source` (bulk.hpp): its dtype, shape and size
+/// travel in one small message, its bytes over the data plane (a direct TCP
+/// stream from `data_host`:`data_port`, presenting `token`) or, failing
+/// that, in `chunk` messages to `source`.
 struct blob_ref {
   caf::actor source;
   std::string source_name;
@@ -236,6 +240,10 @@ struct blob_ref {
   dtype dt = dtype::float32;
   shape dims;
   uint64_t nbytes = 0;
+  /// Where the source's data plane listens; port 0: chunks only (TLS).
+  std::string data_host;
+  uint16_t data_port = 0;
+  blob_token token;
 
   bool valid() const { return static_cast<bool>(source); }
 
@@ -252,7 +260,8 @@ struct blob_ref {
         return err;
       if (!present)
         return caf::error{};
-      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes);
+      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes,
+               x.data_host, x.data_port, x.token);
     }
   }
 };
