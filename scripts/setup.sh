@@ -6,9 +6,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORKERS_BUILD_DIR:-$root/build}"
-# openssl: the tests make TLS certificates with it.
+# openssl: the tests make TLS certificates with it. dataset-fashion-mnist:
+# the federated-learning demo's data (/usr/share/datasets/fashion-mnist).
 packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
-          libboost-serialization-dev catch2 openssl)
+          libboost-serialization-dev catch2 openssl dataset-fashion-mnist)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -9,6 +9,8 @@
 #include "workers/op.hpp"
 #include "workers/tensor.hpp"
 
+#include "fixture.hpp"
+
 using namespace workers;
 
 namespace {
@@ -54,9 +56,35 @@ TEST_CASE("op: names and arities", "[op]") {
   CHECK(arity(opcode::matmul) == 2);
   CHECK(arity(opcode::sum) == 1);
   CHECK(arity(opcode::cast) == 1);
+  CHECK(to_string(opcode::softmax) == std::string{"softmax"});
+  CHECK(to_string(opcode::log_softmax) == std::string{"log_softmax"});
+  CHECK(to_string(opcode::one_hot) == std::string{"one_hot"});
+  CHECK(to_string(opcode::narrow) == std::string{"narrow"});
+  CHECK(to_string(opcode::round) == std::string{"round"});
+  CHECK(to_string(opcode::random_like) == std::string{"random_like"});
+  CHECK(to_string(static_cast<opcode>(200)) == std::string{"unknown"});
+  // Wire values are append-only.
+  CHECK(static_cast<int>(opcode::relu) == 19);
+  CHECK(static_cast<int>(opcode::random_like) == 25);
+  CHECK(last_opcode == opcode::random_like);
+  for (auto op : {opcode::softmax, opcode::log_softmax, opcode::one_hot,
+                  opcode::narrow, opcode::round, opcode::random_like})
+    CHECK(arity(op) == 1);
   CHECK(axis(1) == axis(1));
   CHECK(!(axis(1) == axis(0)));
   CHECK(!(new_shape({2}) == new_shape({-1})));
+  op_attrs x;
+  x.keepdims = true;
+  CHECK(!(x == op_attrs{}));
+  x = op_attrs{};
+  x.start = 1;
+  CHECK(!(x == op_attrs{}));
+  x = op_attrs{};
+  x.length = 1;
+  CHECK(!(x == op_attrs{}));
+  x = op_attrs{};
+  x.num_classes = 1;
+  CHECK(!(x == op_attrs{}));
 }
 
 TEST_CASE("op: arithmetic on int64", "[op]") {
@@ -145,9 +173,11 @@ TEST_CASE("op: literals adapt to the tensor's dtype", "[op]") {
 
 TEST_CASE("op: elementwise errors name shapes and dtypes", "[op]") {
   CHECK(failure(opcode::add, {tensor{1, 2, 3}, tensor{1, 2, 3, 4}}) ==
-        "shape_mismatch: add: shapes [3] and [4] differ");
-  CHECK(failure(opcode::mul, {tensor{{1, 2}}, tensor{1, 2}}) ==
-        "shape_mismatch: mul: shapes [1, 2] and [2] differ");
+        "shape_mismatch: add: shapes [3] and [4] cannot be broadcast "
+        "together");
+  CHECK(failure(opcode::mul, {tensor{{1, 2}}, tensor{1, 2, 3}}) ==
+        "shape_mismatch: mul: shapes [1, 2] and [3] cannot be broadcast "
+        "together");
   CHECK(failure(opcode::add, {tensor{1, 2}, tensor{1.0, 2.0}}) ==
         "dtype_mismatch: add: dtypes int64 and float32 differ "
         "(cast one first)");
@@ -348,4 +378,375 @@ TEST_CASE("op: operations compose like the header example", "[op]") {
   auto w = tensor{{1.0, 0.0}, {0.0, 1.0}};
   auto h = (tensor{{1.0, -2.0}}.matmul(w) + 1).relu();
   CHECK(h.equal(tensor{{2.0, 0.0}}));
+}
+
+// -- broadcasting -------------------------------------------------------------
+
+namespace {
+
+// The broadcast sum of `x` and `y` computed element by element through
+// explicit indices (float64, rank 4 after padding), for comparison.
+tensor reference_add(const tensor& x, const tensor& y, shape out) {
+  auto pad = [](const shape& s) {
+    std::vector<int64_t> dims(4 - s.rank(), 1);
+    dims.insert(dims.end(), s.dims().begin(), s.dims().end());
+    return dims;
+  };
+  auto dx = pad(x.shape());
+  auto dy = pad(y.shape());
+  auto dz = pad(out);
+  auto xs = x.to_vector<double>();
+  auto ys = y.to_vector<double>();
+  auto at = [](const std::vector<int64_t>& dims, const int64_t* idx) {
+    int64_t flat = 0;
+    for (size_t d = 0; d < 4; ++d)
+      flat = flat * dims[d] + (dims[d] == 1 ? 0 : idx[d]);
+    return flat;
+  };
+  std::vector<double> zs;
+  int64_t i[4];
+  for (i[0] = 0; i[0] < dz[0]; ++i[0])
+    for (i[1] = 0; i[1] < dz[1]; ++i[1])
+      for (i[2] = 0; i[2] < dz[2]; ++i[2])
+        for (i[3] = 0; i[3] < dz[3]; ++i[3])
+          zs.push_back(xs[at(dx, i)] + ys[at(dy, i)]);
+  return tensor::from_vector(std::move(zs), std::move(out));
+}
+
+} // namespace
+
+TEST_CASE("op: elementwise operations broadcast like NumPy", "[op]") {
+  auto a = tensor::arange(6).reshape({2, 3});
+  SECTION("[N, C] with [C]") {
+    CHECK((a + tensor{10, 20, 30}).equal(tensor{{10, 21, 32}, {13, 24, 35}}));
+    CHECK((tensor{10, 20, 30} - a).equal(tensor{{10, 19, 28}, {7, 16, 25}}));
+    auto q = a / tensor{1, 2, 4};
+    CHECK(q.dtype() == dtype::float32);
+    CHECK(q.equal(tensor{{0.0, 0.5, 0.5}, {3.0, 2.0, 1.25}}));
+  }
+  SECTION("[N, C] with [N, 1]") {
+    CHECK((a * tensor{{2}, {3}}).equal(tensor{{0, 2, 4}, {9, 12, 15}}));
+  }
+  SECTION("[N, 1] with [1, C]") {
+    auto z = tensor{{1}, {2}} - tensor{{10, 20, 30}};
+    CHECK(z.shape() == shape{2, 3});
+    CHECK(z.equal(tensor{{-9, -19, -29}, {-8, -18, -28}}));
+  }
+  SECTION("comparisons broadcast and give int64") {
+    auto f = a.cast(dtype::float32);
+    CHECK(f.gt(tensor{1.0, 1.0, 4.0}).equal(tensor{{0, 0, 0}, {1, 1, 1}}));
+    CHECK(a.eq(tensor{{0}, {4}}).equal(tensor{{1, 0, 0}, {0, 1, 0}}));
+    CHECK(
+      tensor{1, 2, 3}.lt(tensor{{2}, {3}}).equal(tensor{{1, 0, 0}, {1, 1, 0}}));
+  }
+  SECTION("higher ranks against an element-by-element reference") {
+    auto x = tensor::arange(6, dtype::float64).reshape({2, 1, 3});
+    auto y = (tensor::arange(4, dtype::float64) * 10).reshape({4, 1});
+    auto z = x + y;
+    CHECK(z.shape() == shape{2, 4, 3});
+    CHECK(z.equal(reference_add(x, y, shape{2, 4, 3})));
+    auto u = tensor::arange(6, dtype::float64).reshape({2, 1, 3, 1});
+    auto v = tensor::arange(20, dtype::float64).reshape({1, 4, 1, 5});
+    CHECK((u + v).equal(reference_add(u, v, shape{2, 4, 3, 5})));
+    CHECK((v + u).equal(reference_add(v, u, shape{2, 4, 3, 5})));
+    auto w = tensor::arange(12, dtype::float64).reshape({3, 4});
+    auto c = tensor::arange(24, dtype::float64).reshape({2, 1, 3, 4});
+    CHECK((c + w).equal(reference_add(c, w, shape{2, 1, 3, 4})));
+  }
+  SECTION("sizes of 1 and 0") {
+    CHECK((tensor{{5}} + tensor::scalar(1)).equal(tensor{{6}}));
+    CHECK((tensor{1, 2, 3} * tensor{2}).equal(tensor{2, 4, 6}));
+    auto e = tensor::zeros(shape{0, 3}) + tensor{1.0, 2.0, 3.0};
+    CHECK(e.shape() == shape{0, 3});
+    CHECK(e.dtype() == dtype::float32);
+  }
+  SECTION("literals still adapt") {
+    CHECK((a + 1).equal(tensor{{1, 2, 3}, {4, 5, 6}}));
+    CHECK((a * 0.5).dtype() == dtype::float32);
+  }
+  SECTION("errors name both shapes") {
+    CHECK(failure(opcode::add, {a, tensor{1, 2}}) ==
+          "shape_mismatch: add: shapes [2, 3] and [2] cannot be broadcast "
+          "together");
+    CHECK(failure(opcode::lt, {a, tensor::zeros(shape{3, 1}, dtype::int64)}) ==
+          "shape_mismatch: lt: shapes [2, 3] and [3, 1] cannot be broadcast "
+          "together");
+    CHECK(failure(opcode::add, {a, tensor{1.0, 2.0, 3.0}}) ==
+          "dtype_mismatch: add: dtypes int64 and float32 differ "
+          "(cast one first)");
+  }
+}
+
+// -- int64 wrap-around --------------------------------------------------------
+
+TEST_CASE("op: int64 arithmetic wraps modulo 2^64", "[op]") {
+  constexpr auto max = std::numeric_limits<int64_t>::max();
+  constexpr auto min = std::numeric_limits<int64_t>::min();
+  auto big = tensor::from_vector(i64s{max, min, max});
+  CHECK((big + tensor::from_vector(i64s{1, -1, max})).to_vector<int64_t>() ==
+        i64s{min, max, -2});
+  CHECK((big - tensor{-1, 1, -1}).to_vector<int64_t>() == i64s{min, max, min});
+  CHECK((big * 2).to_vector<int64_t>() == i64s{-2, 0, -2});
+  CHECK((big + max).to_vector<int64_t>() == i64s{-2, -1, -2});
+  CHECK((-big).to_vector<int64_t>() == i64s{min + 1, min, min + 1});
+  CHECK(big.abs().to_vector<int64_t>() == i64s{max, min, max});
+  CHECK(tensor::from_vector(i64s{max, 1}).sum().item<int64_t>() == min);
+  CHECK(tensor::from_vector(i64s{max, 2}, shape{1, 2})
+          .sum(1)
+          .equal(tensor::from_vector(i64s{min + 1})));
+  auto m = tensor::from_vector(i64s{max, 1}, shape{1, 2});
+  CHECK(m.matmul(tensor{{1}, {1}})
+          .equal(tensor::from_vector(i64s{min}, shape{1, 1})));
+  // Comparisons stay signed.
+  CHECK(big.gt(tensor{0, 0, 0}).equal(tensor{1, 0, 1}));
+  CHECK(big.max().item<int64_t>() == max);
+}
+
+TEST_CASE("op: cast from float to int64 truncates and saturates", "[op]") {
+  constexpr auto max = std::numeric_limits<int64_t>::max();
+  constexpr auto min = std::numeric_limits<int64_t>::min();
+  auto nan = std::numeric_limits<float>::quiet_NaN();
+  auto inf = std::numeric_limits<float>::infinity();
+  auto two63 = 9223372036854775808.0f;
+  auto x = tensor::from_vector(
+    f32s{nan, 1e30f, -1e30f, inf, -inf, two63, -two63, 2.9f, -2.9f});
+  CHECK(x.cast(dtype::int64).to_vector<int64_t>() ==
+        i64s{0, max, min, max, min, max, min, 2, -2});
+  auto d = f64({9.2233720368547748e18, -9.3e18, 1e300, -0.5}, shape{4});
+  CHECK(d.cast(dtype::int64).to_vector<int64_t>() ==
+        i64s{9223372036854774784, min, max, 0});
+}
+
+// -- round --------------------------------------------------------------------
+
+TEST_CASE("op: round halves away from zero", "[op]") {
+  auto x = tensor::from_vector(
+    f32s{0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 0.49999997f, 1.2f, -1.7f, 3.0f});
+  auto r = x.round();
+  CHECK(r.dtype() == dtype::float32);
+  CHECK(r.to_vector<float>() ==
+        f32s{1.0f, -1.0f, 2.0f, 3.0f, -3.0f, 0.0f, 1.0f, -2.0f, 3.0f});
+  auto d = f64({0.5, -2.5, 1e15 + 0.5, -0.49999999999999994}, shape{2, 2});
+  CHECK(d.round().equal(f64({1, -3, 1e15 + 1, -0.0}, shape{2, 2})));
+  tensor i{-3, 7};
+  CHECK(i.round().equal(i));
+  SECTION("fixed-point encoding") {
+    auto enc = (tensor{0.1, -0.25, 1.0} * 65536).round().cast(dtype::int64);
+    CHECK(enc.equal(tensor{6554, -16384, 65536}));
+    auto dec = enc.cast(dtype::float32) / 65536;
+    CHECK(dec.allclose(tensor{0.1, -0.25, 1.0}, 0, 1e-4));
+  }
+}
+
+// -- softmax and log_softmax --------------------------------------------------
+
+TEST_CASE("op: softmax and log_softmax", "[op]") {
+  tensor x{{1.0, 2.0, 3.0}, {1.0, 1.0, 1.0}};
+  auto e = [](double v) { return std::exp(v); };
+  auto z = e(1) + e(2) + e(3);
+  tensor expected{{e(1) / z, e(2) / z, e(3) / z}, {1 / 3., 1 / 3., 1 / 3.}};
+  SECTION("along the last axis by default") {
+    auto s = x.softmax();
+    CHECK(s.dtype() == dtype::float32);
+    CHECK(s.shape() == shape{2, 3});
+    CHECK(s.allclose(expected, 1e-6));
+    CHECK(x.softmax(1).allclose(expected, 1e-6));
+    CHECK(x.log_softmax().allclose(expected.log(), 1e-5, 1e-6));
+  }
+  SECTION("along axis 0") {
+    auto s = x.softmax(0);
+    auto a = 1 / (1 + e(-1)); // e^2 / (e^2 + e^1)
+    auto b = 1 / (1 + e(-2)); // e^3 / (e^3 + e^1)
+    CHECK(s.allclose(tensor{{0.5, a, b}, {0.5, 1 - a, 1 - b}}, 1e-6, 1e-7));
+    CHECK(x.log_softmax(0).allclose(s.log(), 1e-5, 1e-6));
+  }
+  SECTION("stable for large values") {
+    tensor big{{1000.0, 1001.0}, {-1000.0, -1000.0}};
+    auto s = big.softmax();
+    auto p = 1 / (1 + e(1));
+    CHECK(s.allclose(tensor{{p, 1 - p}, {0.5, 0.5}}, 1e-6));
+    auto l = big.log_softmax();
+    auto lse = std::log(1 + e(1));
+    CHECK(l.allclose(tensor{{-lse, 1 - lse}, {-std::log(2.0), -std::log(2.0)}},
+                     1e-6));
+  }
+  SECTION("int64 computes in float32, float64 stays float64") {
+    auto s = tensor{{1, 2, 3}}.softmax();
+    CHECK(s.dtype() == dtype::float32);
+    CHECK(s.allclose(tensor{{e(1) / z, e(2) / z, e(3) / z}}, 1e-6));
+    auto d = x.cast(dtype::float64).log_softmax();
+    CHECK(d.dtype() == dtype::float64);
+    CHECK(d.exp().allclose(
+      f64({e(1) / z, e(2) / z, e(3) / z, 1 / 3., 1 / 3., 1 / 3.}, shape{2, 3}),
+      1e-12));
+  }
+  SECTION("a middle axis of a 3-D tensor") {
+    auto c = tensor::arange(24, dtype::float64).reshape({2, 3, 4}) / 7;
+    auto s = c.softmax(1);
+    CHECK(
+      s.sum(1).allclose(tensor::full(shape{2, 4}, 1, dtype::float64), 1e-12));
+    CHECK(s.allclose((c - c.max(1, true)).exp() /
+                       (c - c.max(1, true)).exp().sum(1, true),
+                     1e-12));
+  }
+  SECTION("empty and bad axes") {
+    CHECK(tensor::zeros(shape{0, 3}).softmax().shape() == shape{0, 3});
+    CHECK(failure(opcode::softmax, {x}, axis(2)) ==
+          "bad_axis: softmax: axis 2 is out of range for shape [2, 3]");
+    CHECK(failure(opcode::log_softmax, {tensor::scalar(1.0)}, axis(-1)) ==
+          "bad_axis: log_softmax: axis -1 is out of range for shape []");
+  }
+}
+
+// -- one_hot ------------------------------------------------------------------
+
+TEST_CASE("op: one_hot", "[op]") {
+  auto y = tensor{2, 0, 1, 2}.one_hot(3);
+  CHECK(y.dtype() == dtype::float32);
+  CHECK(y.equal(tensor{
+    {0.0, 0.0, 1.0}, {1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}}));
+  CHECK(tensor::zeros(shape{0}, dtype::int64).one_hot(10).shape() ==
+        shape{0, 10});
+  op_attrs ten;
+  ten.num_classes = 10;
+  op_attrs zero;
+  CHECK(failure(opcode::one_hot, {tensor{0, 9, 10}}, ten) ==
+        "bad_argument: one_hot: index 10 at position 2 is out of range for "
+        "10 classes");
+  CHECK(failure(opcode::one_hot, {tensor{-1}}, ten) ==
+        "bad_argument: one_hot: index -1 at position 0 is out of range for "
+        "10 classes");
+  CHECK(failure(opcode::one_hot, {tensor{1.0}}, ten) ==
+        "dtype_mismatch: one_hot: expects int64 class indices, got float32");
+  CHECK(failure(opcode::one_hot, {tensor{{1, 2}}}, ten) ==
+        "shape_mismatch: one_hot: expects a 1-D tensor of class indices, "
+        "got shape [1, 2]");
+  CHECK(failure(opcode::one_hot, {tensor{1}}, zero) ==
+        "bad_argument: one_hot: num_classes must be at least 1, got 0");
+}
+
+// -- narrow -------------------------------------------------------------------
+
+namespace {
+
+op_attrs narrowing(int64_t axis, int64_t start, int64_t length) {
+  op_attrs result;
+  result.axis = axis;
+  result.start = start;
+  result.length = length;
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("op: narrow", "[op]") {
+  auto x = tensor::arange(12).reshape({4, 3});
+  CHECK(x.narrow(0, 1, 2).equal(tensor{{3, 4, 5}, {6, 7, 8}}));
+  CHECK(x.narrow(1, 1, 2).equal(tensor{{1, 2}, {4, 5}, {7, 8}, {10, 11}}));
+  CHECK(x.narrow(0, -1, 1).equal(tensor{{9, 10, 11}}));
+  CHECK(x.narrow(-1, 0, 0).shape() == shape{4, 0});
+  CHECK(x.narrow(0, 4, 0).shape() == shape{0, 3});
+  CHECK(x.narrow(0, 0, 4).equal(x));
+  auto cube = tensor::arange(24, dtype::float64).reshape({2, 3, 4});
+  auto mid = cube.narrow(1, 2, 1);
+  CHECK(mid.dtype() == dtype::float64);
+  CHECK(mid.equal(f64({8, 9, 10, 11, 20, 21, 22, 23}, shape{2, 1, 4})));
+  SECTION("mini-batches") {
+    auto data = tensor::arange(10 * 784, dtype::float32).reshape({10, 784});
+    auto batch = data.narrow(0, 8, 2);
+    CHECK(batch.shape() == shape{2, 784});
+    CHECK(batch.to_vector<float>().front() == 8 * 784.0f);
+    CHECK(batch.to_vector<float>().back() == 10 * 784.0f - 1);
+  }
+  SECTION("errors name the shape, axis, start and length") {
+    CHECK(failure(opcode::narrow, {x}, narrowing(0, 3, 2)) ==
+          "bad_argument: narrow: range out of bounds for an axis of size 4 "
+          "(shape [4, 3], axis 0, start 3, length 2)");
+    CHECK(failure(opcode::narrow, {x}, narrowing(1, -4, 1)) ==
+          "bad_argument: narrow: range out of bounds for an axis of size 3 "
+          "(shape [4, 3], axis 1, start -4, length 1)");
+    CHECK(failure(opcode::narrow, {x}, narrowing(0, 0, -1)) ==
+          "bad_argument: narrow: range out of bounds for an axis of size 4 "
+          "(shape [4, 3], axis 0, start 0, length -1)");
+    CHECK(failure(opcode::narrow, {x}, narrowing(2, 0, 1)) ==
+          "bad_axis: narrow: axis out of range (shape [4, 3], axis 2, "
+          "start 0, length 1)");
+    CHECK(failure(opcode::narrow, {tensor::scalar(1)}, narrowing(0, 0, 1)) ==
+          "bad_axis: narrow: axis out of range (shape [], axis 0, start 0, "
+          "length 1)");
+  }
+}
+
+// -- keepdims -----------------------------------------------------------------
+
+TEST_CASE("op: reductions may keep the reduced axis", "[op]") {
+  tensor a{{1, 2, 3}, {4, 5, 6}};
+  CHECK(a.sum(1, true).equal(tensor{{6}, {15}}));
+  CHECK(a.sum(0, true).equal(tensor{{5, 7, 9}}));
+  CHECK(a.max(-1, true).equal(tensor{{3}, {6}}));
+  CHECK(a.argmax(1, true).equal(tensor{{2}, {2}}));
+  CHECK(a.mean(1, true).equal(tensor{{2.0}, {5.0}}));
+  CHECK((a - a.max(1, true)).equal(tensor{{-2, -1, 0}, {-2, -1, 0}}));
+  op_attrs all;
+  all.keepdims = true;
+  auto s = evaluate(opcode::sum, {op_input{&a}}, all);
+  REQUIRE(s);
+  CHECK(s->equal(tensor{{21}}));
+  auto cube = tensor::arange(24).reshape({2, 3, 4});
+  CHECK(cube.sum(1, true).shape() == shape{2, 1, 4});
+}
+
+// -- random_like --------------------------------------------------------------
+
+TEST_CASE("op: random_like gives int64 masks", "[op]") {
+  auto x = tensor::zeros(shape{3, 4});
+  auto r = x.random_like();
+  CHECK(r.dtype() == dtype::int64);
+  CHECK(r.shape() == shape{3, 4});
+  CHECK(!r.equal(x.random_like()));
+  CHECK(!r.equal(tensor::zeros(shape{3, 4}, dtype::int64)));
+  CHECK(tensor::scalar(1.5).random_like().shape() == shape{});
+  CHECK(tensor{}.random_like().shape() == shape{0});
+  SECTION("additive shares reconstruct with wrap-around") {
+    constexpr auto max = std::numeric_limits<int64_t>::max();
+    constexpr auto min = std::numeric_limits<int64_t>::min();
+    auto secret = tensor::from_vector(i64s{max, min, 0, -42, 65536});
+    auto mask = secret.random_like();
+    auto share = secret - mask;
+    CHECK((share + mask).equal(secret));
+    CHECK((secret - mask + mask).equal(secret));
+  }
+}
+
+// -- remote -------------------------------------------------------------------
+
+TEST_CASE_METHOD(workers::test::two_workers,
+                 "op: new operations and attributes work on pointers",
+                 "[op][nodes]") {
+  auto data = tensor::arange(12, dtype::float32).reshape({4, 3}).send(bob);
+  auto batch = data.narrow(0, 1, 2);
+  auto bias = tensor{0.0, 1.0, 2.0}.send(bob);
+  auto probs = (batch + bias).softmax();
+  auto labels = tensor{2, 0}.send(bob).one_hot(3);
+  auto loss = -(labels * (batch + bias).log_softmax()).sum(1, true);
+  auto fixed = (batch * 65536).round().cast(dtype::int64);
+  auto mask = fixed.random_like();
+  auto share = fixed - mask;
+  CHECK(batch.get().equal(tensor{{3.0, 4.0, 5.0}, {6.0, 7.0, 8.0}}));
+  auto p = probs.get();
+  CHECK(p.shape() == shape{2, 3});
+  CHECK(p.sum(1).allclose(tensor{1.0, 1.0}, 1e-6));
+  CHECK(labels.get().equal(tensor{{0.0, 0.0, 1.0}, {1.0, 0.0, 0.0}}));
+  CHECK(loss.get().shape() == shape{2, 1});
+  CHECK((share + mask)
+          .get()
+          .equal(tensor::arange(6).reshape({2, 3}) * 65536 + 3 * 65536));
+  auto bad = data.narrow(0, 3, 2);
+  try {
+    bad.get();
+    FAIL("no exception");
+  } catch (const operation_error& e) {
+    CHECK(e.is(errc::bad_argument));
+    CHECK_THAT(e.what(), Catch::Contains("start 3, length 2"));
+  }
 }

@@ -1,8 +1,17 @@
 #include "workers/op.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
+
+#include <sys/random.h>
 
 #include <Eigen/Core>
 
@@ -53,6 +62,18 @@ const char* to_string(opcode x) {
     return "cast";
   case opcode::relu:
     return "relu";
+  case opcode::softmax:
+    return "softmax";
+  case opcode::log_softmax:
+    return "log_softmax";
+  case opcode::one_hot:
+    return "one_hot";
+  case opcode::narrow:
+    return "narrow";
+  case opcode::round:
+    return "round";
+  case opcode::random_like:
+    return "random_like";
   }
   return "unknown";
 }
@@ -74,7 +95,9 @@ size_t arity(opcode x) {
 }
 
 bool operator==(const op_attrs& x, const op_attrs& y) {
-  return x.axis == y.axis && x.new_shape == y.new_shape && x.to == y.to;
+  return x.axis == y.axis && x.new_shape == y.new_shape && x.to == y.to &&
+         x.keepdims == y.keepdims && x.start == y.start &&
+         x.length == y.length && x.num_classes == y.num_classes;
 }
 
 namespace {
@@ -82,10 +105,13 @@ namespace {
 // -- Eigen views --------------------------------------------------------------
 
 template <class T>
-using array_view = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+using column = Eigen::Array<T, Eigen::Dynamic, 1>;
 
 template <class T>
-using mutable_array_view = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+using array_view = Eigen::Map<const column<T>>;
+
+template <class T>
+using mutable_array_view = Eigen::Map<column<T>>;
 
 template <class T>
 using row_major =
@@ -95,23 +121,45 @@ template <class T>
 using matrix_view = Eigen::Map<const row_major<T>>;
 
 template <class T>
-array_view<T> as_array(const tensor& x) {
-  return {x.data<T>(), x.numel()};
+using mutable_matrix_view = Eigen::Map<row_major<T>>;
+
+/// The type int64 arithmetic computes in: uint64_t has the same bits and
+/// wraps modulo 2^64 where int64_t would overflow (undefined behaviour).
+template <class T>
+using wrapping_t = std::conditional_t<std::is_same_v<T, int64_t>, uint64_t, T>;
+
+/// The elements of `x` (element type `T`, checked) read as `C`: `T` itself or
+/// wrapping_t<T> (signed and unsigned variants may alias).
+template <class T, class C = T>
+const C* elements(const tensor& x) {
+  static_assert(std::is_same_v<C, T> || std::is_same_v<C, wrapping_t<T>>);
+  return reinterpret_cast<const C*>(x.data<T>());
 }
 
-template <class T>
-mutable_array_view<T> as_mutable_array(tensor& x) {
-  return {x.mutable_data<T>(), x.numel()};
+template <class T, class C = T>
+C* mutable_elements(tensor& x) {
+  static_assert(std::is_same_v<C, T> || std::is_same_v<C, wrapping_t<T>>);
+  return reinterpret_cast<C*>(x.mutable_data<T>());
 }
 
-template <class T>
-matrix_view<T> as_matrix(const tensor& x) {
-  return {x.data<T>(), x.shape()[0], x.shape()[1]};
+template <class T, class C = T>
+array_view<C> as_array(const tensor& x) {
+  return {elements<T, C>(x), x.numel()};
 }
 
-template <class T>
-Eigen::Map<row_major<T>> as_mutable_matrix(tensor& x) {
-  return {x.mutable_data<T>(), x.shape()[0], x.shape()[1]};
+template <class T, class C = T>
+mutable_array_view<C> as_mutable_array(tensor& x) {
+  return {mutable_elements<T, C>(x), x.numel()};
+}
+
+template <class T, class C = T>
+matrix_view<C> as_matrix(const tensor& x) {
+  return {elements<T, C>(x), x.shape()[0], x.shape()[1]};
+}
+
+template <class T, class C = T>
+mutable_matrix_view<C> as_mutable_matrix(tensor& x) {
+  return {mutable_elements<T, C>(x), x.shape()[0], x.shape()[1]};
 }
 
 /// Calls `f(T{}, R{})` with the C++ element types of `x` and `y`.
@@ -142,7 +190,74 @@ bool known(dtype dt) {
   return static_cast<uint8_t>(dt) <= static_cast<uint8_t>(dtype::float64);
 }
 
+// -- axes ---------------------------------------------------------------------
+
+/// A tensor viewed as [outer, dim, inner] around the axis `pos`.
+struct axis_view {
+  int64_t outer = 1;
+  int64_t dim = 1;
+  int64_t inner = 1;
+  size_t pos = 0;
+};
+
+// Maps `axis` (negative counts from the end) to a view of `s`; returns
+// nothing if the axis is out of range.
+std::optional<axis_view> view_around(const shape& s, int64_t axis) {
+  auto rank = static_cast<int64_t>(s.rank());
+  auto pos = axis < 0 ? axis + rank : axis;
+  if (axis == op_attrs::all_axes || pos < 0 || pos >= rank)
+    return std::nullopt;
+  axis_view result;
+  result.pos = static_cast<size_t>(pos);
+  result.dim = s[result.pos];
+  for (size_t i = 0; i < s.rank(); ++i)
+    if (i != result.pos)
+      (i < result.pos ? result.outer : result.inner) *= s[i];
+  return result;
+}
+
+// Like view_around, with all_axes as one axis over every element. Called by
+// reductions, softmax and log_softmax; fails with bad_axis.
+caf::expected<axis_view> reduction_view(opcode op, const shape& s,
+                                        int64_t axis) {
+  if (axis == op_attrs::all_axes)
+    return axis_view{1, s.numel(), 1, 0};
+  if (auto v = view_around(s, axis))
+    return *v;
+  return fail(errc::bad_axis, op,
+              "axis " + std::to_string(axis) + " is out of range for shape " +
+                to_string(s));
+}
+
+// The shape of a reduction of `s` along `axis` (viewed as `v`): the axis is
+// dropped, or kept with size 1 if `keepdims`.
+shape reduced_shape(const shape& s, int64_t axis, const axis_view& v,
+                    bool keepdims) {
+  if (axis == op_attrs::all_axes)
+    return keepdims ? shape{std::vector<int64_t>(s.rank(), 1)} : shape{};
+  auto dims = s.dims();
+  if (keepdims)
+    dims[v.pos] = 1;
+  else
+    dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(v.pos));
+  return shape{std::move(dims)};
+}
+
 // -- conversion ---------------------------------------------------------------
+
+/// Float to int64 truncates and saturates (NaN gives 0), where a plain
+/// static_cast would be undefined behaviour for NaN and out-of-range values.
+template <class T>
+int64_t saturating_int64(T x) {
+  constexpr auto bound = static_cast<T>(9223372036854775808.0); // 2^63
+  if (std::isnan(x))
+    return 0;
+  if (x >= bound)
+    return std::numeric_limits<int64_t>::max();
+  if (x < -bound)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(x);
+}
 
 // Returns `x` converted to `to` (sharing storage if it already is `to`); used
 // by cast and to promote operands.
@@ -153,7 +268,11 @@ tensor convert(const tensor& x, dtype to) {
   visit2(x.dtype(), to, [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
-    as_mutable_array<R>(out) = as_array<T>(x).template cast<R>();
+    if constexpr (std::is_same_v<R, int64_t> && std::is_floating_point_v<T>)
+      as_mutable_array<R>(out) =
+        as_array<T>(x).unaryExpr([](T v) { return saturating_int64(v); });
+    else
+      as_mutable_array<R>(out) = as_array<T>(x).template cast<R>();
   });
   return out;
 }
@@ -166,46 +285,84 @@ result cast(const tensor& x, dtype to) {
   return convert(x, to);
 }
 
-// -- elementwise binary operations --------------------------------------------
+// -- broadcasting -------------------------------------------------------------
+
+/// One value per dimension of a tensor.
+using rank_array = std::array<int64_t, shape::max_rank>;
+
+/// How two operands are walked to produce their broadcast result: `rank`
+/// loop dimensions (outermost first) after dropping dimensions of size 1 and
+/// merging neighbours that both operands walk as one, with each operand's
+/// stride per loop dimension in elements (0 where it repeats). The last
+/// stride is 0 or 1, so every row of the loop is one Eigen expression; equal
+/// shapes, or one operand of rank 0, become a single row.
+struct broadcast_plan {
+  shape result;
+  size_t rank = 0;
+  rank_array dims{};
+  std::array<rank_array, 2> strides{};
+};
+
+// Aligns the shapes from the right: dimensions must be equal or contain a 1.
+// Fails with shape_mismatch naming both shapes.
+caf::expected<broadcast_plan> plan_broadcast(opcode op, const shape& x,
+                                             const shape& y) {
+  auto rank = std::max(x.rank(), y.rank());
+  std::array<const shape*, 2> in{{&x, &y}};
+  std::array<rank_array, 2> dims{};    // right-aligned, padded with 1s
+  std::array<rank_array, 2> strides{}; // contiguous, 0 along dims of size 1
+  for (size_t k = 0; k < 2; ++k) {
+    auto pad = rank - in[k]->rank();
+    int64_t step = 1;
+    for (size_t i = rank; i-- > 0;) {
+      dims[k][i] = i < pad ? 1 : (*in[k])[i - pad];
+      strides[k][i] = dims[k][i] == 1 ? 0 : step;
+      step *= dims[k][i];
+    }
+  }
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    auto a = dims[0][i];
+    auto b = dims[1][i];
+    if (a != b && a != 1 && b != 1)
+      return fail(errc::shape_mismatch, op,
+                  pair_str(x, y) + " cannot be broadcast together");
+    out[i] = a == 1 ? b : a;
+  }
+  broadcast_plan plan;
+  plan.result = shape{out};
+  for (size_t i = 0; i < rank; ++i) {
+    if (out[i] == 1)
+      continue;
+    auto merges = [&](size_t k) {
+      return plan.strides[k][plan.rank - 1] == strides[k][i] * out[i];
+    };
+    if (plan.rank > 0 && merges(0) && merges(1))
+      plan.dims[plan.rank - 1] *= out[i];
+    else
+      plan.dims[plan.rank++] = out[i];
+    for (size_t k = 0; k < 2; ++k)
+      plan.strides[k][plan.rank - 1] = strides[k][i];
+  }
+  if (plan.rank == 0) { // every dimension is 1: one element, strides 0
+    plan.rank = 1;
+    plan.dims[0] = 1;
+  }
+  return plan;
+}
+
+/// Calls `f` with the `n` elements at `p` as an Eigen expression: the
+/// elements themselves (stride 1) or `*p` repeated (stride 0).
+template <class C, class F>
+void with_segment(const C* p, int64_t stride, int64_t n, F&& f) {
+  if (stride == 0)
+    f(column<C>::Constant(n, *p));
+  else
+    f(array_view<C>{p, n});
+}
 
 bool is_comparison(opcode op) {
   return op == opcode::eq || op == opcode::gt || op == opcode::lt;
-}
-
-// Picks the dtype both operands convert to: a literal adapts to the other
-// operand (float32 if a floating literal meets int64); otherwise the dtypes
-// must match.
-caf::expected<dtype> common_dtype(opcode op, const op_input& x,
-                                  const op_input& y) {
-  auto dx = x.value->dtype();
-  auto dy = y.value->dtype();
-  if (x.literal != y.literal) {
-    auto lit = x.literal ? dx : dy;
-    auto other = x.literal ? dy : dx;
-    return other == dtype::int64 && is_floating(lit) ? dtype::float32 : other;
-  }
-  if (dx != dy)
-    return dtype_mismatch(op, dx, dy);
-  return dx;
-}
-
-// Equal shapes, or one side of rank 0 (broadcast).
-caf::expected<shape> broadcast_shape(opcode op, const shape& x,
-                                     const shape& y) {
-  if (x == y || y.rank() == 0)
-    return x;
-  if (x.rank() == 0)
-    return y;
-  return fail(errc::shape_mismatch, op, pair_str(x, y) + " differ");
-}
-
-/// Calls `f` with `x` as an Eigen array of `n` elements (repeating a scalar).
-template <class T, class F>
-void with_array(const tensor& x, int64_t n, F&& f) {
-  if (x.rank() == 0)
-    f(Eigen::Array<T, Eigen::Dynamic, 1>::Constant(n, *x.data<T>()));
-  else
-    f(as_array<T>(x));
 }
 
 template <class R, class A, class B>
@@ -238,12 +395,65 @@ void assign_binary(opcode op, const A& a, const B& b,
   }
 }
 
+// Computes `op` over `plan` into the contiguous `out`, one row (the last loop
+// dimension) per Eigen expression, advancing the operands' offsets like an
+// odometer over the other loop dimensions.
+template <class C, class R>
+void broadcast_apply(opcode op, const broadcast_plan& plan, const C* a,
+                     const C* b, R* out) {
+  auto last = plan.rank - 1;
+  auto n = plan.dims[last];
+  auto& sa = plan.strides[0];
+  auto& sb = plan.strides[1];
+  int64_t rows = 1;
+  for (size_t d = 0; d < last; ++d)
+    rows *= plan.dims[d];
+  rank_array index{};
+  int64_t oa = 0;
+  int64_t ob = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    with_segment(a + oa, sa[last], n, [&](const auto& ea) {
+      with_segment(b + ob, sb[last], n, [&](const auto& eb) {
+        assign_binary<R>(op, ea, eb, mutable_array_view<R>{out + row * n, n});
+      });
+    });
+    for (size_t d = last; d-- > 0;) {
+      oa += sa[d];
+      ob += sb[d];
+      if (++index[d] < plan.dims[d])
+        break;
+      oa -= sa[d] * plan.dims[d];
+      ob -= sb[d] * plan.dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// -- elementwise binary operations --------------------------------------------
+
+// Picks the dtype both operands convert to: a literal adapts to the other
+// operand (float32 if a floating literal meets int64); otherwise the dtypes
+// must match.
+caf::expected<dtype> common_dtype(opcode op, const op_input& x,
+                                  const op_input& y) {
+  auto dx = x.value->dtype();
+  auto dy = y.value->dtype();
+  if (x.literal != y.literal) {
+    auto lit = x.literal ? dx : dy;
+    auto other = x.literal ? dy : dx;
+    return other == dtype::int64 && is_floating(lit) ? dtype::float32 : other;
+  }
+  if (dx != dy)
+    return dtype_mismatch(op, dx, dy);
+  return dx;
+}
+
 // Called by dispatch for add, sub, mul, div, eq, gt and lt; fails with
-// shape_mismatch or dtype_mismatch.
+// shape_mismatch or dtype_mismatch. int64 arithmetic computes in uint64_t.
 result elementwise_binary(opcode op, const op_input& x, const op_input& y) {
-  auto s = broadcast_shape(op, x.value->shape(), y.value->shape());
-  if (!s)
-    return std::move(s.error());
+  auto plan = plan_broadcast(op, x.value->shape(), y.value->shape());
+  if (!plan)
+    return std::move(plan.error());
   auto dt = common_dtype(op, x, y);
   if (!dt)
     return std::move(dt.error());
@@ -251,22 +461,27 @@ result elementwise_binary(opcode op, const op_input& x, const op_input& y) {
     *dt = dtype::float32; // true division
   auto a = convert(*x.value, *dt);
   auto b = convert(*y.value, *dt);
-  auto out = tensor::zeros(*s, is_comparison(op) ? dtype::int64 : *dt);
-  visit2(*dt, out.dtype(), [&](auto tx, auto tr) {
-    using T = decltype(tx);
-    using R = decltype(tr);
-    with_array<T>(a, out.numel(), [&](const auto& ea) {
-      with_array<T>(b, out.numel(), [&](const auto& eb) {
-        assign_binary<R>(op, ea, eb, as_mutable_array<R>(out));
-      });
-    });
+  auto out =
+    tensor::zeros(plan->result, is_comparison(op) ? dtype::int64 : *dt);
+  if (out.numel() == 0)
+    return out;
+  visit(*dt, [&](auto tag) {
+    using T = decltype(tag);
+    using C = wrapping_t<T>;
+    if (is_comparison(op))
+      broadcast_apply(op, *plan, elements<T>(a), elements<T>(b),
+                      mutable_elements<int64_t>(out));
+    else
+      broadcast_apply(op, *plan, elements<T, C>(a), elements<T, C>(b),
+                      mutable_elements<T, C>(out));
   });
   return out;
 }
 
 // -- matrix operations --------------------------------------------------------
 
-// Fails with shape_mismatch (not 2-D, not aligned) or dtype_mismatch.
+// Fails with shape_mismatch (not 2-D, not aligned) or dtype_mismatch. int64
+// products and sums wrap modulo 2^64.
 result matmul(const op_input& x, const op_input& y) {
   auto& sx = x.value->shape();
   auto& sy = y.value->shape();
@@ -284,8 +499,9 @@ result matmul(const op_input& x, const op_input& y) {
   auto out = tensor::zeros(shape{sx[0], sy[1]}, *dt);
   visit(*dt, [&](auto tag) {
     using T = decltype(tag);
-    as_mutable_matrix<T>(out).noalias() =
-      as_matrix<T>(*x.value) * as_matrix<T>(*y.value);
+    using C = wrapping_t<T>;
+    as_mutable_matrix<T, C>(out).noalias() =
+      as_matrix<T, C>(*x.value) * as_matrix<T, C>(*y.value);
   });
   return out;
 }
@@ -305,82 +521,63 @@ result transpose(const tensor& x) {
 
 // -- elementwise unary operations ---------------------------------------------
 
-// exp, log and mean compute in float32 on int64 input.
+// exp, log, mean, softmax and log_softmax compute in float32 on int64 input.
 dtype unary_dtype(opcode op, dtype dt) {
-  auto promotes = op == opcode::exp || op == opcode::log || op == opcode::mean;
+  auto promotes = op == opcode::exp || op == opcode::log ||
+                  op == opcode::mean || op == opcode::softmax ||
+                  op == opcode::log_softmax;
   return promotes && dt == dtype::int64 ? dtype::float32 : dt;
 }
 
+// Computes `op` on every element of `x` into `out` (same shape and dtype).
 template <class T>
-void assign_unary(opcode op, array_view<T> a, mutable_array_view<T> out) {
+void assign_unary(opcode op, const tensor& x, tensor& out) {
+  using C = wrapping_t<T>;
+  auto a = as_array<T>(x);
   switch (op) {
-  case opcode::neg:
-    out = -a;
+  case opcode::neg: // wraps: -INT64_MIN == INT64_MIN
+    as_mutable_array<T, C>(out) = -as_array<T, C>(x);
     break;
   case opcode::abs:
-    out = a.abs();
+    if constexpr (std::is_floating_point_v<T>)
+      as_mutable_array<T>(out) = a.abs();
+    else // wraps like neg
+      as_mutable_array<T, C>(out) =
+        a.unaryExpr([](T v) { return v < 0 ? C{0} - C(v) : C(v); });
     break;
   case opcode::relu:
-    out = a.max(T{0});
+    as_mutable_array<T>(out) = a.max(T{0});
     break;
   case opcode::exp:
     if constexpr (std::is_floating_point_v<T>)
-      out = a.exp();
+      as_mutable_array<T>(out) = a.exp();
     break;
   case opcode::log:
     if constexpr (std::is_floating_point_v<T>)
-      out = a.log();
+      as_mutable_array<T>(out) = a.log();
+    break;
+  case opcode::round: // half away from zero (std::round)
+    if constexpr (std::is_floating_point_v<T>)
+      as_mutable_array<T>(out) = a.round();
     break;
   default:
     break;
   }
 }
 
-// Called by dispatch_unary for neg, abs, exp, log and relu; cannot fail.
+// Called by dispatch_unary for neg, abs, exp, log, relu and round; cannot
+// fail.
 result elementwise_unary(opcode op, const tensor& x) {
+  if (op == opcode::round && x.dtype() == dtype::int64)
+    return x;
   auto dt = unary_dtype(op, x.dtype());
   auto a = convert(x, dt);
   auto out = tensor::zeros(x.shape(), dt);
-  visit(dt, [&](auto tag) {
-    using T = decltype(tag);
-    assign_unary<T>(op, as_array<T>(a), as_mutable_array<T>(out));
-  });
+  visit(dt, [&](auto tag) { assign_unary<decltype(tag)>(op, a, out); });
   return out;
 }
 
 // -- reductions ---------------------------------------------------------------
-
-/// A tensor viewed as [outer, dim, inner], reduced along `dim`.
-struct reduction_view {
-  int64_t outer = 1;
-  int64_t dim = 1;
-  int64_t inner = 1;
-  shape result;
-};
-
-// Maps `axis` of `s` to a reduction view; fails with bad_axis if out of range.
-caf::expected<reduction_view> reduction_layout(opcode op, const shape& s,
-                                               int64_t axis) {
-  if (axis == op_attrs::all_axes)
-    return reduction_view{1, s.numel(), 1, shape{}};
-  auto rank = static_cast<int64_t>(s.rank());
-  auto pos = axis < 0 ? axis + rank : axis;
-  if (pos < 0 || pos >= rank)
-    return fail(errc::bad_axis, op,
-                "axis " + std::to_string(axis) + " is out of range for shape " +
-                  to_string(s));
-  reduction_view result;
-  result.dim = s[pos];
-  std::vector<int64_t> dims;
-  for (int64_t i = 0; i < rank; ++i) {
-    if (i == pos)
-      continue;
-    dims.push_back(s[i]);
-    (i < pos ? result.outer : result.inner) *= s[i];
-  }
-  result.result = shape{std::move(dims)};
-  return result;
-}
 
 // Reduces each column of `m` (one [dim, inner] block) into `out`.
 template <class T, class R>
@@ -402,10 +599,19 @@ void reduce_block(opcode op, const matrix_view<T>& m, R* out) {
   }
 }
 
+// Reduces every [dim, inner] block of `in` (viewed as `v`) into `out`.
+template <class T, class R>
+void reduce_blocks(opcode op, const T* in, const axis_view& v, R* out) {
+  for (int64_t o = 0; o < v.outer; ++o)
+    reduce_block<T, R>(op,
+                       matrix_view<T>{in + o * v.dim * v.inner, v.dim, v.inner},
+                       out + o * v.inner);
+}
+
 // Called by dispatch_unary for sum, mean, max and argmax; fails with bad_axis
-// or, for max/argmax over an empty dimension, bad_argument.
-result reduce(opcode op, const tensor& x, int64_t axis) {
-  auto v = reduction_layout(op, x.shape(), axis);
+// or, for max/argmax over an empty dimension, bad_argument. int64 sums wrap.
+result reduce(opcode op, const tensor& x, const op_attrs& attrs) {
+  auto v = reduction_view(op, x.shape(), attrs.axis);
   if (!v)
     return std::move(v.error());
   if ((op == opcode::max || op == opcode::argmax) && v->dim == 0)
@@ -414,17 +620,158 @@ result reduce(opcode op, const tensor& x, int64_t axis) {
                   to_string(x.shape()));
   auto dt = unary_dtype(op, x.dtype());
   auto a = convert(x, dt);
-  auto out = tensor::zeros(v->result, op == opcode::argmax ? dtype::int64 : dt);
+  auto out =
+    tensor::zeros(reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
+                  op == opcode::argmax ? dtype::int64 : dt);
   visit2(dt, out.dtype(), [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
-    auto in = a.data<T>();
-    auto dst = out.mutable_data<R>();
-    for (int64_t o = 0; o < v->outer; ++o)
-      reduce_block<T, R>(
-        op, matrix_view<T>{in + o * v->dim * v->inner, v->dim, v->inner},
-        dst + o * v->inner);
+    if (op == opcode::sum)
+      reduce_blocks(op, elements<T, wrapping_t<T>>(a), *v,
+                    mutable_elements<R, wrapping_t<R>>(out));
+    else
+      reduce_blocks(op, elements<T>(a), *v, mutable_elements<R>(out));
   });
+  return out;
+}
+
+// -- softmax and log_softmax --------------------------------------------------
+
+template <class T>
+using block = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Normalizes every [dim, inner] block of `in` (viewed as `v`) column by
+// column into `out`, subtracting each column's max first.
+template <class T>
+void normalize_blocks(opcode op, const T* in, const axis_view& v, T* out) {
+  Eigen::Array<T, 1, Eigen::Dynamic> peak(v.inner);
+  Eigen::Array<T, 1, Eigen::Dynamic> total(v.inner);
+  for (int64_t o = 0; o < v.outer; ++o) {
+    auto offset = o * v.dim * v.inner;
+    Eigen::Map<const block<T>> m{in + offset, v.dim, v.inner};
+    Eigen::Map<block<T>> r{out + offset, v.dim, v.inner};
+    peak = m.colwise().maxCoeff();
+    r = m.rowwise() - peak;
+    if (op == opcode::softmax) {
+      r = r.exp();
+      total = r.colwise().sum();
+      r.rowwise() /= total;
+    } else {
+      total = r.exp().colwise().sum().log();
+      r.rowwise() -= total;
+    }
+  }
+}
+
+// Called by dispatch_unary for softmax and log_softmax (all_axes normalizes
+// over every element); fails with bad_axis.
+result normalize(opcode op, const tensor& x, int64_t axis) {
+  auto v = reduction_view(op, x.shape(), axis);
+  if (!v)
+    return std::move(v.error());
+  auto dt = unary_dtype(op, x.dtype());
+  auto a = convert(x, dt);
+  auto out = tensor::zeros(x.shape(), dt);
+  if (out.numel() == 0)
+    return out;
+  visit(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>)
+      normalize_blocks(op, elements<T>(a), *v, mutable_elements<T>(out));
+  });
+  return out;
+}
+
+// -- one_hot ------------------------------------------------------------------
+
+// Called by dispatch_unary; fails with dtype_mismatch, shape_mismatch or
+// bad_argument (see op_api::one_hot).
+result one_hot(const tensor& x, int64_t num_classes) {
+  auto op = opcode::one_hot;
+  if (x.dtype() != dtype::int64)
+    return fail(errc::dtype_mismatch, op,
+                std::string{"expects int64 class indices, got "} +
+                  to_string(x.dtype()));
+  if (x.rank() != 1)
+    return fail(errc::shape_mismatch, op,
+                "expects a 1-D tensor of class indices, got shape " +
+                  to_string(x.shape()));
+  if (num_classes < 1)
+    return fail(errc::bad_argument, op,
+                "num_classes must be at least 1, got " +
+                  std::to_string(num_classes));
+  auto n = x.numel();
+  auto idx = x.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= num_classes)
+      return fail(errc::bad_argument, op,
+                  "index " + std::to_string(idx[i]) + " at position " +
+                    std::to_string(i) + " is out of range for " +
+                    std::to_string(num_classes) + " classes");
+  auto out = tensor::zeros(shape{n, num_classes}, dtype::float32);
+  auto dst = out.mutable_data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    dst[i * num_classes + idx[i]] = 1.0f;
+  return out;
+}
+
+// -- narrow -------------------------------------------------------------------
+
+// Called by dispatch_unary; copies one contiguous run per outer index (a
+// single memcpy along axis 0). Fails with bad_axis or bad_argument naming the
+// shape, axis, start and length.
+result narrow(const tensor& x, const op_attrs& attrs) {
+  auto op = opcode::narrow;
+  auto what = [&] {
+    return "shape " + to_string(x.shape()) + ", axis " +
+           std::to_string(attrs.axis) + ", start " +
+           std::to_string(attrs.start) + ", length " +
+           std::to_string(attrs.length);
+  };
+  auto v = view_around(x.shape(), attrs.axis);
+  if (!v)
+    return fail(errc::bad_axis, op, "axis out of range (" + what() + ")");
+  auto start = attrs.start < 0 ? attrs.start + v->dim : attrs.start;
+  if (attrs.length < 0 || start < 0 || start > v->dim ||
+      attrs.length > v->dim - start)
+    return fail(errc::bad_argument, op,
+                "range out of bounds for an axis of size " +
+                  std::to_string(v->dim) + " (" + what() + ")");
+  auto dims = x.shape().dims();
+  dims[v->pos] = attrs.length;
+  auto out = tensor::zeros(shape{std::move(dims)}, x.dtype());
+  if (out.numel() == 0)
+    return out;
+  auto elem = static_cast<int64_t>(size_of(x.dtype()));
+  auto run = attrs.length * v->inner * elem;
+  auto src = x.bytes();
+  auto dst = out.mutable_bytes();
+  for (int64_t o = 0; o < v->outer; ++o)
+    std::memcpy(dst + o * run, src + (o * v->dim + start) * v->inner * elem,
+                static_cast<size_t>(run));
+  return out;
+}
+
+// -- random_like --------------------------------------------------------------
+
+// Called by dispatch_unary: an int64 tensor of x's shape filled from the
+// kernel's random source (getrandom, the same source as /dev/urandom). Fails
+// with bad_argument only if that source fails.
+result random_like(const tensor& x) {
+  auto out = tensor::zeros(x.shape(), dtype::int64);
+  auto p = out.mutable_bytes();
+  auto n = out.nbytes();
+  while (n > 0) {
+    auto got = getrandom(p, n, 0);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return fail(errc::bad_argument, opcode::random_like,
+                  std::string{"the system random source failed: "} +
+                    std::strerror(errno));
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
   return out;
 }
 
@@ -484,7 +831,16 @@ result dispatch_unary(opcode op, const tensor& x, const op_attrs& attrs) {
   case opcode::mean:
   case opcode::max:
   case opcode::argmax:
-    return reduce(op, x, attrs.axis);
+    return reduce(op, x, attrs);
+  case opcode::softmax:
+  case opcode::log_softmax:
+    return normalize(op, x, attrs.axis);
+  case opcode::one_hot:
+    return one_hot(x, attrs.num_classes);
+  case opcode::narrow:
+    return narrow(x, attrs);
+  case opcode::random_like:
+    return random_like(x);
   case opcode::reshape:
     return reshape(x, attrs.new_shape);
   case opcode::cast:
@@ -509,7 +865,7 @@ result dispatch(opcode op, const std::vector<op_input>& args,
 // throws: malformed requests and allocation failures become errors.
 caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
                                const op_attrs& attrs) {
-  if (static_cast<uint8_t>(op) > static_cast<uint8_t>(opcode::relu))
+  if (static_cast<uint8_t>(op) > static_cast<uint8_t>(last_opcode))
     return make_error(errc::bad_argument,
                       "unknown opcode " + std::to_string(static_cast<int>(op)));
   if (args.size() != arity(op))

@@ -5,12 +5,20 @@
 // operation runs exactly the code a local one runs.
 //
 // Type rules (close to PyTorch's):
-// - Binary ops need equal dtypes and equal shapes, or one operand of rank 0.
+// - Elementwise binary ops need equal dtypes and broadcast like NumPy: shapes
+//   are aligned from the right and each pair of dimensions must be equal or
+//   contain a 1, e.g. [N, C] + [C], [N, C] * [N, 1], [N, 1] - [1, C] -> [N, C].
 // - A literal (a C++ number written next to a tensor, `x + 2`) takes the
 //   tensor's dtype; a floating literal next to an int64 tensor makes both
 //   float32.
 // - div, exp, log and mean on int64 compute in float32 (true division).
 // - eq, gt, lt give int64 tensors of 0 and 1; argmax gives int64 indices.
+// - int64 add, sub, mul, neg, abs, sum and matmul wrap modulo 2^64 (two's
+//   complement, never undefined behaviour): additive secret shares rely on it.
+// - cast from float to int64 truncates toward zero and saturates: NaN gives
+//   0, values beyond the int64 range give INT64_MIN or INT64_MAX.
+// - softmax and log_softmax compute in float32 on int64 input; one_hot takes
+//   int64 class indices and gives float32; random_like gives int64.
 // Every failure names the operation and the shapes or dtypes involved.
 
 #include <cstdint>
@@ -49,12 +57,23 @@ enum class opcode : uint8_t {
   lt,
   cast,
   relu,
+  softmax,
+  log_softmax,
+  one_hot,
+  narrow,
+  round,
+  random_like,
 };
 
-/// Returns the name of `x`, e.g. "matmul".
+/// The highest opcode value this build knows (requests above it are refused).
+constexpr opcode last_opcode = opcode::random_like;
+
+/// Returns the name of `x`, e.g. "matmul" ("unknown" for values above
+/// last_opcode). Used in every error message of evaluate.
 const char* to_string(opcode x);
 
-/// Returns how many tensor operands `x` takes (1 or 2).
+/// Returns how many tensor operands `x` takes (1 or 2). Called by evaluate to
+/// validate requests.
 size_t arity(opcode x);
 
 /// Non-tensor arguments of an operation.
@@ -62,7 +81,8 @@ struct op_attrs {
   /// Marks "no axis": reduce over all elements.
   static constexpr int64_t all_axes = std::numeric_limits<int64_t>::min();
 
-  /// Axis for sum, mean, max, argmax; negative counts from the end.
+  /// Axis for sum, mean, max, argmax, softmax, log_softmax and narrow;
+  /// negative counts from the end.
   int64_t axis = all_axes;
 
   /// Target shape for reshape; one entry may be -1 (inferred).
@@ -71,13 +91,26 @@ struct op_attrs {
   /// Target dtype for cast.
   dtype to = dtype::float32;
 
+  /// Reductions keep the reduced axis with size 1 (all axes: rank unchanged).
+  bool keepdims = false;
+
+  /// First index for narrow; negative counts from the end of the axis.
+  int64_t start = 0;
+
+  /// Number of indices for narrow.
+  int64_t length = 0;
+
+  /// Number of classes (columns of the result) for one_hot.
+  int64_t num_classes = 0;
+
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
     return f(caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape,
-             x.to);
+             x.to, x.keepdims, x.start, x.length, x.num_classes);
   }
 };
 
+/// Compares every field; used by tests of the wire format.
 bool operator==(const op_attrs& x, const op_attrs& y);
 
 /// One operand of `evaluate`: a tensor, and whether it was written as a

@@ -10,7 +10,8 @@
 //   Self apply_literal(opcode, tensor literal, bool literal_first) const;
 // A tensor evaluates at once (and throws `operation_error` on bad operands);
 // a pointer sends the operation to where its data lives and returns a new
-// pointer at once.
+// pointer at once (whose get() throws the error). Dtype, broadcasting and
+// error rules: see op.hpp.
 
 #include <type_traits>
 
@@ -37,6 +38,11 @@ template <class Self>
 class op_api {
  public:
   // -- elementwise binary operations ------------------------------------------
+  //
+  // Operands broadcast like NumPy ([N, C] + [C] -> [N, C]); shapes that do
+  // not broadcast fail with shape_mismatch, different dtypes with
+  // dtype_mismatch (a number literal adapts instead). int64 add, sub and mul
+  // wrap modulo 2^64; div on int64 gives float32.
 
   Self add(const Self& y) const { return binary(opcode::add, y); }
 
@@ -111,30 +117,62 @@ class op_api {
   /// max(x, 0) elementwise.
   Self relu() const { return unary(opcode::relu); }
 
-  // -- reductions -------------------------------------------------------------
+  /// Rounds to the nearest integer, halves away from zero (2.5 -> 3, -0.5 ->
+  /// -1); keeps the dtype, int64 is unchanged. For fixed-point encoding:
+  /// `(x * 65536).round().cast(dtype::int64)`.
+  Self round() const { return unary(opcode::round); }
 
-  /// Sum of all elements (rank 0).
+  // -- reductions -------------------------------------------------------------
+  //
+  // With an axis (negative counts from the end), the axis is dropped from the
+  // result, or kept with size 1 if `keepdims` (so that the result broadcasts
+  // against the input: `x - x.max(1, true)`). Bad axes fail with bad_axis.
+
+  /// Sum of all elements (rank 0). int64 sums wrap modulo 2^64.
   Self sum() const { return unary(opcode::sum); }
 
-  /// Sum along `axis` (negative counts from the end); drops that axis.
-  Self sum(int64_t axis) const { return unary(opcode::sum, axis_attrs(axis)); }
-
-  Self mean() const { return unary(opcode::mean); }
-
-  Self mean(int64_t axis) const {
-    return unary(opcode::mean, axis_attrs(axis));
+  /// Sum along `axis`.
+  Self sum(int64_t axis, bool keepdims = false) const {
+    return unary(opcode::sum, axis_attrs(axis, keepdims));
   }
 
+  /// Mean of all elements (float32 for int64 input).
+  Self mean() const { return unary(opcode::mean); }
+
+  /// Mean along `axis`.
+  Self mean(int64_t axis, bool keepdims = false) const {
+    return unary(opcode::mean, axis_attrs(axis, keepdims));
+  }
+
+  /// Largest element (rank 0); fails with bad_argument if empty.
   Self max() const { return unary(opcode::max); }
 
-  Self max(int64_t axis) const { return unary(opcode::max, axis_attrs(axis)); }
+  /// Largest elements along `axis`.
+  Self max(int64_t axis, bool keepdims = false) const {
+    return unary(opcode::max, axis_attrs(axis, keepdims));
+  }
 
   /// Flat index of the largest element (rank 0, int64).
   Self argmax() const { return unary(opcode::argmax); }
 
   /// Indices of the largest elements along `axis` (int64).
-  Self argmax(int64_t axis) const {
-    return unary(opcode::argmax, axis_attrs(axis));
+  Self argmax(int64_t axis, bool keepdims = false) const {
+    return unary(opcode::argmax, axis_attrs(axis, keepdims));
+  }
+
+  // -- normalization ----------------------------------------------------------
+
+  /// exp(x) / sum(exp(x)) along `axis` (default: the last), computed stably
+  /// (the max along the axis is subtracted first). Same shape; float32 for
+  /// int64 input. Fails with bad_axis.
+  Self softmax(int64_t axis = -1) const {
+    return unary(opcode::softmax, axis_attrs(axis, false));
+  }
+
+  /// log(softmax(x)) along `axis`, computed stably as
+  /// (x - max) - log(sum(exp(x - max))). Same dtype rules as softmax.
+  Self log_softmax(int64_t axis = -1) const {
+    return unary(opcode::log_softmax, axis_attrs(axis, false));
   }
 
   // -- shape and type ---------------------------------------------------------
@@ -146,12 +184,43 @@ class op_api {
     return unary(opcode::reshape, std::move(attrs));
   }
 
-  /// Converts every element to `to`.
+  /// Converts every element to `to`. Float to int64 truncates toward zero
+  /// and saturates (NaN -> 0, out of range -> INT64_MIN or INT64_MAX).
   Self cast(dtype to) const {
     op_attrs attrs;
     attrs.to = to;
     return unary(opcode::cast, std::move(attrs));
   }
+
+  /// The `length` indices of `axis` from `start` on (negative `start` counts
+  /// from the end), like `torch.narrow`: cuts mini-batches out of a data
+  /// tensor with `narrow(0, first, batch_size)`. Always copies. Fails with
+  /// bad_axis or, for a range outside the axis, bad_argument.
+  Self narrow(int64_t axis, int64_t start, int64_t length) const {
+    op_attrs attrs;
+    attrs.axis = axis;
+    attrs.start = start;
+    attrs.length = length;
+    return unary(opcode::narrow, std::move(attrs));
+  }
+
+  /// Class indices (int64, rank 1, shape [N]) as float32 rows of shape
+  /// [N, num_classes] with a 1 at each index. Fails with dtype_mismatch
+  /// (not int64), shape_mismatch (not rank 1) or bad_argument (an index
+  /// outside [0, num_classes), or num_classes < 1).
+  Self one_hot(int64_t num_classes) const {
+    op_attrs attrs;
+    attrs.num_classes = num_classes;
+    return unary(opcode::one_hot, std::move(attrs));
+  }
+
+  // -- randomness -------------------------------------------------------------
+
+  /// An int64 tensor of this shape (any dtype) filled with uniformly random
+  /// 64-bit values from the operating system's random source (getrandom);
+  /// meant as masks for additive secret sharing: `(x - r) + r == x` with
+  /// wrap-around. Computed where the data lives.
+  Self random_like() const { return unary(opcode::random_like); }
 
   // -- operators --------------------------------------------------------------
 
@@ -211,9 +280,10 @@ class op_api {
  private:
   const Self& self() const { return static_cast<const Self&>(*this); }
 
-  static op_attrs axis_attrs(int64_t axis) {
+  static op_attrs axis_attrs(int64_t axis, bool keepdims) {
     op_attrs attrs;
     attrs.axis = axis;
+    attrs.keepdims = keepdims;
     return attrs;
   }
 
