@@ -97,6 +97,26 @@ void send_to(worker_pointer self, const worker_ref& peer,
           [dial](const caf::error&) { dial(); });
 }
 
+// Records in the audit log that the tensor `id` leaves for `to` (A1);
+// pointer entries carry no data and are not logged.
+void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
+                  object_id id) {
+  auto& st = self->state;
+  auto v = st.store.find(id);
+  if (v && v->is_tensor())
+    st.audit.record(kind, to, id, v->as_tensor().nbytes(),
+                    st.store.produced_by(id));
+}
+
+// The name of the current sender for the audit log: its actor name and
+// node ("workers.client_agent@<node>"); clients name themselves in gets.
+std::string sender_name(worker_pointer self) {
+  auto& s = self->current_sender();
+  if (!s)
+    return "anonymous";
+  return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
+}
+
 // Monitors and connects to the worker a pointer entry names, so its death is
 // known here at once and data to it goes directly.
 void watch_target(worker_pointer self, const stored_value& value) {
@@ -221,11 +241,14 @@ caf::error store_put(worker_pointer self, object_id id, stored_value value,
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
 void serve_take(worker_pointer self,
                 caf::typed_response_promise<taken_value> rp, object_id id,
-                object_id holder, bool remote, bool final) {
+                object_id holder, std::string taker, bool remote, bool final) {
   auto& store = self->state.store;
-  auto retry = [=](bool f) { serve_take(self, rp, id, holder, remote, f); };
+  auto retry = [=](bool f) {
+    serve_take(self, rp, id, holder, taker, remote, f);
+  };
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  audit_tensor(self, "get", taker, id);
   outbox out;
   auto value = store.take(id, holder, self->state.ids, out);
   flush(self, out);
@@ -241,6 +264,64 @@ void serve_take(worker_pointer self,
     value.value = stored_value{};
   }
   rp.deliver(std::move(value));
+}
+
+// run: runs a stored plan on tensors here, or parks until its inputs land.
+void serve_run(worker_pointer self,
+               caf::typed_response_promise<caf::ok_atom> rp, plan_run r,
+               bool final) {
+  auto& st = self->state;
+  outbox out;
+  auto i = st.plans.find(r.plan_id);
+  exec_outcome outcome;
+  if (i == st.plans.end()) {
+    outcome.what = exec_outcome::kind::failed;
+    outcome.error = make_error(errc::no_such_object,
+                               "no plan " + to_string(r.plan_id) + " on " +
+                                 st.store.owner() + " (define it first)");
+    for (auto id : r.outputs)
+      st.store.fail(id, outcome.error, out);
+  } else {
+    outcome = st.store.run(i->second, r, out);
+  }
+  if (outcome.what == exec_outcome::kind::missing && final) {
+    outcome.what = exec_outcome::kind::failed;
+    outcome.error = st.store.unknown_error(outcome.missing);
+    for (auto id : r.outputs)
+      st.store.fail(id, outcome.error, out);
+  }
+  flush(self, out);
+  if (outcome.what == exec_outcome::kind::missing) {
+    wait_for(self, outcome.missing, final, caf::error{}, rp,
+             [=](bool f) { serve_run(self, rp, r, f); });
+    return;
+  }
+  for (auto id : r.outputs)
+    wake(self, id);
+  if (outcome.what == exec_outcome::kind::failed)
+    rp.deliver(std::move(outcome.error));
+  else
+    rp.deliver(caf::ok_atom::value);
+}
+
+// search: the ids carrying all of `query`, each retained for a new holder.
+std::vector<search_hit> serve_search(worker_pointer self,
+                                     const std::vector<std::string>& query) {
+  auto& st = self->state;
+  std::vector<search_hit> hits;
+  for (auto id : st.store.search(query)) {
+    search_hit hit;
+    hit.id = id;
+    hit.holder = st.ids.next();
+    hit.tags = st.store.tags(id);
+    if (auto v = st.store.find(id); v && v->is_tensor()) {
+      hit.dt = v->as_tensor().dtype();
+      hit.dims = v->as_tensor().shape();
+    }
+    st.store.retain(id, hit.holder, clock::now());
+    hits.push_back(std::move(hit));
+  }
+  return hits;
 }
 
 // exec: runs, forwards, parks or fails an operation.
@@ -345,6 +426,7 @@ void serve_move(worker_pointer self,
   };
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  audit_tensor(self, "move", dest.name, id);
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
@@ -398,12 +480,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         return err;
       return caf::ok_atom::value;
     },
-    [=](caf::get_atom, object_id id, object_id holder) {
+    [=](caf::get_atom, object_id id, object_id holder, std::string& taker) {
       // Before make_response_promise(), which takes the sender away.
       auto& sender = self->current_sender();
       auto remote = sender && sender->node() != self->node();
       auto rp = self->make_response_promise<taken_value>();
-      serve_take(self, rp, id, holder, remote, false);
+      serve_take(self, rp, id, holder, std::move(taker), remote, false);
       return rp;
     },
     [=](caf::put_atom, object_id id, blob_ref& blob, object_id holder) {
@@ -459,7 +541,13 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     [=](expect_atom, object_id id, caf::timespan within) {
       self->state.store.expect(id, clock::now() + within);
     },
-    [=](list_atom) { return self->state.store.listing(); },
+    [=](list_atom) {
+      // A listing shows values: each tensor in it leaves this worker (A1).
+      auto listing = self->state.store.listing();
+      for (auto& entry : listing.entries)
+        audit_tensor(self, "list", sender_name(self), entry.first);
+      return listing;
+    },
     [=](count_atom) { return static_cast<uint64_t>(self->state.store.size()); },
     [=](clear_atom) {
       auto rp = self->make_response_promise<caf::ok_atom>();
@@ -469,6 +557,27 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](stats_atom) { return self->state.stats; },
+    [=](tag_atom, object_id id,
+        const std::vector<std::string>& tags) -> caf::result<caf::ok_atom> {
+      if (auto err = self->state.store.tag(id, tags))
+        return err;
+      return caf::ok_atom::value;
+    },
+    [=](search_atom, const std::vector<std::string>& query) {
+      return serve_search(self, query);
+    },
+    [=](audit_atom) { return self->state.audit.entries(); },
+    [=](define_atom, object_id plan_id, plan& p) -> caf::result<caf::ok_atom> {
+      if (auto err = validate(p))
+        return with_context(err, "define on " + self->state.store.owner());
+      self->state.plans[plan_id] = std::move(p);
+      return caf::ok_atom::value;
+    },
+    [=](run_atom, plan_run& r) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_run(self, rp, std::move(r), false);
+      return rp;
+    },
     [=](caf::tick_atom) { on_tick(self); },
   };
 }

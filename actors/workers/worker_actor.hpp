@@ -60,6 +60,10 @@ struct worker_state {
   std::unordered_set<object_id> forwarding;
   /// Message and tensor byte counters (the `stats` message).
   worker_stats stats;
+  /// Every tensor that left this worker (audit_log.hpp).
+  audit_log audit;
+  /// Plans stored by `define`, until clear.
+  std::unordered_map<object_id, plan> plans;
   /// Peers with requests from this worker in flight (chains, moves).
   peer_watch watch;
   /// Sends waiting for a direct connection to a peer's node: everything to

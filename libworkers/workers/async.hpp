@@ -43,8 +43,9 @@ void get(Self* self, const pointer<T>& p, OnValue on_value, OnError on_error) {
   auto dest = where->location;
   self
     ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
-              ctx->template make_ask<taken_value>(
-                dest, caf::get_atom::value, where->id_at_location, where->id))
+              ctx->template make_ask<taken_value>(dest, caf::get_atom::value,
+                                                  where->id_at_location,
+                                                  where->id, ctx->name()))
     .then(
       [st, on_value, on_error](taken_value& x) mutable {
         st->end_take(caf::none);
