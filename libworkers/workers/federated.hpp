@@ -1,0 +1,165 @@
+#pragma once
+
+// federated: training a model on data that never leaves its owners
+// (federated averaging, FedAvg), and the centralized baseline it is compared
+// with, over the same models (models.hpp), batches and bookkeeping.
+//
+// Design note
+// -----------
+// Roles: the *model owner* (the caller) holds the model between rounds and a
+// public test set; each *data owner* is a worker holding its shard of the
+// training data (images and labels as resident objects); an *aggregator*
+// worker (secure_worker) averages models it must not pass on. A round:
+//   1. the model owner sends the current parameters to every data owner;
+//   2. every data owner runs local mini-batch SGD on its own worker (E local
+//      epochs, or a fixed number of steps): batches are cut remotely with
+//      narrow(0, start, B), and each step runs op by op on pointers or as
+//      one recorded plan (models.hpp) -- the same sgd_step either way;
+//   3. every owner weighs its model by its share of the samples (n_k / n)
+//      where it is, and the weighted models are added by the aggregation:
+//        trusted: moved to the aggregator, added there; only the sum (the
+//                 average) is taken home;
+//        secure:  added through additive secret shares held by the data
+//                 owners (secure_sum.hpp); only the sum is reconstructed;
+//        plain:   the model owner takes every model home (baseline only);
+//   4. the model owner evaluates: the loss is the mean of the round's batch
+//      losses (scalars taken home); train accuracy counts correct
+//      predictions of the average where the data is (counts taken home);
+//      test accuracy is computed locally on the public test set.
+// Only step 1-3 are timed (round_record::seconds).
+// Invariants:
+//   F1 A batch schedule is a cursor over the shard that wraps at its end:
+//      batch i starts where batch i-1 ended; the last batch of a pass may be
+//      shorter. Centralized and federated training use the same cursor, so
+//      with one owner holding all the data, one step per round and trusted or
+//      plain aggregation, federated training gives bit-identical parameters
+//      and losses (weights are exactly 1, models.hpp M3).
+//   F2 Work in flight is bounded: at most `lag` steps per owner are queued
+//      before the model owner waits for the oldest loss, so no wait depends on
+//      the size of the data (every wait stays within the client's timeout).
+//   F3 Nothing but the data stays on a data owner after a round: parameters,
+//      batches, shares and intermediate results are released or moved.
+//
+// Example:
+//   runtime rt;
+//   std::vector<data_owner> owners;
+//   for (auto& spec : iid_shards(3, 0, 1))
+//     owners.push_back(place_shard(rt.spawn_worker(...), spec).value());
+//   auto test = load_shard(shard_spec{"test"}).value();
+//   training_options opts;                      // softmax, 5 rounds, B = 64
+//   auto result = train_federated(owners, rt.spawn_worker("secure_worker"),
+//                                 aggregation::secure, test, opts);
+//   std::cout << result->rounds.back().test_acc;
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "workers/dataset.hpp"
+#include "workers/models.hpp"
+#include "workers/pointer.hpp"
+#include "workers/secure_sum.hpp"
+#include "workers/tensor.hpp"
+#include "workers/worker.hpp"
+
+namespace workers {
+
+/// How the data owners' models are added (design note, step 3).
+enum class aggregation : uint8_t { trusted, secure, plain };
+
+/// Returns "trusted", "secure" or "plain".
+std::string to_string(aggregation x);
+
+/// Parses the names of to_string; returns false (and leaves `x`) otherwise.
+/// Called by the app to read its options.
+bool from_string(const std::string& str, aggregation& x);
+
+struct training_options {
+  model_spec model;
+  uint32_t rounds = 5;
+  /// Passes over its shard each data owner makes per round.
+  uint32_t local_epochs = 1;
+  /// If above 0: exactly this many batches per round instead (F1).
+  uint64_t local_steps = 0;
+  int64_t batch_size = 64;
+  double lr = 0.1;
+  /// Seed of the initial parameters.
+  uint64_t seed = 1;
+  /// Run each remote step as one recorded plan (defined once per data
+  /// owner, worker::define) instead of op by op. The centralized baseline
+  /// always runs sgd_step on tensors.
+  bool use_plan = false;
+  /// Fixed-point scale of secure aggregation.
+  double scale = default_scale;
+  /// Steps in flight per data owner before waiting for a loss (F2).
+  size_t lag = 8;
+  /// Count correct training predictions after every round (a forward pass
+  /// over all training data; untimed).
+  bool eval_train = true;
+};
+
+/// What one round achieved.
+struct round_record {
+  uint32_t round = 0;
+  /// Mean loss of the round's batches (before each step's update).
+  double loss = 0;
+  /// Accuracy of the round's resulting model on all training data (-1 if
+  /// not evaluated) and on the test set.
+  double train_acc = -1;
+  double test_acc = 0;
+  /// Wall time of broadcast, local training and aggregation.
+  double seconds = 0;
+};
+
+/// Called after every round, e.g. to draw a progress bar.
+using round_callback = std::function<void(const round_record&)>;
+
+struct training_result {
+  /// The final model, on the caller's side.
+  std::vector<tensor> params;
+  std::vector<round_record> rounds;
+};
+
+/// A data owner: its worker and pointers to its resident data.
+struct data_owner {
+  worker where;
+  pointer<tensor> images;
+  pointer<tensor> labels;
+  uint64_t samples = 0;
+};
+
+/// Puts the shard `spec` on `w` as a data owner. Blocking (bounded by the
+/// client's timeout). Fails with load_shard's error or the worker's.
+caf::expected<data_owner> place_shard(const worker& w, const shard_spec& spec);
+
+/// Accuracy of `params` on `data` in [0, 1], computed locally. Called by the
+/// model owner on the public test set. Throws operation_error on shapes
+/// that do not fit the model.
+double accuracy(const model_spec& m, const std::vector<tensor>& params,
+                const labeled_data& data);
+
+/// The centralized baseline: the same rounds (options.rounds, each of
+/// local_epochs passes or local_steps batches) on local tensors holding all
+/// of `train`. Calls `on_round` after each round. Fails with bad_argument
+/// for empty data or options that cannot train (batch size or rounds 0) and
+/// with the error of a failing operation.
+caf::expected<training_result>
+train_centralized(const labeled_data& train, const labeled_data& test,
+                  const training_options& opts,
+                  const round_callback& on_round = {});
+
+/// Federated averaging over `owners` (design note) with `agg`, `aggregator`
+/// receiving the models for aggregation::trusted. Blocking: every wait is
+/// bounded by the client's timeout (F2). Fails like train_centralized, or
+/// with the first remote error (naming the worker), after releasing what it
+/// put on the workers (F3).
+caf::expected<training_result>
+train_federated(const std::vector<data_owner>& owners, const worker& aggregator,
+                aggregation agg, const labeled_data& test,
+                const training_options& opts,
+                const round_callback& on_round = {});
+
+} // namespace workers
