@@ -88,8 +88,10 @@ using step_fn =
   std::function<step_result<T>(const std::vector<T>&, const T&, const T&)>;
 
 /// Runs mini-batch SGD steps over one data set (local tensors, or pointers to
-/// a data owner's data) and collects the batch losses, at most `lag` steps
-/// behind (F2).
+/// a data owner's data) and collects the batch losses. Losses are added up
+/// where they are computed in windows of `lag` steps; only window sums come
+/// home, so a data owner answers one get per window instead of per step
+/// (F2).
 template <class T>
 class local_trainer {
  public:
@@ -100,7 +102,7 @@ class local_trainer {
       steps_(opts.local_steps > 0
                ? opts.local_steps
                : opts.local_epochs * cursor_.steps_per_epoch()),
-      step_(std::move(step)) {
+      window_(std::max<size_t>(opts.lag, 1)), step_(std::move(step)) {
     // nop
   }
 
@@ -120,19 +122,24 @@ class local_trainer {
     auto r = step_(params_, images_.narrow(0, start, len),
                    labels_.narrow(0, start, len));
     params_ = std::move(r.params);
-    pending_.push_back(std::move(r.loss));
+    open_sum_ = open_steps_ == 0 ? r.loss : open_sum_ + r.loss;
+    if (++open_steps_ == window_)
+      close_window();
   }
 
-  /// Takes losses home until at most `keep` are pending. Fails with the
-  /// first error of a step.
+  /// Takes window sums home until at most `keep` closed windows are pending
+  /// (0 also closes the open one). Fails with the first error of a step.
   caf::error settle(size_t keep) {
+    if (keep == 0 && open_steps_ > 0)
+      close_window();
     while (pending_.size() > keep) {
-      auto loss = fetch(pending_.front());
+      auto [sum, count] = pending_.front();
       pending_.pop_front();
-      if (!loss)
-        return std::move(loss.error());
-      loss_sum_ += loss->template item<double>();
-      ++losses_;
+      auto value = fetch(sum);
+      if (!value)
+        return std::move(value.error());
+      loss_sum_ += value->template item<double>();
+      losses_ += count;
     }
     return caf::none;
   }
@@ -144,13 +151,22 @@ class local_trainer {
   uint64_t losses() const noexcept { return losses_; }
 
  private:
+  void close_window() {
+    pending_.emplace_back(std::move(open_sum_), open_steps_);
+    open_sum_ = T{};
+    open_steps_ = 0;
+  }
+
   T images_;
   T labels_;
   batch_cursor cursor_;
   uint64_t steps_;
+  size_t window_;
   step_fn<T> step_;
   std::vector<T> params_;
-  std::deque<T> pending_;
+  T open_sum_;
+  size_t open_steps_ = 0;
+  std::deque<std::pair<T, size_t>> pending_;
   double loss_sum_ = 0;
   uint64_t losses_ = 0;
 };
@@ -406,7 +422,7 @@ train_federated(const std::vector<data_owner>& owners, const worker& aggregator,
       for (auto& t : trainers)
         if (i < t.steps()) {
           t.step();
-          if (auto err = t.settle(opts.lag))
+          if (auto err = t.settle(1))
             return err;
         }
     round_outcome out;

@@ -34,9 +34,10 @@
 //      with one owner holding all the data, one step per round and trusted or
 //      plain aggregation, federated training gives bit-identical parameters
 //      and losses (weights are exactly 1, models.hpp M3).
-//   F2 Work in flight is bounded: at most `lag` steps per owner are queued
-//      before the model owner waits for the oldest loss, so no wait depends on
-//      the size of the data (every wait stays within the client's timeout).
+//   F2 Work in flight is bounded: losses are added up on the owner in
+//      windows of `lag` steps, and the model owner takes a window's sum home
+//      before it issues more than two windows, so no wait depends on the size
+//      of the data (every wait stays within the client's timeout).
 //   F3 Nothing but the data stays on a data owner after a round: parameters,
 //      batches, shares and intermediate results are released or moved.
 //
@@ -94,8 +95,9 @@ struct training_options {
   bool use_plan = false;
   /// Fixed-point scale of secure aggregation.
   double scale = default_scale;
-  /// Steps in flight per data owner before waiting for a loss (F2).
-  size_t lag = 8;
+  /// Steps per loss window (F2): a data owner runs at most 2 * lag steps
+  /// ahead of the model owner, who takes one loss sum home per window.
+  size_t lag = 16;
   /// Count correct training predictions after every round (a forward pass
   /// over all training data; untimed).
   bool eval_train = true;
