@@ -77,6 +77,13 @@ TEST_CASE("secure_sum: the secure sum of known tensors is their plain sum",
   REQUIRE(approx);
   CHECK(((*approx - (d + e)).abs().max().item<double>()) <=
         2 * 0.5 / default_scale + 1e-6);
+  // One holder: its share is a copy; the caller's secret stays put.
+  auto secret = tensor{int64_t{7}}.send(bob);
+  auto alone = sum_shared({secret}, {alice});
+  REQUIRE(alone);
+  CHECK(alone->equal(tensor{int64_t{7}}));
+  CHECK(same_worker(secret.location(), bob.ref()));
+  CHECK(secret.get().equal(tensor{int64_t{7}}));
   auto none = sum_shared({}, {bob});
   CHECK_FALSE(none);
 }

@@ -9,7 +9,8 @@ std::vector<pointer<tensor>> share(const pointer<tensor>& secret,
   std::vector<pointer<tensor>> shares;
   if (holders.empty())
     return shares;
-  auto last = secret;
+  // A new object even for one holder: the secret itself never moves.
+  auto last = secret + 0;
   for (size_t i = 0; i + 1 < holders.size(); ++i) {
     shares.push_back(secret.random_like());
     last = last - shares.back();
