@@ -71,7 +71,8 @@ namespace workers {
 /// How the data owners' models are added (design note, step 3).
 enum class aggregation : uint8_t { trusted, secure, plain };
 
-/// Returns "trusted", "secure" or "plain".
+/// Returns "trusted", "secure" or "plain". Called by the app and in error
+/// messages; never fails.
 std::string to_string(aggregation x);
 
 /// Parses the names of to_string; returns false (and leaves `x`) otherwise.

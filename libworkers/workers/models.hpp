@@ -26,6 +26,10 @@
 //      in its seed: equal seeds give bit-identical parameters.
 //   M3 Same inputs, same operation sequence, same kernels: local, remote
 //      and planned steps give bit-identical results.
+// Failures are those of op_api ("fails as T fails" below): shapes that do
+// not fit the model throw operation_error on tensors, give failed pointers
+// (whose get() names the operation) on pointers, and fail the plan's run on
+// plan_vars.
 //
 // Example:
 //   model_spec m;                                   // softmax regression
@@ -50,7 +54,8 @@ enum class model_kind : uint8_t {
   mlp,
 };
 
-/// Returns "softmax" or "mlp". Used by the app's CSV and messages.
+/// Returns "softmax" or "mlp". Called by the app (CSV) and by plan names;
+/// never fails.
 std::string to_string(model_kind x);
 
 /// Parses "softmax" or "mlp"; returns false (and leaves `x`) otherwise.
@@ -67,6 +72,7 @@ struct model_spec {
 };
 
 /// The layer widths of `m`, inputs first: {784, 10} or {784, 128, 10}.
+/// Called by init_params and record_sgd_step; never fails.
 std::vector<int64_t> layer_sizes(const model_spec& m);
 
 /// Fresh parameters for `m` as local tensors: weights uniform in
@@ -120,15 +126,16 @@ T cross_entropy(const T& log_probs, const T& y_onehot, const T& n) {
 
 } // namespace detail
 
-/// The logits [N, classes] of `x` [N, features]. Called by predict(),
-/// correct() and training; on pointers the result is a new pointer.
+/// The logits [N, classes] of `x` [N, features]. Called by predict() and
+/// correct(); fails as T fails.
 template <class T>
 T forward(const model_spec&, const std::vector<T>& params, const T& x) {
   return detail::forward_trace(params, x).logits;
 }
 
 /// The mean cross-entropy (rank 0, float32) of `logits` against int64
-/// class labels [N]. One-hot encoding and log_softmax run where the data is.
+/// class labels [N], computed where the data is. Called by tests and
+/// evaluations; fails as T fails (also for labels outside the classes).
 template <class T>
 T loss(const model_spec& m, const T& logits, const T& labels) {
   auto y = labels.one_hot(m.classes);
@@ -137,7 +144,8 @@ T loss(const model_spec& m, const T& logits, const T& labels) {
 
 /// The gradients of the mean cross-entropy of `x` against `labels` with
 /// respect to every parameter (same order and shapes), plus the loss, by the
-/// closed-form formulas of the design note.
+/// closed-form formulas of the design note. Called by sgd_step; fails as T
+/// fails.
 template <class T>
 step_result<T> gradients(const model_spec& m, const std::vector<T>& params,
                          const T& x, const T& labels) {
@@ -160,7 +168,8 @@ step_result<T> gradients(const model_spec& m, const std::vector<T>& params,
   return result;
 }
 
-/// Plain SGD: p - lr * g for every parameter.
+/// Plain SGD: p - lr * g for every parameter. Called by sgd_step; fails as
+/// T fails.
 template <class T>
 std::vector<T> sgd_update(const std::vector<T>& params,
                           const std::vector<T>& grads, double lr) {
@@ -174,7 +183,7 @@ std::vector<T> sgd_update(const std::vector<T>& params,
 /// One step of mini-batch SGD on `x` [N, features] and int64 `labels` [N]:
 /// the updated parameters and the batch's loss (before the update). The one
 /// function the centralized baseline, remote training and the recorded plan
-/// all run (M3).
+/// all run (M3). Fails as T fails.
 template <class T>
 step_result<T> sgd_step(const model_spec& m, const std::vector<T>& params,
                         const T& x, const T& labels, double lr) {
@@ -182,14 +191,16 @@ step_result<T> sgd_step(const model_spec& m, const std::vector<T>& params,
   return {sgd_update(params, g.params, lr), g.loss};
 }
 
-/// Predicted classes (int64 [N]) of `x`.
+/// Predicted classes (int64 [N]) of `x`. Called by correct() and by
+/// callers that classify; fails as T fails.
 template <class T>
 T predict(const model_spec& m, const std::vector<T>& params, const T& x) {
   return forward(m, params, x).argmax(1);
 }
 
-/// How many rows of `x` are predicted as their label (int64, rank 0). Taking
-/// only this count home reveals nothing about single samples.
+/// How many rows of `x` are predicted as their label (int64, rank 0): the
+/// only thing a data owner hands out for evaluation (an aggregate, not its
+/// samples). Called by accuracy evaluations; fails as T fails.
 template <class T>
 T correct(const model_spec& m, const std::vector<T>& params, const T& x,
           const T& labels) {

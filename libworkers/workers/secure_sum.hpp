@@ -46,13 +46,15 @@ namespace workers {
 constexpr double default_scale = 65536.0;
 
 /// Fixed-point encoding of a float tensor (or pointer): round(x * scale) as
-/// int64. Values beyond the int64 range saturate (see cast in op.hpp).
+/// int64, computed where x is. Called by secure_sum; values beyond the int64
+/// range saturate (cast in op.hpp), other failures are x's own.
 template <class T>
 T encode(const T& x, double scale = default_scale) {
   return (x * scale).round().cast(dtype::int64);
 }
 
-/// Decodes a fixed-point int64 tensor (or pointer) to float32.
+/// Decodes a fixed-point int64 tensor (or pointer) to float32. Called by
+/// secure_sum on the reconstructed sum; fails only as x fails.
 template <class T>
 T decode(const T& x, double scale = default_scale) {
   return x.cast(dtype::float32) / scale;
