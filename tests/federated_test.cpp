@@ -84,8 +84,8 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
   CHECK(aggregator.count() == 0);
 }
 
-TEST_CASE("federated: three owners learn; secure matches trusted; only data "
-          "stays",
+TEST_CASE("federated: three owners learn, secure matches trusted, only "
+          "data stays",
           "[federated]") {
   if (!have_data())
     return;
