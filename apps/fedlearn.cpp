@@ -95,7 +95,7 @@ void progress(const std::string& variant, const round_record& r,
   auto done = static_cast<int>(width * r.round / rounds);
   std::cerr << "\r[" << std::string(size_t(done), '#')
             << std::string(size_t(width - done), '.') << "] " << std::left
-            << std::setw(12) << variant << std::right << std::setw(3) << r.round
+            << std::setw(15) << variant << std::right << std::setw(3) << r.round
             << "/" << rounds << std::fixed << std::setprecision(3) << "  loss "
             << r.loss << std::setprecision(1) << "  train " << 100 * r.train_acc
             << "%  test " << 100 * r.test_acc << "%  " << std::setprecision(2)
@@ -106,7 +106,7 @@ void progress(const std::string& variant, const round_record& r,
 
 // Writes a gnuplot script beside the CSV and runs it (if gnuplot exists).
 void plot(const std::string& csv, const std::string& png,
-          const std::vector<std::string>& variants) {
+          const std::string& title, const std::vector<std::string>& labels) {
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
     std::cout << "gnuplot not found: no plot (apt-get install gnuplot-nox)\n";
     return;
@@ -116,11 +116,11 @@ void plot(const std::string& csv, const std::string& png,
   script << "set terminal png size 900,600\nset output '" << png << "'\n"
          << "set datafile separator ','\nset key bottom right\n"
          << "set xlabel 'round'\nset ylabel 'test accuracy'\nset grid\n"
-         << "plot ";
-  for (size_t i = 0; i < variants.size(); ++i)
+         << "set title '" << title << "'\nplot ";
+  for (size_t i = 0; i < labels.size(); ++i)
     script << (i > 0 ? ", " : "") << "'" << csv << "' using 1:(strcol(2) eq '"
-           << variants[i] << "' ? $6 : 1/0) with linespoints title '"
-           << variants[i] << "'";
+           << labels[i] << "' ? $6 : 1/0) with linespoints title '" << labels[i]
+           << "'";
   script << '\n';
   script.close();
   auto cmd = "gnuplot '" + script_path + "'";
@@ -181,13 +181,17 @@ int main(int argc, char** argv) try {
   auto csv_path = cfg.out + "/fedlearn.csv";
   std::ofstream csv{csv_path};
   csv << "round,variant,model,loss,train_acc,test_acc,seconds\n";
-  auto variants = split(cfg.variants, ',');
-  for (auto& variant : variants) {
+  std::vector<std::string> labels;
+  for (auto& variant : split(cfg.variants, ',')) {
+    // Federated variants on non-IID shards are told apart in CSV and plot.
+    auto label = variant;
+    if (cfg.non_iid && variant != "centralized")
+      label += "-noniid";
+    labels.push_back(label);
     auto on_round = [&](const round_record& r) {
-      progress(variant, r, opts.rounds);
-      csv << r.round << ',' << variant << ',' << cfg.model << ',' << r.loss
-          << ',' << r.train_acc << ',' << r.test_acc << ',' << r.seconds
-          << '\n';
+      progress(label, r, opts.rounds);
+      csv << r.round << ',' << label << ',' << cfg.model << ',' << r.loss << ','
+          << r.train_acc << ',' << r.test_acc << ',' << r.seconds << '\n';
     };
     auto agg = aggregation::trusted;
     caf::expected<training_result> result{training_result{}};
@@ -202,7 +206,10 @@ int main(int argc, char** argv) try {
   }
   csv.close();
   std::cout << "csv: " << csv_path << '\n';
-  plot(csv_path, cfg.out + "/accuracy.png", variants);
+  plot(csv_path, cfg.out + "/accuracy.png",
+       "Fashion-MNIST, " + cfg.model + ", " + std::to_string(cfg.owners) +
+         " owners",
+       labels);
   return 0;
 } catch (const operation_error& e) {
   std::cerr << "fedlearn: " << e.what() << '\n';
