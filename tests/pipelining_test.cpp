@@ -74,7 +74,8 @@ TEST_CASE_METHOD(two_workers, "pipelining: get arrives before put",
   raw r{rt.system(), bob};
   auto id = r.ids.next();
   auto holder = r.ids.next();
-  auto pending = r.self->request(r.hdl, 5s, caf::get_atom::value, id, holder);
+  auto pending = r.self->request(r.hdl, 5s, caf::get_atom::value, id, holder,
+                                 std::string{"test"});
   caf::anon_send(r.hdl, caf::put_atom::value, id, stored_value{tensor{42}},
                  holder);
   bool ok = false;

@@ -7,7 +7,9 @@
 namespace workers {
 
 caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
-                           std::weak_ptr<client> ctx, caf::timespan timeout) {
+                           std::weak_ptr<client> ctx, caf::timespan timeout,
+                           std::shared_ptr<data_plane> plane) {
+  self->state.plane = std::move(plane);
   auto acknowledge = [self, ctx] {
     if (auto c = ctx.lock())
       c->end_op(caf::actor_cast<caf::actor_addr>(self->current_sender()));
@@ -31,19 +33,19 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
     [self, timeout](stage_atom, tensor& t, const worker_ref& dest, object_id id,
                     object_id holder) {
       auto now = staging_area::clock::now();
-      self->state.staging.expire(now);
-      auto blob = self->state.staging.stage(t, now + timeout);
-      // The worker's answer (once it read every chunk) acknowledges the put.
-      self->send(dest.hdl, caf::put_atom::value, id,
-                 make_blob_ref(self, "me", blob, t), holder);
+      auto& plane = *self->state.plane;
+      plane.staging().expire(now);
+      auto ref = plane.stage(self, "me", t, now + timeout);
+      // The worker's answer (once it read every byte) acknowledges the put.
+      self->send(dest.hdl, caf::put_atom::value, id, std::move(ref), holder);
     },
     [self](chunk_atom, object_id blob, uint64_t offset,
            uint64_t len) -> caf::result<std::vector<uint8_t>> {
-      return self->state.staging.read(blob, offset, len);
+      return self->state.plane->staging().read(blob, offset, len);
     },
     [self](ask_atom, ask_ticket& t) {
       auto rp = self->make_response_promise();
-      t.run(self, self->state.watch, rp);
+      t.run(self, self->state.watch, self->state.plane.get(), rp);
       return rp;
     },
     [self, ctx, timeout](move_atom, move_ticket& t) {

@@ -8,6 +8,7 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/publish.hpp>
 
+#include "workers/blob_fetcher.hpp"
 #include "workers/cluster.hpp"
 #include "workers/error.hpp"
 
@@ -99,9 +100,13 @@ caf::expected<node> host_node(caf::actor_system& sys,
                       "a node needs one or more distinct, non-empty worker "
                       "names");
   node result;
+  result.plane = make_data_plane(opts.host, opts.tls);
+  auto wopts = opts.worker;
+  if (!wopts.plane)
+    wopts.plane = result.plane;
   for (auto& name : opts.workers)
     result.workers.push_back(
-      worker_ref{sys.spawn(worker_impl, name, opts.worker), name, {}, 0});
+      worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
   result.directory = sys.spawn(directory_impl, result.workers);
   auto port = opts.tls ? caf::openssl::publish(result.directory, opts.port,
                                                opts.host.c_str(), true)

@@ -4,6 +4,7 @@
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/send.hpp>
 
+#include "workers/blob_fetcher.hpp"
 #include "workers/client_agent.hpp"
 #include "workers/cluster.hpp"
 #include "workers/configure.hpp"
@@ -48,9 +49,12 @@ runtime::runtime(caf::actor_system& sys, runtime_options opts)
 void runtime::init() {
   auto agent_timeout =
     opts_.worker.forward_timeout + opts_.client.request_timeout;
+  plane_ = make_data_plane(opts_.data_host, opts_.tls);
+  if (!opts_.worker.plane)
+    opts_.worker.plane = plane_;
   ctx_ = std::make_shared<client>(*sys_, opts_.me_name, opts_.client);
-  agent_ =
-    sys_->spawn(client_agent, std::weak_ptr<client>{ctx_}, agent_timeout);
+  agent_ = sys_->spawn(client_agent, std::weak_ptr<client>{ctx_}, agent_timeout,
+                       plane_);
   ctx_->set_agent(agent_);
   auto me = spawn_worker(opts_.me_name);
   me_ = me_worker{ctx_, me.ref()};
@@ -69,6 +73,8 @@ worker runtime::spawn_worker(std::string name) {
 }
 
 worker runtime::spawn_worker(std::string name, worker_options opts) {
+  if (!opts.plane)
+    opts.plane = plane_;
   auto hdl = sys_->spawn(worker_impl, name, opts);
   spawned_.push_back(hdl);
   return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};

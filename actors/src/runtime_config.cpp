@@ -12,6 +12,7 @@ runtime_config::runtime_config() {
   request_timeout = defaults.client.request_timeout;
   park_timeout = defaults.worker.park_timeout;
   forward_timeout = defaults.worker.forward_timeout;
+  data_host = defaults.data_host;
   configure(*this);
   load<caf::io::middleman>();
   load<caf::openssl::manager>();
@@ -25,7 +26,9 @@ runtime_config::runtime_config() {
          "how long a worker waits for an object that has not arrived")
     .add(forward_timeout, "forward-timeout",
          "bound of a worker's own requests (chains, moves)")
-    .add(me_name, "me", "the caller's name in printed pointers");
+    .add(me_name, "me", "the caller's name in printed pointers")
+    .add(data_host, "data-host",
+         "address this process serves large tensors on (not with TLS)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
@@ -57,6 +60,7 @@ runtime_options runtime_config::options() const {
   result.worker.park_timeout = park_timeout;
   result.worker.forward_timeout = forward_timeout;
   result.me_name = me_name;
+  result.data_host = data_host;
   result.cluster = cluster_workers;
   result.tls = tls;
   result.worker.tls = tls;

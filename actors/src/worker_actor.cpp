@@ -97,6 +97,26 @@ void send_to(worker_pointer self, const worker_ref& peer,
           [dial](const caf::error&) { dial(); });
 }
 
+// Records in the audit log that the tensor `id` leaves for `to` (A1);
+// pointer entries carry no data and are not logged.
+void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
+                  object_id id) {
+  auto& st = self->state;
+  auto v = st.store.find(id);
+  if (v && v->is_tensor())
+    st.audit.record(kind, to, id, v->as_tensor().nbytes(),
+                    st.store.produced_by(id));
+}
+
+// The name of the current sender for the audit log: its actor name and
+// node ("workers.client_agent@<node>"); clients name themselves in gets.
+std::string sender_name(worker_pointer self) {
+  auto& s = self->current_sender();
+  if (!s)
+    return "anonymous";
+  return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
+}
+
 // Monitors and connects to the worker a pointer entry names, so its death is
 // known here at once and data to it goes directly.
 void watch_target(worker_pointer self, const stored_value& value) {
@@ -221,11 +241,14 @@ caf::error store_put(worker_pointer self, object_id id, stored_value value,
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
 void serve_take(worker_pointer self,
                 caf::typed_response_promise<taken_value> rp, object_id id,
-                object_id holder, bool remote, bool final) {
+                object_id holder, std::string taker, bool remote, bool final) {
   auto& store = self->state.store;
-  auto retry = [=](bool f) { serve_take(self, rp, id, holder, remote, f); };
+  auto retry = [=](bool f) {
+    serve_take(self, rp, id, holder, taker, remote, f);
+  };
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  audit_tensor(self, "get", taker, id);
   outbox out;
   auto value = store.take(id, holder, self->state.ids, out);
   flush(self, out);
@@ -235,11 +258,70 @@ void serve_take(worker_pointer self,
     // Large, for another node: the client agent reads it in chunks.
     auto& st = self->state;
     auto& t = value.value.as_tensor();
-    auto blob = st.staging.stage(t, clock::now() + st.opts.forward_timeout);
-    value.blob = make_blob_ref(self, st.store.owner(), blob, t);
+    value.blob =
+      st.opts.plane->stage(caf::actor_cast<caf::actor>(self), st.store.owner(),
+                           t, clock::now() + st.opts.forward_timeout);
     value.value = stored_value{};
   }
   rp.deliver(std::move(value));
+}
+
+// run: runs a stored plan on tensors here, or parks until its inputs land.
+void serve_run(worker_pointer self,
+               caf::typed_response_promise<caf::ok_atom> rp, plan_run r,
+               bool final) {
+  auto& st = self->state;
+  outbox out;
+  auto i = st.plans.find(r.plan_id);
+  exec_outcome outcome;
+  if (i == st.plans.end()) {
+    outcome.what = exec_outcome::kind::failed;
+    outcome.error = make_error(errc::no_such_object,
+                               "no plan " + to_string(r.plan_id) + " on " +
+                                 st.store.owner() + " (define it first)");
+    for (auto id : r.outputs)
+      st.store.fail(id, outcome.error, out);
+  } else {
+    outcome = st.store.run(i->second, r, out);
+  }
+  if (outcome.what == exec_outcome::kind::missing && final) {
+    outcome.what = exec_outcome::kind::failed;
+    outcome.error = st.store.unknown_error(outcome.missing);
+    for (auto id : r.outputs)
+      st.store.fail(id, outcome.error, out);
+  }
+  flush(self, out);
+  if (outcome.what == exec_outcome::kind::missing) {
+    wait_for(self, outcome.missing, final, caf::error{}, rp,
+             [=](bool f) { serve_run(self, rp, r, f); });
+    return;
+  }
+  for (auto id : r.outputs)
+    wake(self, id);
+  if (outcome.what == exec_outcome::kind::failed)
+    rp.deliver(std::move(outcome.error));
+  else
+    rp.deliver(caf::ok_atom::value);
+}
+
+// search: the ids carrying all of `query`, each retained for a new holder.
+std::vector<search_hit> serve_search(worker_pointer self,
+                                     const std::vector<std::string>& query) {
+  auto& st = self->state;
+  std::vector<search_hit> hits;
+  for (auto id : st.store.search(query)) {
+    search_hit hit;
+    hit.id = id;
+    hit.holder = st.ids.next();
+    hit.tags = st.store.tags(id);
+    if (auto v = st.store.find(id); v && v->is_tensor()) {
+      hit.dt = v->as_tensor().dtype();
+      hit.dims = v->as_tensor().shape();
+    }
+    st.store.retain(id, hit.holder, clock::now());
+    hits.push_back(std::move(hit));
+  }
+  return hits;
 }
 
 // exec: runs, forwards, parks or fails an operation.
@@ -344,15 +426,16 @@ void serve_move(worker_pointer self,
   };
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  audit_tensor(self, "move", dest.name, id);
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
   note(self, nullptr, &value);
   if (value.is_tensor() &&
       needs_bulk(value.as_tensor(), dest.hdl, self->node())) {
-    auto blob = st.staging.stage(value.as_tensor(),
-                                 clock::now() + st.opts.forward_timeout);
-    auto ref = make_blob_ref(self, st.store.owner(), blob, value.as_tensor());
+    auto ref = st.opts.plane->stage(caf::actor_cast<caf::actor>(self),
+                                    st.store.owner(), value.as_tensor(),
+                                    clock::now() + st.opts.forward_timeout);
     send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
     return;
   }
@@ -365,7 +448,7 @@ void on_tick(worker_pointer self) {
   auto& st = self->state;
   auto now = clock::now();
   st.store.expire(now);
-  st.staging.expire(now);
+  st.opts.plane->staging().expire(now);
   for (auto& w : st.lot.expire(now))
     w(true);
   if (now >= st.next_housekeeping) {
@@ -380,6 +463,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
                                         worker_options opts) {
   auto& st = self->state;
   st.opts = opts;
+  if (!st.opts.plane)
+    st.opts.plane = std::make_shared<data_plane>();
   st.store = object_store{std::move(name), opts.limits};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
   st.next_housekeeping = clock::now();
@@ -395,12 +480,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         return err;
       return caf::ok_atom::value;
     },
-    [=](caf::get_atom, object_id id, object_id holder) {
+    [=](caf::get_atom, object_id id, object_id holder, std::string& taker) {
       // Before make_response_promise(), which takes the sender away.
       auto& sender = self->current_sender();
       auto remote = sender && sender->node() != self->node();
       auto rp = self->make_response_promise<taken_value>();
-      serve_take(self, rp, id, holder, remote, false);
+      serve_take(self, rp, id, holder, std::move(taker), remote, false);
       return rp;
     },
     [=](caf::put_atom, object_id id, blob_ref& blob, object_id holder) {
@@ -409,7 +494,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       auto& st = self->state;
       st.store.expect(id, clock::now() + st.opts.forward_timeout);
       fetch_blob(
-        self, st.watch, blob, st.opts.forward_timeout,
+        self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
         [self, rp, id, holder](tensor t) mutable {
           if (auto err =
                 store_put(self, id, stored_value{std::move(t)}, holder))
@@ -429,7 +514,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     [=](chunk_atom, object_id blob, uint64_t offset,
         uint64_t len) -> caf::result<std::vector<uint8_t>> {
       // Bytes are counted once, when the transfer starts (note()).
-      return self->state.staging.read(blob, offset, len);
+      return self->state.opts.plane->staging().read(blob, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
       self->state.store.retain(id, holder, clock::now());
@@ -456,7 +541,13 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     [=](expect_atom, object_id id, caf::timespan within) {
       self->state.store.expect(id, clock::now() + within);
     },
-    [=](list_atom) { return self->state.store.listing(); },
+    [=](list_atom) {
+      // A listing shows values: each tensor in it leaves this worker (A1).
+      auto listing = self->state.store.listing();
+      for (auto& entry : listing.entries)
+        audit_tensor(self, "list", sender_name(self), entry.first);
+      return listing;
+    },
     [=](count_atom) { return static_cast<uint64_t>(self->state.store.size()); },
     [=](clear_atom) {
       auto rp = self->make_response_promise<caf::ok_atom>();
@@ -466,6 +557,27 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](stats_atom) { return self->state.stats; },
+    [=](tag_atom, object_id id,
+        const std::vector<std::string>& tags) -> caf::result<caf::ok_atom> {
+      if (auto err = self->state.store.tag(id, tags))
+        return err;
+      return caf::ok_atom::value;
+    },
+    [=](search_atom, const std::vector<std::string>& query) {
+      return serve_search(self, query);
+    },
+    [=](audit_atom) { return self->state.audit.entries(); },
+    [=](define_atom, object_id plan_id, plan& p) -> caf::result<caf::ok_atom> {
+      if (auto err = validate(p))
+        return with_context(err, "define on " + self->state.store.owner());
+      self->state.plans[plan_id] = std::move(p);
+      return caf::ok_atom::value;
+    },
+    [=](run_atom, plan_run& r) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_run(self, rp, std::move(r), false);
+      return rp;
+    },
     [=](caf::tick_atom) { on_tick(self); },
   };
 }

@@ -28,14 +28,16 @@ struct client_agent_state {
   static inline const char* name = "workers.client_agent";
   /// Peers with requests from this agent in flight.
   peer_watch watch;
-  /// The client's large tensors, staged for workers on other nodes.
-  staging_area staging;
+  /// The process's data plane: stages the client's large tensors for workers
+  /// on other nodes, and reads large tensors they send back (bulk.hpp).
+  std::shared_ptr<data_plane> plane;
 };
 
 /// Spawned by the runtime for the client `ctx`. `timeout` bounds each move
 /// request; it should exceed the workers' forward_timeout so their own error
-/// arrives first.
+/// arrives first. `plane` is the process's data plane.
 caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
-                           std::weak_ptr<client> ctx, caf::timespan timeout);
+                           std::weak_ptr<client> ctx, caf::timespan timeout,
+                           std::shared_ptr<data_plane> plane);
 
 } // namespace workers

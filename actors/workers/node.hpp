@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "workers/data_plane.hpp"
 #include "workers/protocol.hpp"
 #include "workers/runtime_config.hpp"
 #include "workers/worker_actor.hpp"
@@ -57,6 +58,8 @@ struct node {
   uint16_t port = 0;
   directory_actor directory;
   std::vector<worker_ref> workers;
+  /// The node's data plane, shared by its workers (bulk.hpp).
+  std::shared_ptr<data_plane> plane;
 
   /// Stops the workers and the directory.
   void stop();

@@ -23,6 +23,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "workers/client.hpp"
+#include "workers/data_plane.hpp"
 #include "workers/pointer.hpp"
 #include "workers/worker.hpp"
 #include "workers/worker_actor.hpp"
@@ -42,6 +43,9 @@ struct runtime_options {
   std::vector<std::string> cluster;
   /// Connect to nodes over TLS (needs CAF's [openssl] settings).
   bool tls = false;
+  /// Address the data plane listens on for large tensors other nodes read
+  /// from this process (data_plane.hpp); off with TLS.
+  std::string data_host = "127.0.0.1";
 };
 
 class runtime_config;
@@ -99,6 +103,7 @@ class runtime {
   std::unique_ptr<caf::actor_system> own_;
   caf::actor_system* sys_ = nullptr;
   runtime_options opts_;
+  std::shared_ptr<data_plane> plane_;
   client_agent_actor agent_;
   std::shared_ptr<client> ctx_;
   me_worker me_;

@@ -10,6 +10,8 @@
 //   park-timeout=1s      ; how long a worker waits for an object to arrive
 //   forward-timeout=8s   ; bound of a worker's own requests (chains, moves)
 //   me="me"              ; the caller's name in printed pointers
+//   data-host="127.0.0.1" ; where this process serves large tensors to other
+//                        ; nodes (data_plane.hpp; nodes use [node] host)
 //   [cluster]
 //   workers=["bob@127.0.0.1:47001", "alice@127.0.0.1:47002"]
 //   tls=false            ; all nodes speak TLS (set CAF's [openssl] keys:
@@ -53,6 +55,7 @@ class runtime_config : public caf::actor_system_config {
   caf::timespan park_timeout;
   caf::timespan forward_timeout;
   std::string me_name = "me";
+  std::string data_host;
   std::vector<std::string> cluster_workers;
   bool tls = false;
 };

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,6 +37,9 @@ struct worker_options {
   object_store::limits limits;
   /// Connect to other nodes over TLS (CAF's OpenSSL module).
   bool tls = false;
+  /// The process's data plane (bulk.hpp), shared by its workers; a worker
+  /// without one makes its own, which stages for chunk reads only.
+  std::shared_ptr<data_plane> plane;
 };
 
 struct worker_state {
@@ -56,8 +60,10 @@ struct worker_state {
   std::unordered_set<object_id> forwarding;
   /// Message and tensor byte counters (the `stats` message).
   worker_stats stats;
-  /// Large tensors staged for other nodes to read in chunks (bulk.hpp).
-  staging_area staging;
+  /// Every tensor that left this worker (audit_log.hpp).
+  audit_log audit;
+  /// Plans stored by `define`, until clear.
+  std::unordered_map<object_id, plan> plans;
   /// Peers with requests from this worker in flight (chains, moves).
   peer_watch watch;
   /// Sends waiting for a direct connection to a peer's node: everything to

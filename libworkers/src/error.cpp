@@ -94,6 +94,12 @@ std::string message_of(const caf::error& err) {
   return render(err);
 }
 
+caf::error with_context(const caf::error& err, const std::string& context) {
+  auto ours = err && err.category() == error_category;
+  auto code = ours ? static_cast<errc>(err.code()) : errc::bad_argument;
+  return make_error(code, context + ": " + message_of(err));
+}
+
 caf::error from_transport(const caf::error& err, const std::string& peer,
                           caf::timespan timeout) {
   if (!err || err.category() != caf::atom("system"))

@@ -68,6 +68,94 @@ store_listing object_store::listing() const {
   return result;
 }
 
+std::string object_store::produced_by(object_id id) const {
+  auto i = entries_.find(id);
+  return i != entries_.end() ? i->second.produced_by : std::string{};
+}
+
+std::vector<std::string> object_store::tags(object_id id) const {
+  auto i = entries_.find(id);
+  return i != entries_.end() ? i->second.tags : std::vector<std::string>{};
+}
+
+std::vector<object_id>
+object_store::search(const std::vector<std::string>& query) const {
+  std::vector<std::pair<uint64_t, object_id>> hits;
+  for (auto& [id, e] : entries_) {
+    if (e.tags.empty())
+      continue;
+    auto has = [&e](const std::string& t) {
+      return std::find(e.tags.begin(), e.tags.end(), t) != e.tags.end();
+    };
+    if (std::all_of(query.begin(), query.end(), has))
+      hits.emplace_back(e.order, id);
+  }
+  std::sort(hits.begin(), hits.end());
+  std::vector<object_id> result;
+  for (auto& h : hits)
+    result.push_back(h.second);
+  return result;
+}
+
+caf::error object_store::tag(object_id id,
+                             const std::vector<std::string>& tags) {
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return status(id) == presence::gone ? gone_error(id) : unknown_error(id);
+  auto& mine = i->second.tags;
+  for (auto& t : tags)
+    if (std::find(mine.begin(), mine.end(), t) == mine.end())
+      mine.push_back(t);
+  return caf::none;
+}
+
+exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
+  exec_outcome result;
+  auto fail_all = [&](caf::error err) {
+    for (auto id : r.outputs)
+      if (status(id) == presence::unknown)
+        fail(id, err, out);
+    result.what = exec_outcome::kind::failed;
+    result.error = std::move(err);
+    return result;
+  };
+  auto where = "plan \"" + p.name + "\" on " + owner_;
+  if (r.outputs.size() != p.outputs.size() ||
+      r.holders.size() != r.outputs.size())
+    return fail_all(make_error(
+      errc::bad_argument, where + " has " + std::to_string(p.outputs.size()) +
+                            " outputs, the call names " +
+                            std::to_string(r.outputs.size())));
+  std::vector<tensor> inputs;
+  for (auto id : r.inputs) {
+    switch (status(id)) {
+    case presence::gone:
+      return fail_all(gone_error(id));
+    case presence::unknown:
+      result.what = exec_outcome::kind::missing;
+      result.missing = id;
+      return result;
+    default:
+      break;
+    }
+    auto& v = entries_.find(id)->second.value;
+    if (!v.is_tensor())
+      return fail_all(make_error(errc::location_mismatch,
+                                 where + ": input " + to_string(id) +
+                                   " points to " + v.as_pointer().where.name +
+                                   "; plans run where their inputs are"));
+    inputs.push_back(v.as_tensor());
+  }
+  auto values = run_plan(p, std::move(inputs));
+  if (!values)
+    return fail_all(with_context(values.error(), "on " + owner_));
+  for (size_t k = 0; k < r.outputs.size(); ++k)
+    if (auto err = insert(r.outputs[k], std::move((*values)[k]), r.holders[k],
+                          out, "plan " + p.name))
+      return fail_all(std::move(err));
+  return result;
+}
+
 caf::error object_store::gone_error(object_id id) const {
   auto i = tombstones_.find(id);
   if (i == tombstones_.end())
@@ -97,7 +185,8 @@ caf::error object_store::not_holder_error(object_id id,
 // -- object lifecycle ---------------------------------------------------------
 
 caf::error object_store::insert(object_id id, stored_value value,
-                                object_id holder, outbox& out) {
+                                object_id holder, outbox& out,
+                                std::string produced_by) {
   if (!id.valid() || !holder.valid())
     return make_error(errc::bad_argument, "invalid object id " + to_string(id) +
                                             " or holder " + to_string(holder) +
@@ -106,8 +195,8 @@ caf::error object_store::insert(object_id id, stored_value value,
     return make_error(errc::duplicate_id, "object id " + to_string(id) +
                                             " is already in use on " + owner_);
   expected_.erase(id);
-  auto [i, added] =
-    entries_.emplace(id, entry{std::move(value), {}, next_order_++});
+  auto [i, added] = entries_.emplace(
+    id, entry{std::move(value), {}, next_order_++, std::move(produced_by), {}});
   static_cast<void>(added);
   auto& holders = i->second.holders;
   add_holder(id, holders, holder);
@@ -331,7 +420,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +
                                  message_of(value.error())));
-    if (auto err = insert(req.result, std::move(*value), req.holder, out))
+    if (auto err = insert(req.result, std::move(*value), req.holder, out,
+                          to_string(req.op)))
       return failed(std::move(err));
     return result;
   }

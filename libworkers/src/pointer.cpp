@@ -113,14 +113,24 @@ void start_move(const state_ptr& x, const worker& dest) {
                              dest.ref(), new_id, source->id});
 }
 
+void tag_remote(const state_ptr& x, std::vector<std::string> tags) {
+  if (!x)
+    return;
+  if (auto t = x->usable())
+    x->context()->post(t->location, tag_atom::value, t->id_at_location,
+                       std::move(tags));
+}
+
 caf::expected<taken_value> take_blocking(const state_ptr& x) {
   if (!x)
     return invalid_pointer();
   auto where = x->begin_take(true);
   if (!where)
     return where.error();
-  auto result = x->context()->ask<taken_value>(
-    where->location, caf::get_atom::value, where->id_at_location, where->id);
+  auto ctx = x->context();
+  auto result =
+    ctx->ask<taken_value>(where->location, caf::get_atom::value,
+                          where->id_at_location, where->id, ctx->name());
   x->end_take(result ? caf::error{} : result.error());
   return result;
 }

@@ -1,5 +1,8 @@
 #include "workers/worker.hpp"
 
+#include "workers/pointer.hpp"
+#include "workers/remote_plan.hpp"
+
 #include <ostream>
 
 namespace workers {
@@ -46,6 +49,32 @@ worker_stats worker::stats() const {
   if (auto err = ctx_->barrier())
     throw operation_error(err);
   return value_or_throw(ctx_->ask<worker_stats>(ref_, stats_atom::value));
+}
+
+std::vector<pointer<tensor>>
+worker::search(std::vector<std::string> tags) const {
+  if (auto err = ctx_->barrier())
+    throw operation_error(err);
+  auto hits = value_or_throw(
+    ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, tags));
+  std::vector<pointer<tensor>> result;
+  for (auto& hit : hits)
+    result.emplace_back(
+      std::make_shared<pointer_state>(ctx_, ref_, hit.id, hit.holder));
+  return result;
+}
+
+std::vector<audit_entry> worker::audit() const {
+  if (auto err = ctx_->barrier())
+    throw operation_error(err);
+  return value_or_throw(
+    ctx_->ask<std::vector<audit_entry>>(ref_, audit_atom::value));
+}
+
+remote_plan worker::define(const plan& p) const {
+  auto id = ctx_->next_id();
+  ctx_->post(ref_, define_atom::value, id, p);
+  return remote_plan{ctx_, ref_, id, p.name, p.inputs, p.outputs.size()};
 }
 
 std::ostream& operator<<(std::ostream& out, const worker& x) {

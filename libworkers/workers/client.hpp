@@ -55,7 +55,7 @@ struct move_ticket {
 /// guarded requests (peer_watch.hpp) so a dead node fails them at once, and
 /// answers through `rp`.
 struct ask_ticket {
-  std::function<void(caf::event_based_actor*, peer_watch&,
+  std::function<void(caf::event_based_actor*, peer_watch&, const data_plane*,
                      caf::response_promise&)>
     run;
 };
@@ -139,37 +139,37 @@ class client {
   ask_ticket make_ask(const worker_ref& dest, Ts&&... xs) const {
     auto args = std::make_tuple(std::forward<Ts>(xs)...);
     auto bound = timeout();
-    return ask_ticket{[args, dest, bound](caf::event_based_actor* self,
-                                          peer_watch& watch,
-                                          caf::response_promise& rp) {
-      auto* w = &watch;
-      auto on_value = [self, w, bound, rp](Result& x) mutable {
-        if constexpr (std::is_same_v<Result, taken_value>) {
-          if (x.blob.valid()) {
-            // A large tensor from another node: read it in chunks first.
-            auto blob = x.blob;
-            fetch_blob(
-              self, *w, blob, bound,
-              [rp, x](tensor t) mutable {
-                x.value = stored_value{std::move(t)};
-                x.blob = blob_ref{};
-                rp.deliver(std::move(x));
-              },
-              [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
-            return;
+    return ask_ticket{
+      [args, dest, bound](caf::event_based_actor* self, peer_watch& watch,
+                          const data_plane* plane, caf::response_promise& rp) {
+        auto* w = &watch;
+        auto on_value = [self, w, plane, bound, rp](Result& x) mutable {
+          if constexpr (std::is_same_v<Result, taken_value>) {
+            if (x.blob.valid()) {
+              // A large tensor from another node: read it in chunks first.
+              auto blob = x.blob;
+              fetch_blob(
+                self, *w, plane, blob, bound,
+                [rp, x](tensor t) mutable {
+                  x.value = stored_value{std::move(t)};
+                  x.blob = blob_ref{};
+                  rp.deliver(std::move(x));
+                },
+                [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
+              return;
+            }
           }
-        }
-        rp.deliver(std::move(x));
-      };
-      std::apply(
-        [&](const auto&... ys) {
-          guarded_request<Result>(
-            self, watch, dest.hdl, dest.name, bound, on_value,
-            [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
-            ys...);
-        },
-        args);
-    }};
+          rp.deliver(std::move(x));
+        };
+        std::apply(
+          [&](const auto&... ys) {
+            guarded_request<Result>(
+              self, watch, dest.hdl, dest.name, bound, on_value,
+              [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
+              ys...);
+          },
+          args);
+      }};
   }
 
   /// How long to wait for the agent's answer to an ask: its own bound plus a

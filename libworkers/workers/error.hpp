@@ -63,6 +63,11 @@ bool is(const caf::error& err, errc code);
 /// the rendering of any other error.
 std::string message_of(const caf::error& err);
 
+/// `err` with `context + ": "` in front of its message, same kind (a
+/// non-libworkers error becomes bad_argument). Used to say where an error
+/// happened, e.g. in which step of a plan.
+caf::error with_context(const caf::error& err, const std::string& context);
+
 /// Renders any error for humans without an actor system, e.g.
 /// "shape_mismatch: add: shapes [3] and [4] differ on bob".
 std::string render(const caf::error& err);

@@ -24,6 +24,7 @@
 #include <caf/expected.hpp>
 
 #include "workers/object_id.hpp"
+#include "workers/plan.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
@@ -93,6 +94,22 @@ class object_store {
   /// All entries in creation order.
   store_listing listing() const;
 
+  /// The operation that produced the stored `id` ("" if not stored).
+  std::string produced_by(object_id id) const;
+
+  /// The tags of the stored `id` (empty if none or not stored).
+  std::vector<std::string> tags(object_id id) const;
+
+  /// Ids of the stored objects that carry every tag in `query`, in creation
+  /// order (PySyft's worker.search). An empty query matches tagged objects.
+  std::vector<object_id> search(const std::vector<std::string>& query) const;
+
+  // -- tags -------------------------------------------------------------------
+
+  /// Adds `tags` to the stored `id` (duplicates ignored). Fails with
+  /// no_such_object (or the tombstone's reason) if `id` is not stored.
+  caf::error tag(object_id id, const std::vector<std::string>& tags);
+
   /// The error for a tombstoned id: the original error for failed results,
   /// object_gone naming the reason otherwise.
   caf::error gone_error(object_id id) const;
@@ -105,10 +122,11 @@ class object_store {
 
   // -- object lifecycle -------------------------------------------------------
 
-  /// Creates `id` held by `holder` (R1), applying early records (R3). Fails
-  /// with duplicate_id if `id` is stored or tombstoned.
+  /// Creates `id` held by `holder` (R1), applying early records (R3);
+  /// `produced_by` names its origin for the audit log ("put", "add", ...).
+  /// Fails with duplicate_id if `id` is stored or tombstoned.
   caf::error insert(object_id id, stored_value value, object_id holder,
-                    outbox& out);
+                    outbox& out, std::string produced_by = "put");
 
   /// Adds `holder` to `id`'s holders; remembers it if `id` is not here yet.
   void retain(object_id id, object_id holder, time_point now);
@@ -156,6 +174,11 @@ class object_store {
 
   // -- operations -------------------------------------------------------------
 
+  /// Runs plan `p` on the tensors `run.inputs` stored here and stores its
+  /// outputs as `run.outputs` held by `run.holders` (P2: all or none; on
+  /// failure every output id records the error). Reports a missing input.
+  exec_outcome run(const plan& p, const plan_run& run, outbox& out);
+
   /// Runs `req` here (all operands are tensors on this worker), prepares its
   /// forwarding (all are pointer entries to one other worker: installs the
   /// result as a pointer entry first), reports a missing operand, or fails.
@@ -171,6 +194,8 @@ class object_store {
     stored_value value;
     std::vector<object_id> holders;
     uint64_t order;
+    std::string produced_by;
+    std::vector<std::string> tags;
   };
 
   struct tombstone {

@@ -87,16 +87,19 @@ inline caf::error unreachable_error(const std::string& peer) {
                     "worker " + peer + " is unreachable (its node is down)");
 }
 
-/// Sends a request from `self` to `dest` (named `name`) and calls exactly one
-/// of `on_value(Result&)` and `on_error(caf::error)`: the reply, CAF's own
-/// error (translated by from_transport), or peer_unreachable as soon as
-/// `dest` is known down. `watch` must live in `self`'s state, and `self`'s
-/// down handler must run `watch.down(source)`'s failures.
-template <class Result, class Self, class Handle, class OnValue, class OnError,
-          class... Ts>
-void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
-                     const std::string& name, caf::timespan timeout,
-                     OnValue on_value, OnError on_error, Ts&&... xs) {
+/// Sends a request from `self` to `target` on behalf of the peer `dest`
+/// (named `name`) and calls exactly one of `on_value(Result&)` and
+/// `on_error(caf::error)`: the reply, CAF's own error (translated by
+/// from_transport), or peer_unreachable as soon as `dest` is known down.
+/// `target` is `dest` itself (guarded_request) or a local helper working
+/// with `dest` (a data-plane fetcher). `watch` must live in `self`'s state,
+/// and `self`'s down handler must run `watch.down(source)`'s failures.
+template <class Result, class Self, class Handle, class Target, class OnValue,
+          class OnError, class... Ts>
+void guarded_request_via(Self* self, peer_watch& watch, const Handle& dest,
+                         const std::string& name, const Target& target,
+                         caf::timespan timeout, OnValue on_value,
+                         OnError on_error, Ts&&... xs) {
   auto addr = caf::actor_cast<caf::actor_addr>(dest);
   auto answered = std::make_shared<bool>(false);
   auto fail = [answered, on_error](caf::error err) mutable {
@@ -114,7 +117,7 @@ void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
   auto id =
     watch.add(addr, [fail, name]() mutable { fail(unreachable_error(name)); });
   auto* w = &watch;
-  self->request(dest, timeout, std::forward<Ts>(xs)...)
+  self->request(target, timeout, std::forward<Ts>(xs)...)
     .then(
       [w, addr, id, answered, on_value](Result& x) mutable {
         w->done(addr, id);
@@ -127,6 +130,17 @@ void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
         w->done(addr, id);
         fail(from_transport(err, name, timeout));
       });
+}
+
+/// A guarded request to the peer `dest` itself (see guarded_request_via).
+template <class Result, class Self, class Handle, class OnValue, class OnError,
+          class... Ts>
+void guarded_request(Self* self, peer_watch& watch, const Handle& dest,
+                     const std::string& name, caf::timespan timeout,
+                     OnValue on_value, OnError on_error, Ts&&... xs) {
+  guarded_request_via<Result>(self, watch, dest, name, dest, timeout,
+                              std::move(on_value), std::move(on_error),
+                              std::forward<Ts>(xs)...);
 }
 
 } // namespace workers

@@ -81,6 +81,9 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest);
 /// Starts moving `x`'s object to `dest` (see design note).
 void start_move(const state_ptr& x, const worker& dest);
 
+/// Posts a tag message for what `x` points at (no-op if not live).
+void tag_remote(const state_ptr& x, std::vector<std::string> tags);
+
 /// Takes `x`'s reference home (blocking, bounded).
 caf::expected<taken_value> take_blocking(const state_ptr& x);
 
@@ -160,6 +163,13 @@ class pointer : public op_api<pointer<T>> {
 
   /// Moving to `me` is get().
   T move(const me_worker&) const { return get(); }
+
+  /// Adds `tags` to the object where it lives, so that worker.search finds
+  /// it (PySyft's `x.tag("#a")`). Returns at once; returns *this.
+  const pointer& tag(std::vector<std::string> tags) const {
+    detail::tag_remote(st_, std::move(tags));
+    return *this;
+  }
 
   // -- properties -------------------------------------------------------------
 

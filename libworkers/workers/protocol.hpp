@@ -79,8 +79,11 @@
 #include <caf/typed_actor.hpp>
 #include <caf/variant.hpp>
 
+#include "workers/audit_log.hpp"
 #include "workers/object_id.hpp"
 #include "workers/op.hpp"
+#include "workers/plan.hpp"
+#include "workers/staging_area.hpp"
 #include "workers/tensor.hpp"
 
 namespace workers {
@@ -99,6 +102,12 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using tag_atom = caf::atom_constant<caf::atom("tag")>;
+using search_atom = caf::atom_constant<caf::atom("search")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
+using define_atom = caf::atom_constant<caf::atom("define")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -108,6 +117,8 @@ struct taken_value;
 struct op_request;
 struct store_listing;
 struct worker_stats;
+struct plan_run;
+struct search_hit;
 struct blob_ref;
 
 /// The typed interface of every worker. Who sends what:
@@ -116,7 +127,8 @@ struct blob_ref;
 /// - put with a blob_ref: as put, for a large tensor that the receiver reads
 ///   in chunks from the sender (bulk.hpp); replies once it is stored.
 /// - chunk: whoever reads a blob this worker staged (bulk.hpp).
-/// - get: clients. Takes `holder`'s reference to `id` (see R4) and replies
+/// - get: clients (naming themselves, for the audit log). Takes `holder`'s
+///   reference to `id` (see R4) and replies
 ///   with the value and the holder id the taker now owns (a large tensor for
 ///   another node comes as a staged blob that the client agent reads).
 /// - retain: clients and workers, fire-and-forget (R2, R3).
@@ -129,6 +141,12 @@ struct blob_ref;
 /// - expect: clients, before a move: "`id` will arrive within `timeout`".
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
 /// - stats: anyone; message and tensor byte counters (worker_stats).
+/// - tag: clients; adds tags to an object (acknowledged like a put).
+/// - search: clients; the objects carrying all given tags, each retained
+///   for a fresh holder the reply names (the caller's new pointers).
+/// - audit: anyone; every tensor that left this worker (audit_log.hpp).
+/// - define: clients; stores a plan (plan.hpp) under an id, until clear.
+/// - run: clients; runs a stored plan on tensors here (like exec).
 /// - tick: the worker itself, to expire parked requests.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
@@ -137,7 +155,8 @@ using worker_actor = caf::typed_actor<
                   object_id>::with<caf::ok_atom>,
   caf::replies_to<chunk_atom, object_id, uint64_t,
                   uint64_t>::with<std::vector<uint8_t>>,
-  caf::replies_to<caf::get_atom, object_id, object_id>::with<taken_value>,
+  caf::replies_to<caf::get_atom, object_id, object_id,
+                  std::string>::with<taken_value>,
   caf::reacts_to<retain_atom, object_id, object_id>,
   caf::replies_to<release_atom, object_id, object_id>::with<caf::ok_atom>,
   caf::replies_to<exec_atom, op_request>::with<caf::ok_atom>,
@@ -148,6 +167,13 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<count_atom>::with<uint64_t>,
   caf::replies_to<clear_atom>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<worker_stats>,
+  caf::replies_to<tag_atom, object_id,
+                  std::vector<std::string>>::with<caf::ok_atom>,
+  caf::replies_to<search_atom,
+                  std::vector<std::string>>::with<std::vector<search_hit>>,
+  caf::replies_to<audit_atom>::with<std::vector<audit_entry>>,
+  caf::replies_to<define_atom, object_id, plan>::with<caf::ok_atom>,
+  caf::replies_to<run_atom, plan_run>::with<caf::ok_atom>,
   caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
@@ -227,8 +253,10 @@ std::string to_string(const stored_value& x, const std::string& owner,
 std::string pointer_string(const std::string& owner, object_id id,
                            const remote_ref& target);
 
-/// A large tensor staged by `source` for reading in chunks (bulk.hpp): its
-/// dtype, shape and size travel in one small message, its bytes in chunks.
+/// A large tensor staged by `source` (bulk.hpp): its dtype, shape and size
+/// travel in one small message, its bytes over the data plane (a direct TCP
+/// stream from `data_host`:`data_port`, presenting `token`) or, failing
+/// that, in `chunk` messages to `source`.
 struct blob_ref {
   caf::actor source;
   std::string source_name;
@@ -236,6 +264,10 @@ struct blob_ref {
   dtype dt = dtype::float32;
   shape dims;
   uint64_t nbytes = 0;
+  /// Where the source's data plane listens; port 0: chunks only (TLS).
+  std::string data_host;
+  uint16_t data_port = 0;
+  blob_token token;
 
   bool valid() const { return static_cast<bool>(source); }
 
@@ -252,7 +284,8 @@ struct blob_ref {
         return err;
       if (!present)
         return caf::error{};
-      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes);
+      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes,
+               x.data_host, x.data_port, x.token);
     }
   }
 };
@@ -294,6 +327,37 @@ struct op_request {
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
     return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
              x.result, x.holder);
+  }
+};
+
+/// "Run the plan stored as `plan_id` on `inputs` (tensors on this worker),
+/// store output k as `outputs[k]`, held by `holders[k]`."
+struct plan_run {
+  object_id plan_id;
+  std::vector<object_id> inputs;
+  std::vector<object_id> outputs;
+  std::vector<object_id> holders;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, plan_run& x) {
+    return f(caf::meta::type_name("workers::plan_run"), x.plan_id, x.inputs,
+             x.outputs, x.holders);
+  }
+};
+
+/// One object found by search: its id, the holder id the worker retained it
+/// for (the caller's new reference), its tags, dtype and shape.
+struct search_hit {
+  object_id id;
+  object_id holder;
+  std::vector<std::string> tags;
+  dtype dt = dtype::float32;
+  shape dims;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, search_hit& x) {
+    return f(caf::meta::type_name("workers::search_hit"), x.id, x.holder,
+             x.tags, x.dt, x.dims);
   }
 };
 

@@ -15,9 +15,14 @@
 #include <caf/expected.hpp>
 
 #include "workers/client.hpp"
+#include "workers/plan.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
+
+template <class T>
+class pointer;
+class remote_plan;
 
 class worker {
  public:
@@ -48,6 +53,18 @@ class worker {
 
   /// The worker's message and tensor byte counters. Blocking; throws.
   worker_stats stats() const;
+
+  /// Pointers to the worker's objects that carry every tag in `tags`, in
+  /// creation order (PySyft's `worker.search`); each is a new reference the
+  /// caller holds. Blocking; throws operation_error.
+  std::vector<pointer<tensor>> search(std::vector<std::string> tags) const;
+
+  /// Every tensor that left the worker (audit_log.hpp). Blocking; throws.
+  std::vector<audit_entry> audit() const;
+
+  /// Stores `p` on the worker, to be run there per call (plan.hpp). Returns
+  /// at once; a bad plan fails each later run with the reason.
+  remote_plan define(const plan& p) const;
 
   friend bool operator==(const worker& x, const worker& y) {
     return same_worker(x.ref_, y.ref_);

@@ -1,0 +1,23 @@
+#include "workers/audit_log.hpp"
+
+namespace workers {
+
+void audit_log::record(std::string kind, std::string to, object_id id,
+                       uint64_t bytes, std::string produced_by) {
+  if (max_ == 0) {
+    ++dropped_;
+    return;
+  }
+  if (entries_.size() == max_) {
+    entries_.pop_front();
+    ++dropped_;
+  }
+  entries_.push_back(audit_entry{++next_seq_, std::move(kind), std::move(to),
+                                 id, bytes, std::move(produced_by)});
+}
+
+std::vector<audit_entry> audit_log::entries() const {
+  return {entries_.begin(), entries_.end()};
+}
+
+} // namespace workers

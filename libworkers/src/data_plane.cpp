@@ -1,0 +1,386 @@
+#include "workers/data_plane.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "workers/error.hpp"
+
+namespace workers {
+
+namespace {
+
+using std::chrono::steady_clock;
+
+constexpr uint32_t magic = 0x31424b57; // "WKB1"
+
+constexpr size_t request_size = 4 + 8 + 8 + 8 + 8;
+
+/// How long the server waits for a reader's request or progress.
+constexpr auto server_io_timeout = std::chrono::seconds(10);
+
+/// A file descriptor closed on destruction.
+class socket_fd {
+ public:
+  explicit socket_fd(int fd = -1) noexcept : fd_(fd) {
+    // nop
+  }
+
+  socket_fd(socket_fd&& other) noexcept : fd_(other.release()) {
+    // nop
+  }
+
+  socket_fd& operator=(socket_fd&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
+
+  ~socket_fd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+
+  int release() noexcept {
+    auto fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// Waits until `fd` is ready for `events` or `deadline` passes.
+bool await(int fd, short events, steady_clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  deadline - steady_clock::now())
+                  .count();
+    if (left <= 0)
+      return false;
+    pollfd p{fd, events, 0};
+    auto n = ::poll(&p, 1, static_cast<int>(left));
+    if (n > 0)
+      return true;
+    if (n < 0 && errno != EINTR)
+      return false;
+  }
+}
+
+// Sends or receives exactly `len` bytes on the non-blocking `fd`; false on
+// error, end of stream or deadline (D4).
+template <class Io>
+bool transfer_all(int fd, uint8_t* data, size_t len, short events,
+                  steady_clock::time_point deadline, Io io) {
+  while (len > 0) {
+    auto n = io(fd, data, len);
+    if (n > 0) {
+      data += n;
+      len -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0)
+      return false;
+    if (errno == EINTR)
+      continue;
+    if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+        !await(fd, events, deadline))
+      return false;
+  }
+  return true;
+}
+
+bool send_all(int fd, const uint8_t* data, size_t len,
+              steady_clock::time_point deadline) {
+  return transfer_all(
+    fd, const_cast<uint8_t*>(data), len, POLLOUT, deadline,
+    [](int s, uint8_t* p, size_t n) { return ::send(s, p, n, MSG_NOSIGNAL); });
+}
+
+bool recv_all(int fd, uint8_t* data, size_t len,
+              steady_clock::time_point deadline) {
+  return transfer_all(
+    fd, data, len, POLLIN, deadline,
+    [](int s, uint8_t* p, size_t n) { return ::recv(s, p, n, 0); });
+}
+
+void set_nonblocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+}
+
+void put_u64(uint8_t* out, uint64_t x) {
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<uint8_t>(x >> (8 * i));
+}
+
+uint64_t get_u64(const uint8_t* in) {
+  uint64_t x = 0;
+  for (int i = 0; i < 8; ++i)
+    x |= uint64_t{in[i]} << (8 * i);
+  return x;
+}
+
+// Resolves `host` (a name or an IPv4/IPv6 literal) and `port`.
+caf::expected<sockaddr_storage> resolve(const std::string& host, uint16_t port,
+                                        socklen_t& len) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  auto service = std::to_string(port);
+  if (::getaddrinfo(host.c_str(), service.c_str(), &hints, &res) != 0 || !res)
+    return make_error(errc::peer_unreachable,
+                      "cannot resolve data plane host \"" + host + "\"");
+  sockaddr_storage result{};
+  std::memcpy(&result, res->ai_addr, res->ai_addrlen);
+  len = res->ai_addrlen;
+  ::freeaddrinfo(res);
+  return result;
+}
+
+} // namespace
+
+// -- server -------------------------------------------------------------------
+
+struct data_plane::server {
+  std::shared_ptr<staging_area> staging;
+  socket_fd listener;
+  uint16_t port = 0;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> served{0};
+  std::thread acceptor;
+  std::mutex mtx;
+  std::condition_variable idle;
+  size_t active = 0;
+
+  ~server() {
+    stopping = true;
+    if (acceptor.joinable())
+      acceptor.join();
+    // Transfers under way end by themselves within server_io_timeout (D4).
+    std::unique_lock<std::mutex> guard{mtx};
+    idle.wait_for(guard, server_io_timeout + std::chrono::seconds(1),
+                  [this] { return active == 0; });
+  }
+
+  void accept_loop() {
+    while (!stopping) {
+      pollfd p{listener.get(), POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0)
+        continue;
+      socket_fd conn{::accept(listener.get(), nullptr, nullptr)};
+      if (conn.get() < 0)
+        continue;
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++active;
+      }
+      std::thread{[this, fd = conn.release()] {
+        serve(socket_fd{fd});
+        std::lock_guard<std::mutex> guard{mtx};
+        if (--active == 0)
+          idle.notify_all();
+      }}.detach();
+    }
+  }
+
+  // One transfer: read the request, check the token (D1), send the bytes.
+  void serve(socket_fd conn) {
+    set_nonblocking(conn.get());
+    int one = 1;
+    ::setsockopt(conn.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto deadline = steady_clock::now() + server_io_timeout;
+    uint8_t req[request_size];
+    if (!recv_all(conn.get(), req, sizeof(req), deadline))
+      return;
+    uint32_t m = 0;
+    std::memcpy(&m, req, 4);
+    object_id id{get_u64(req + 4), get_u64(req + 12)};
+    blob_token token{get_u64(req + 20), get_u64(req + 28)};
+    auto blob = m == magic ? staging->lease(id, token) : std::nullopt;
+    uint8_t header[9] = {};
+    if (!blob) {
+      header[0] = 1;
+      send_all(conn.get(), header, 1, deadline);
+      return;
+    }
+    auto size = static_cast<uint64_t>(blob->nbytes());
+    put_u64(header + 1, size);
+    // The deadline bounds progress, not the whole transfer: renew it per
+    // 64 MiB so a large blob on a slow link is not cut off.
+    constexpr size_t step = size_t{64} << 20;
+    if (!send_all(conn.get(), header, sizeof(header), deadline))
+      return;
+    for (uint64_t off = 0; off < size; off += step) {
+      auto len = std::min<uint64_t>(step, size - off);
+      deadline = steady_clock::now() + server_io_timeout;
+      if (!send_all(conn.get(), blob->bytes() + off, len, deadline))
+        return;
+    }
+    staging->settle(id);
+    ++served;
+  }
+};
+
+// -- data_plane ---------------------------------------------------------------
+
+data_plane::data_plane() : staging_(std::make_shared<staging_area>()) {
+  // nop
+}
+
+data_plane::~data_plane() = default;
+
+caf::error data_plane::listen(const std::string& host) {
+  if (server_)
+    return caf::none;
+  socklen_t len = 0;
+  auto addr = resolve(host, 0, len);
+  if (!addr)
+    return std::move(addr.error());
+  auto srv = std::make_unique<server>();
+  srv->staging = staging_;
+  srv->listener = socket_fd{::socket(addr->ss_family, SOCK_STREAM, 0)};
+  auto fd = srv->listener.get();
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 ||
+      ::listen(fd, 64) != 0)
+    return make_error(errc::peer_unreachable, "data plane cannot listen on " +
+                                                host + ": " + errno_text());
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof(bound);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  srv->port = ntohs(bound.ss_family == AF_INET6
+                      ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                      : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  host_ = host;
+  auto* raw = srv.get();
+  srv->acceptor = std::thread{[raw] { raw->accept_loop(); }};
+  server_ = std::move(srv);
+  return caf::none;
+}
+
+uint16_t data_plane::port() const noexcept {
+  return server_ ? server_->port : 0;
+}
+
+uint64_t data_plane::transfers_served() const noexcept {
+  return server_ ? server_->served.load() : 0;
+}
+
+blob_ref data_plane::stage(const caf::actor& source, std::string source_name,
+                           const tensor& t, clock::time_point deadline) {
+  auto staged = staging_->stage(t, deadline);
+  blob_ref result;
+  result.source = source;
+  result.source_name = std::move(source_name);
+  result.blob = staged.id;
+  result.dt = t.dtype();
+  result.dims = t.shape();
+  result.nbytes = t.nbytes();
+  if (server_) {
+    result.data_host = host_;
+    result.data_port = server_->port;
+    result.token = staged.token;
+  }
+  return result;
+}
+
+caf::actor data_plane::spawn_fetcher(caf::actor_system& sys) const {
+  return fetcher_ ? fetcher_(sys) : caf::actor{};
+}
+
+// -- reader -------------------------------------------------------------------
+
+caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout) {
+  auto where = b.data_host + ":" + std::to_string(b.data_port);
+  auto cut = [&](const std::string& what) {
+    return make_error(errc::peer_unreachable, "data plane of " + b.source_name +
+                                                " at " + where + ": " + what);
+  };
+  auto deadline = steady_clock::now() + timeout;
+  socklen_t len = 0;
+  auto addr = resolve(b.data_host, b.data_port, len);
+  if (!addr)
+    return std::move(addr.error());
+  socket_fd conn{::socket(addr->ss_family, SOCK_STREAM, 0)};
+  if (conn.get() < 0)
+    return cut("no socket: " + errno_text());
+  set_nonblocking(conn.get());
+  if (::connect(conn.get(), reinterpret_cast<sockaddr*>(&*addr), len) != 0) {
+    if (errno != EINPROGRESS || !await(conn.get(), POLLOUT, deadline))
+      return cut("cannot connect: " + errno_text());
+    int err = 0;
+    socklen_t err_len = sizeof(err);
+    ::getsockopt(conn.get(), SOL_SOCKET, SO_ERROR, &err, &err_len);
+    if (err != 0)
+      return cut(std::string{"cannot connect: "} + std::strerror(err));
+  }
+  uint8_t req[request_size];
+  std::memcpy(req, &magic, 4);
+  put_u64(req + 4, b.blob.origin());
+  put_u64(req + 12, b.blob.seq());
+  put_u64(req + 20, b.token.hi);
+  put_u64(req + 28, b.token.lo);
+  if (!send_all(conn.get(), req, sizeof(req), deadline))
+    return cut("cannot send the request");
+  uint8_t status = 0;
+  if (!recv_all(conn.get(), &status, 1, deadline))
+    return cut("stream closed before an answer");
+  if (status != 0)
+    return make_error(errc::no_such_object,
+                      "data plane of " + b.source_name + " has no blob " +
+                        to_string(b.blob) + " for this token");
+  uint8_t size_bytes[8];
+  if (!recv_all(conn.get(), size_bytes, 8, deadline))
+    return cut("stream closed before the size");
+  auto size = get_u64(size_bytes);
+  if (size != b.nbytes)
+    return make_error(errc::bad_argument,
+                      "data plane of " + b.source_name + " sends " +
+                        std::to_string(size) + " bytes for blob " +
+                        to_string(b.blob) + " of " + std::to_string(b.nbytes));
+  tensor result;
+  try {
+    result = tensor::from_bytes(b.dt, b.dims, tensor::storage(b.nbytes));
+  } catch (const operation_error& e) {
+    return e.error();
+  } catch (const std::bad_alloc&) {
+    return make_error(errc::capacity_exceeded,
+                      "no memory for a tensor of " + std::to_string(b.nbytes) +
+                        " bytes from " + b.source_name);
+  }
+  auto* data = result.mutable_bytes();
+  constexpr size_t step = size_t{64} << 20;
+  for (uint64_t off = 0; off < size; off += step) {
+    auto n = std::min<uint64_t>(step, size - off);
+    if (!recv_all(conn.get(), data + off, n, steady_clock::now() + timeout))
+      return cut("stream cut after " + std::to_string(off) + " of " +
+                 std::to_string(size) + " bytes");
+  }
+  return result;
+}
+
+} // namespace workers

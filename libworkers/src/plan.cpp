@@ -1,0 +1,151 @@
+#include "workers/plan.hpp"
+
+#include <optional>
+
+#include "workers/error.hpp"
+
+namespace workers {
+
+struct plan_var::recording {
+  plan p;
+};
+
+namespace {
+
+std::string step_name(const plan& p, size_t k) {
+  return "plan \"" + p.name + "\" step " + std::to_string(k) + " (" +
+         to_string(p.steps[k].op) + ")";
+}
+
+[[noreturn]] void throw_bad(const std::string& what) {
+  throw operation_error{make_error(errc::bad_argument, what)};
+}
+
+} // namespace
+
+caf::error validate(const plan& p) {
+  auto bad = [&](const std::string& what) {
+    return make_error(errc::bad_argument, "plan \"" + p.name + "\": " + what);
+  };
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto& s = p.steps[k];
+    if (std::string{to_string(s.op)} == "unknown")
+      return bad("step " + std::to_string(k) + " has an unknown opcode");
+    if (s.args.size() != arity(s.op))
+      return bad(step_name(p, k) + " has " + std::to_string(s.args.size()) +
+                 " arguments, expects " + std::to_string(arity(s.op)));
+    for (auto& a : s.args)
+      if (!a.is_literal && a.slot >= p.inputs + k)
+        return bad(step_name(p, k) + " reads slot " + std::to_string(a.slot) +
+                   ", which is not computed yet");
+  }
+  if (p.outputs.empty())
+    return bad("has no outputs");
+  for (auto o : p.outputs)
+    if (o >= p.inputs + p.steps.size())
+      return bad("output slot " + std::to_string(o) + " does not exist");
+  return caf::none;
+}
+
+caf::expected<std::vector<tensor>> run_plan(const plan& p,
+                                            std::vector<tensor> inputs) {
+  if (auto err = validate(p))
+    return err;
+  if (inputs.size() != p.inputs)
+    return make_error(errc::bad_argument, "plan \"" + p.name + "\" takes " +
+                                            std::to_string(p.inputs) +
+                                            " inputs, got " +
+                                            std::to_string(inputs.size()));
+  auto total = p.inputs + p.steps.size();
+  // Last step reading each slot; outputs live to the end (P3).
+  std::vector<size_t> last_use(total, 0);
+  for (size_t k = 0; k < p.steps.size(); ++k)
+    for (auto& a : p.steps[k].args)
+      if (!a.is_literal)
+        last_use[a.slot] = k + 1;
+  for (auto o : p.outputs)
+    last_use[o] = p.steps.size() + 1;
+  std::vector<std::optional<tensor>> slots(total);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    slots[i] = std::move(inputs[i]);
+  std::vector<op_input> args;
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto& s = p.steps[k];
+    args.clear();
+    for (auto& a : s.args)
+      args.push_back(a.is_literal ? op_input{&a.literal, true}
+                                  : op_input{&*slots[a.slot], false});
+    auto result = evaluate(s.op, args, s.attrs);
+    if (!result)
+      return with_context(result.error(), step_name(p, k));
+    slots[p.inputs + k] = std::move(*result);
+    for (auto& a : s.args)
+      if (!a.is_literal && last_use[a.slot] == k + 1)
+        slots[a.slot].reset();
+  }
+  std::vector<tensor> outputs;
+  for (auto o : p.outputs)
+    outputs.push_back(*slots[o]);
+  return outputs;
+}
+
+// -- recording ----------------------------------------------------------------
+
+plan_var plan_var::append(plan_step step) const {
+  if (!rec_)
+    throw_bad("operation on a plan_var that belongs to no plan");
+  auto& p = rec_->p;
+  p.steps.push_back(std::move(step));
+  return plan_var{rec_, static_cast<uint32_t>(p.inputs + p.steps.size() - 1)};
+}
+
+plan_var plan_var::apply_unary(opcode op, op_attrs attrs) const {
+  return append(plan_step{op, {plan_arg{slot_, false, {}}}, std::move(attrs)});
+}
+
+plan_var plan_var::apply_binary(opcode op, const plan_var& y) const {
+  if (rec_ != y.rec_)
+    throw_bad(std::string{to_string(op)} +
+              ": operands belong to different plans");
+  return append(plan_step{
+    op, {plan_arg{slot_, false, {}}, plan_arg{y.slot_, false, {}}}, {}});
+}
+
+plan_var plan_var::apply_literal(opcode op, tensor literal,
+                                 bool literal_first) const {
+  plan_arg self_arg{slot_, false, {}};
+  plan_arg lit{0, true, std::move(literal)};
+  plan_step step{op, {}, {}};
+  if (literal_first)
+    step.args = {std::move(lit), std::move(self_arg)};
+  else
+    step.args = {std::move(self_arg), std::move(lit)};
+  return append(std::move(step));
+}
+
+plan_builder::plan_builder(std::string name)
+  : rec_(std::make_shared<plan_var::recording>()) {
+  rec_->p.name = std::move(name);
+}
+
+plan_var plan_builder::input() {
+  auto& p = rec_->p;
+  if (!p.steps.empty())
+    throw_bad("plan \"" + p.name + "\": inputs must come before operations");
+  return plan_var{rec_, p.inputs++};
+}
+
+void plan_builder::output(const plan_var& x) {
+  if (x.rec_ != rec_)
+    throw_bad("plan \"" + rec_->p.name +
+              "\": output belongs to a different plan");
+  rec_->p.outputs.push_back(x.slot_);
+}
+
+plan plan_builder::finish() const {
+  if (auto err = validate(rec_->p))
+    throw operation_error{err};
+  return rec_->p;
+}
+
+} // namespace workers

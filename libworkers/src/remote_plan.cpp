@@ -1,0 +1,49 @@
+#include "workers/remote_plan.hpp"
+
+#include "workers/pointer_state.hpp"
+
+namespace workers {
+
+std::vector<pointer<tensor>>
+remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
+  auto failed_all = [this](caf::error err) {
+    std::vector<pointer<tensor>> result;
+    for (size_t i = 0; i < outputs_; ++i)
+      result.emplace_back(std::make_shared<pointer_state>(ctx_, err));
+    return result;
+  };
+  auto where = "plan \"" + name_ + "\" on " + where_.name;
+  if (!ctx_)
+    return failed_all(make_error(errc::bad_argument, "undefined plan"));
+  if (inputs.size() != inputs_)
+    return failed_all(make_error(
+      errc::bad_argument, where + " takes " + std::to_string(inputs_) +
+                            " inputs, got " + std::to_string(inputs.size())));
+  plan_run r;
+  r.plan_id = id_;
+  for (auto& p : inputs) {
+    if (!p.state())
+      return failed_all(make_error(errc::already_taken, "invalid pointer"));
+    auto t = p.state()->usable();
+    if (!t)
+      return failed_all(t.error());
+    if (!same_worker(t->location, where_))
+      return failed_all(make_error(errc::location_mismatch,
+                                   where + ": input " + p.to_string() +
+                                     " lives elsewhere; move it first"));
+    r.inputs.push_back(t->id_at_location);
+  }
+  std::vector<pointer<tensor>> result;
+  for (size_t i = 0; i < outputs_; ++i) {
+    auto id = ctx_->next_id();
+    auto holder = ctx_->next_id();
+    r.outputs.push_back(id);
+    r.holders.push_back(holder);
+    result.emplace_back(
+      std::make_shared<pointer_state>(ctx_, where_, id, holder));
+  }
+  ctx_->post(where_, run_atom::value, r);
+  return result;
+}
+
+} // namespace workers

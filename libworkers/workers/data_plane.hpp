@@ -1,0 +1,120 @@
+#pragma once
+
+// data_plane: large tensors cross nodes over a direct TCP stream, not as
+// CAF messages.
+//
+// Design note
+// -----------
+// CAF 0.17 serializes every message into a buffer, copies it through the
+// middleman and deserializes it into a fresh vector: a 64 MiB tensor in CAF
+// messages (even in 4 MiB chunks) reaches about a third of what the loopback
+// wire carries. The data plane is the bulk path beside the control path:
+// each process that hosts workers or a client runs a small TCP server bound
+// to its node's address (port chosen by the OS). A staged blob's blob_ref
+// (protocol.hpp) names that address and a random 128-bit token; the reader
+// connects, presents blob id and token, and receives the raw bytes, which
+// the server writes straight from the tensor's storage and the reader
+// receives straight into the new tensor's storage (no user-space copies).
+// The CAF control path is unchanged: the put / get / move protocol, its
+// acknowledgements and its failure handling are exactly those of bulk.hpp;
+// only where the bytes travel differs.
+// Invariants:
+//   D1 Bytes are served only to a reader that presents the blob's token,
+//      which travels only inside the blob_ref to its recipient.
+//   D2 Any data-plane failure (connect refused, unknown blob, short read,
+//      timeout) makes the reader fall back to `chunk` messages (S2), so the
+//      data plane only ever makes a transfer faster, never less reliable.
+//   D3 With TLS the data plane is off (port 0): bytes then travel in CAF
+//      chunks over the encrypted links.
+//   D4 Every blocking socket call is bounded (poll with a deadline); a peer
+//      that dies mid-transfer closes the stream, which fails the read at once.
+//
+// Wire format of one transfer (little endian):
+//   reader -> server: "WKB1", blob origin u64, blob seq u64, token hi, lo u64
+//   server -> reader: status u8 (0 ok, 1 unknown blob or token), then on ok
+//                     nbytes u64 and the bytes.
+//
+// Example (alice reads a 256 MiB tensor bob staged):
+//   bob:   ref = plane.stage(self, "bob", t, deadline);  // in the put{...}
+//   alice: auto t = fetch_over_tcp(ref, 10s);            // on a thread of
+//                                                        // its own
+//   bob's server: lease(blob, token) -> send() the bytes -> settle(blob)
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/timespan.hpp>
+
+#include "workers/protocol.hpp"
+#include "workers/staging_area.hpp"
+
+namespace workers {
+
+class data_plane {
+ public:
+  using clock = staging_area::clock;
+
+  /// Spawns an actor that answers `fetch_atom, blob_ref, timespan` with the
+  /// tensor read by fetch_over_tcp, on a thread of its own (actors/).
+  using fetcher_factory = std::function<caf::actor(caf::actor_system&)>;
+
+  /// A data plane with staging only (no server until listen()).
+  data_plane();
+
+  /// Stops the server, waiting (bounded) for transfers under way.
+  ~data_plane();
+
+  data_plane(const data_plane&) = delete;
+  data_plane& operator=(const data_plane&) = delete;
+
+  /// Starts the TCP server on `host` with a port the OS chooses. Called by
+  /// the runtime and by host_node unless TLS is on (D3). Fails with
+  /// peer_unreachable naming the address if it cannot listen.
+  caf::error listen(const std::string& host);
+
+  /// The server's port, 0 if it does not listen.
+  uint16_t port() const noexcept;
+
+  /// Stages `t` for the node that will read it and returns the blob_ref to
+  /// send there (with this plane's address, if it listens). Called by
+  /// workers and the client agent before they hand over a large tensor.
+  blob_ref stage(const caf::actor& source, std::string source_name,
+                 const tensor& t, clock::time_point deadline);
+
+  /// The blobs this process has staged (chunk requests read from here).
+  staging_area& staging() noexcept { return *staging_; }
+
+  /// Installs how to spawn fetchers; without one, readers use chunks only.
+  void set_fetcher_factory(fetcher_factory f) { fetcher_ = std::move(f); }
+
+  /// A fresh fetcher for one transfer, or an invalid handle if none can be
+  /// spawned. Called by fetch_blob (bulk.hpp).
+  caf::actor spawn_fetcher(caf::actor_system& sys) const;
+
+  /// Transfers served completely since the start (for tests and stats).
+  uint64_t transfers_served() const noexcept;
+
+ private:
+  struct server;
+
+  std::shared_ptr<staging_area> staging_;
+  std::unique_ptr<server> server_;
+  std::string host_;
+  fetcher_factory fetcher_;
+};
+
+/// Reads blob `b` from its source's data plane into a new tensor; blocking,
+/// every socket wait bounded by `timeout` (D4). Called by fetcher actors on
+/// threads of their own. Fails with peer_unreachable (cannot connect, stream
+/// cut), no_such_object (unknown blob or token), bad_argument (size
+/// mismatch) or capacity_exceeded (no memory); all name the source worker.
+caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout);
+
+} // namespace workers

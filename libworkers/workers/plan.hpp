@@ -1,0 +1,147 @@
+#pragma once
+
+// plan: a recorded sequence of operations that a worker stores once and runs
+// per call (PySyft's plans).
+//
+// Design note
+// -----------
+// One message per operation makes a training step cost tens of round trips
+// of scheduling and bookkeeping. A plan is recorded once by running ordinary
+// op_api code on `plan_var`s (the same code that runs on tensors and
+// pointers), shipped to a worker once (`define`), and then run there with
+// one message per call (`run`): inputs are ids of tensors on that worker,
+// outputs are new ids the caller chose, exactly like an exec.
+// Invariants:
+//   P1 Slots 0..inputs-1 are the inputs; step k writes slot inputs+k; every
+//      argument names an earlier slot or is a literal (validate() checks
+//      this for plans off the wire; a bad plan is refused, never run).
+//   P2 Running a plan is all or nothing: either every output is stored, or
+//      every output id records the first step's error, naming the step.
+//   P3 Temporaries are freed after their last use, so a plan needs no more
+//      memory than the same operations sent one by one.
+//
+// Example:
+//   plan_builder b{"scale_add"};
+//   auto x = b.input(), y = b.input();
+//   b.output(x * 2 + y);
+//   plan p = b.finish();
+//   auto out = run_plan(p, {tensor{1, 2}, tensor{10, 20}}); // {[12, 24]}
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/variant.hpp>
+
+#include "workers/op.hpp"
+#include "workers/op_api.hpp"
+#include "workers/tensor.hpp"
+
+namespace workers {
+
+/// One argument of a plan step: an earlier slot (P1) or a literal.
+struct plan_arg {
+  uint32_t slot = 0;
+  bool is_literal = false;
+  tensor literal;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, plan_arg& x) {
+    return f(caf::meta::type_name("workers::plan_arg"), x.slot, x.is_literal,
+             x.literal);
+  }
+};
+
+struct plan_step {
+  opcode op = opcode::add;
+  std::vector<plan_arg> args;
+  op_attrs attrs;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
+    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs);
+  }
+};
+
+struct plan {
+  std::string name;
+  uint32_t inputs = 0;
+  std::vector<plan_step> steps;
+  std::vector<uint32_t> outputs;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, plan& x) {
+    return f(caf::meta::type_name("workers::plan"), x.name, x.inputs, x.steps,
+             x.outputs);
+  }
+};
+
+/// Checks P1 for a plan that came off the wire: bad_argument naming the
+/// plan and the step otherwise. Called by workers before storing a plan.
+caf::error validate(const plan& p);
+
+/// Runs `p` on `inputs` (P2, P3). Called by workers for `run` and by
+/// callers that want the same computation locally. Fails with bad_argument
+/// on a wrong number of inputs, or with the failing step's error, whose
+/// message names the plan, the step and its operation.
+caf::expected<std::vector<tensor>> run_plan(const plan& p,
+                                            std::vector<tensor> inputs);
+
+class plan_builder;
+
+/// A value inside a plan being recorded; supports every operation of
+/// op_api, each of which appends a step. Throws operation_error
+/// (bad_argument) when mixing values of two different recordings.
+class plan_var : public op_api<plan_var> {
+ public:
+  plan_var() = default;
+
+  uint32_t slot() const noexcept { return slot_; }
+
+  // -- op_api hooks -----------------------------------------------------------
+
+  plan_var apply_unary(opcode op, op_attrs attrs) const;
+
+  plan_var apply_binary(opcode op, const plan_var& y) const;
+
+  plan_var apply_literal(opcode op, tensor literal, bool literal_first) const;
+
+ private:
+  friend class plan_builder;
+
+  struct recording;
+
+  plan_var(std::shared_ptr<recording> rec, uint32_t slot)
+    : rec_(std::move(rec)), slot_(slot) {
+    // nop
+  }
+
+  plan_var append(plan_step step) const;
+
+  std::shared_ptr<recording> rec_;
+  uint32_t slot_ = 0;
+};
+
+/// Records a plan. Inputs first (P1), then operations on them, then outputs.
+class plan_builder {
+ public:
+  explicit plan_builder(std::string name);
+
+  /// A new input; inputs are numbered in the order of these calls.
+  plan_var input();
+
+  /// Marks `x` as the next output.
+  void output(const plan_var& x);
+
+  /// The recorded plan. Throws operation_error (bad_argument) if an input
+  /// is added after an operation, or if there are no outputs.
+  plan finish() const;
+
+ private:
+  std::shared_ptr<plan_var::recording> rec_;
+};
+
+} // namespace workers

@@ -1,0 +1,58 @@
+#pragma once
+
+// remote_plan: the caller's handle to a plan stored on a worker (plan.hpp).
+//
+// `worker::define(p)` ships the plan once; each `run(inputs)` is then one
+// message, like an exec: it returns new pointers at once, and the worker
+// runs the plan when the inputs are there (parking for inputs still on
+// their way, as for any operation). Inputs must be pointers to tensors on
+// that worker; errors (wrong worker, wrong count, a failing step) surface
+// when the outputs are used, as for any failed operation.
+//
+// Example:
+//   auto step = bob.define(sgd_plan);          // once
+//   for (...) {
+//     auto out = step.run({w, b, xb, yb});     // one message per batch
+//     w = out[0]; b = out[1];
+//   }
+
+#include <string>
+#include <vector>
+
+#include "workers/client.hpp"
+#include "workers/pointer.hpp"
+
+namespace workers {
+
+class remote_plan {
+ public:
+  remote_plan() = default;
+
+  remote_plan(std::shared_ptr<client> ctx, worker_ref where, object_id id,
+              std::string name, uint32_t inputs, size_t outputs)
+    : ctx_(std::move(ctx)), where_(std::move(where)), id_(id),
+      name_(std::move(name)), inputs_(inputs), outputs_(outputs) {
+    // nop
+  }
+
+  /// Runs the plan on `inputs` where it is stored; returns one new pointer
+  /// per output at once. If an input is not a live pointer to this plan's
+  /// worker, or the count is wrong, every output is a failed handle that
+  /// says why (nothing is sent).
+  std::vector<pointer<tensor>>
+  run(const std::vector<pointer<tensor>>& inputs) const;
+
+  const std::string& name() const noexcept { return name_; }
+
+  const worker_ref& where() const noexcept { return where_; }
+
+ private:
+  std::shared_ptr<client> ctx_;
+  worker_ref where_;
+  object_id id_;
+  std::string name_;
+  uint32_t inputs_ = 0;
+  size_t outputs_ = 0;
+};
+
+} // namespace workers
