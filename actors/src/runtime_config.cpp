@@ -22,7 +22,10 @@ runtime_config::runtime_config() {
   // multiplexer thread (middleman.workers=0) was the fastest setting.
   set("scheduler.policy", caf::atom("sharing"));
   set("middleman.workers", size_t{0});
-  set("middleman.enable-automatic-connections", true);
+  // Workers link nodes themselves, one dialing direction per pair of nodes
+  // (worker_actor.cpp, send_to); CAF's automatic connections would also
+  // dial the other way, which CAF 0.17 mishandles.
+  set("middleman.enable-automatic-connections", false);
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
   opt_group{custom_options_, "workers"}

@@ -28,11 +28,20 @@ void note(worker_pointer self, const stored_value* in = nullptr,
 }
 
 // Runs `send` once `peer`'s node is directly connected (or the attempt
-// failed): the first contact with a peer monitors it and asks the middleman
-// to connect to its node, and sends to it wait until that settles. CAF would
-// otherwise route through whoever introduced the two nodes and switch to a
-// direct link later, and messages across such a switch can overtake each
-// other -- which would let a release overtake an operation on the object.
+// failed): the first contact with a peer monitors it and makes sure the two
+// nodes have a direct link, and sends to it wait until that settles. CAF
+// would otherwise route through whoever introduced the two nodes and switch
+// to a direct link later, and messages across such a switch can overtake
+// each other -- which would let a release overtake an operation on the
+// object.
+//
+// Of two nodes, only the one with the smaller node id ever dials the other
+// (the other asks it to, with `dial`). CAF 0.17 handles two links opened in
+// opposite directions badly: each side may pick a different one as its
+// route, each link then carries traffic one way only, and the middleman's
+// connection timeout closes a link the other side still routes over, which
+// kills every proxy of that node (remote_link_unreachable) although both
+// processes are alive. One dialing direction leaves at most one link.
 void send_to(worker_pointer self, const worker_ref& peer,
              std::function<void()> send) {
   auto& st = self->state;
@@ -70,23 +79,33 @@ void send_to(worker_pointer self, const worker_ref& peer,
                   ? sys.openssl_manager().actor_handle()
                   : mm;
   auto timeout = st.opts.forward_timeout;
-  auto dial = [self, dialer, timeout, peer, addr, release_queue] {
+  auto on_dial_error = [self, addr, release_queue](const caf::error&) {
+    // Nobody listens at the peer's address: its node is gone (or
+    // unreachable from here). Fail what waits for it; the queued sends then
+    // fail at once as guarded requests.
+    for (auto& fail : self->state.watch.down(addr))
+      fail();
+    release_queue();
+  };
+  auto dial = [self, dialer, timeout, peer, release_queue, on_dial_error] {
     self
       ->request(dialer, timeout, caf::connect_atom::value, peer.node_host,
                 peer.node_port)
       .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
                             const std::set<std::string>&) { release_queue(); },
-            [self, addr, release_queue](const caf::error&) {
-              // Nobody listens at the peer's address: its node is gone (or
-              // unreachable from here). Fail what waits for it; the queued
-              // sends then fail at once as guarded requests.
-              for (auto& fail : self->state.watch.down(addr))
-                fail();
-              release_queue();
-            });
+            on_dial_error);
   };
   if (!st.opts.tls) {
-    dial(); // a second plain link between two nodes is harmless
+    auto& me = st.opts.self_address;
+    if (!me || me->port == 0 || self->node() < peer.hdl.node()) {
+      dial();
+      return;
+    }
+    // The peer's node has the smaller id: it dials us. Its answer comes
+    // over the new link, after the handshake that made it our route.
+    self
+      ->request(peer.hdl, timeout, dial_atom::value, me->host, me->port.load())
+      .then([release_queue](caf::ok_atom) { release_queue(); }, on_dial_error);
     return;
   }
   // The middleman also knows nodes it only reaches through another node, so
@@ -572,6 +591,25 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         return with_context(err, "define on " + self->state.store.owner());
       self->state.plans[plan_id] = std::move(p);
       return caf::ok_atom::value;
+    },
+    [=](dial_atom, const std::string& host, uint16_t port) {
+      // A worker on a node with a larger id needs a direct link (send_to).
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      auto mm = self->system().middleman().actor_handle();
+      self
+        ->request(mm, self->state.opts.forward_timeout,
+                  caf::connect_atom::value, host, port)
+        .then(
+          [rp](const caf::node_id&, const caf::strong_actor_ptr&,
+               const std::set<std::string>&) mutable {
+            rp.deliver(caf::ok_atom::value);
+          },
+          [rp, host, port](const caf::error& err) mutable {
+            rp.deliver(make_error(errc::peer_unreachable,
+                                  "cannot dial " + host + ":" +
+                                    std::to_string(port) + ": " + render(err)));
+          });
+      return rp;
     },
     [=](run_atom, plan_run& r) {
       auto rp = self->make_response_promise<caf::ok_atom>();

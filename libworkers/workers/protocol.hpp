@@ -108,6 +108,7 @@ using search_atom = caf::atom_constant<caf::atom("search")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using define_atom = caf::atom_constant<caf::atom("define")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -147,6 +148,8 @@ struct blob_ref;
 /// - audit: anyone; every tensor that left this worker (audit_log.hpp).
 /// - define: clients; stores a plan (plan.hpp) under an id, until clear.
 /// - run: clients; runs a stored plan on tensors here (like exec).
+/// - dial: workers on other nodes; "connect your node to mine at host:port"
+///   (worker_actor.cpp, send_to: of two nodes, only one ever dials).
 /// - tick: the worker itself, to expire parked requests.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
@@ -174,6 +177,7 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<audit_atom>::with<std::vector<audit_entry>>,
   caf::replies_to<define_atom, object_id, plan>::with<caf::ok_atom>,
   caf::replies_to<run_atom, plan_run>::with<caf::ok_atom>,
+  caf::replies_to<dial_atom, std::string, uint16_t>::with<caf::ok_atom>,
   caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
