@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
@@ -323,6 +324,42 @@ void serve_run(worker_pointer self,
     rp.deliver(caf::ok_atom::value);
 }
 
+// The detached helper behind `load`: reads one shard (dataset.hpp), answers
+// images and labels, and quits.
+caf::behavior shard_loader(caf::event_based_actor* self) {
+  return {
+    [self](load_atom, const shard_spec& spec) -> caf::result<tensor, tensor> {
+      self->quit();
+      auto data = load_shard(spec);
+      if (!data)
+        return std::move(data.error());
+      return {std::move(data->images), std::move(data->labels)};
+    },
+  };
+}
+
+// Keeps a loaded shard as this worker's own objects (held by the worker
+// itself until clear), tagged `tags` + "#images" / "#labels"; returns the
+// sample count.
+uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
+                    const std::vector<std::string>& tags) {
+  auto& st = self->state;
+  auto count = static_cast<uint64_t>(labels.numel());
+  auto keep = [&](tensor t, const char* kind) {
+    auto id = st.ids.next();
+    outbox out;
+    st.store.insert(id, stored_value{std::move(t)}, st.ids.next(), out,
+                    "loaded");
+    auto all = tags;
+    all.emplace_back(kind);
+    st.store.tag(id, all);
+    flush(self, out);
+  };
+  keep(std::move(images), "#images");
+  keep(std::move(labels), "#labels");
+  return count;
+}
+
 // search: the ids carrying all of `query`, each retained for a new holder.
 std::vector<search_hit> serve_search(worker_pointer self,
                                      const std::vector<std::string>& query) {
@@ -591,6 +628,20 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         return with_context(err, "define on " + self->state.store.owner());
       self->state.plans[plan_id] = std::move(p);
       return caf::ok_atom::value;
+    },
+    [=](load_atom, const shard_spec& spec, std::vector<std::string>& tags) {
+      // Reading and decompressing the files takes a second: a detached
+      // helper does it, so this worker's thread keeps serving meanwhile.
+      auto rp = self->make_response_promise<uint64_t>();
+      auto loader = self->spawn<caf::detached>(shard_loader);
+      self->request(loader, caf::infinite, load_atom::value, spec)
+        .then(
+          [self, rp, tags](tensor& images, tensor& labels) mutable {
+            rp.deliver(
+              keep_shard(self, std::move(images), std::move(labels), tags));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](dial_atom, const std::string& host, uint16_t port) {
       // A worker on a node with a larger id needs a direct link (send_to).
