@@ -19,9 +19,12 @@
 #include <catch2/catch.hpp>
 
 #include "workers/error.hpp"
+#include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
 
-#include "node_process.hpp"
+#ifndef WORKERS_NODE_BINARY
+#error "WORKERS_NODE_BINARY must name the apps/node executable"
+#endif
 
 namespace workers::test {
 
@@ -41,6 +44,11 @@ inline bool nodes_mode() {
   return v != nullptr && std::string{v} == "1";
 }
 
+/// The apps/node executable of this build.
+inline std::string node_binary() {
+  return WORKERS_NODE_BINARY;
+}
+
 /// The same bounds for workers in node processes.
 inline std::vector<std::string> fast_node_args() {
   // Heartbeats as shipped (config/local-cluster.ini): shorter connection
@@ -54,8 +62,8 @@ using node_map = std::map<std::string, std::unique_ptr<node_process>>;
 inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
                          std::vector<std::string> args = fast_node_args()) {
   auto& node = nodes[name];
-  node = std::make_unique<node_process>(std::vector<std::string>{name},
-                                        std::move(args));
+  node = std::make_unique<node_process>(
+    node_binary(), std::vector<std::string>{name}, std::move(args));
   auto w = rt.connect(name, "127.0.0.1", node->port());
   if (!w)
     throw std::runtime_error("cannot connect to " + name + ": " +

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <future>
 #include <random>
+#include <sstream>
+#include <thread>
 
 #include "fixture.hpp"
 #include "workers/async.hpp"
@@ -346,4 +348,61 @@ TEST_CASE_METHOD(network,
   x = {};
   auto t = elapsed([&] { CHECK(alice.count() == 0); });
   CHECK(t < failure_bound);
+}
+
+namespace {
+
+// Established TCP connections whose remote end is 127.0.0.1:`port`, from
+// /proc/net/tcp (each connection to the port appears once this way).
+size_t connections_to(uint16_t port) {
+  std::ifstream tcp{"/proc/net/tcp"};
+  std::string line;
+  std::getline(tcp, line); // header
+  size_t result = 0;
+  while (std::getline(tcp, line)) {
+    std::istringstream in{line};
+    std::string sl, local, remote, state;
+    in >> sl >> local >> remote >> state;
+    auto colon = remote.find(':');
+    if (state == "01" && colon != std::string::npos &&
+        std::stoul(remote.substr(colon + 1), nullptr, 16) == port)
+      ++result;
+  }
+  return result;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(network,
+                 "network: two nodes share one link, whoever sends first",
+                 "[network]") {
+  // Workers on both nodes start talking to each other at the same time (a
+  // chain each way). CAF 0.17 mishandles links opened in both directions:
+  // later the connection timeout closes one that a side still routes
+  // over, and every worker of the other node looks dead. Only the node
+  // with the smaller id may dial, so there is one link between them.
+  auto& a_node = nodes["a"];
+  a_node = std::make_unique<node_process>(
+    node_binary(), std::vector<std::string>{"a1", "a2"}, fast_node_args());
+  auto& b_node = nodes["b"];
+  b_node = std::make_unique<node_process>(
+    node_binary(), std::vector<std::string>{"b1", "b2"}, fast_node_args());
+  auto a1 = rt.connect("a1", "127.0.0.1", a_node->port()).value();
+  auto a2 = rt.connect("a2", "127.0.0.1", a_node->port()).value();
+  auto b1 = rt.connect("b1", "127.0.0.1", b_node->port()).value();
+  auto b2 = rt.connect("b2", "127.0.0.1", b_node->port()).value();
+  auto x = tensor{1, 2}.send(b1).send(a1); // a1 -> b1
+  auto y = tensor{3, 4}.send(a2).send(b2); // b2 -> a2
+  auto x2 = x + x;
+  auto y2 = y + y;
+  CHECK(x2.get().get().to_vector<int64_t>() == std::vector<int64_t>{2, 4});
+  CHECK(y2.get().get().to_vector<int64_t>() == std::vector<int64_t>{6, 8});
+  // The test's own two links, plus exactly one between the nodes.
+  CHECK(connections_to(a_node->port()) + connections_to(b_node->port()) == 3);
+  // Past the connection timeout (5 s), both directions still work.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+  auto x3 = x * 10;
+  auto y3 = y * 10;
+  CHECK(x3.get().get().to_vector<int64_t>() == std::vector<int64_t>{10, 20});
+  CHECK(y3.get().get().to_vector<int64_t>() == std::vector<int64_t>{30, 40});
 }

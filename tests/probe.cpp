@@ -10,12 +10,15 @@
 #include <future>
 #include <iostream>
 
-#include "node_process.hpp"
+#include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
+
+#ifndef WORKERS_NODE_BINARY
+#error "WORKERS_NODE_BINARY must name the apps/node executable"
+#endif
 
 using namespace workers;
 using namespace std::chrono_literals;
-using test::node_process;
 
 namespace {
 
@@ -43,7 +46,8 @@ std::string outcome(const caf::expected<T>& x) {
 
 // A get parked on bob (its object never comes), then `sig` to bob's node.
 void failure_bound(runtime& rt, int sig, const char* what) {
-  node_process node{{"bob"}, {"--workers.park-timeout=60s"}};
+  node_process node{
+    WORKERS_NODE_BINARY, {"bob"}, {"--workers.park-timeout=60s"}};
   auto bob = rt.connect("bob", "127.0.0.1", node.port()).value();
   auto ctx = rt.context();
   pointer<tensor> pending{std::make_shared<pointer_state>(
@@ -64,8 +68,8 @@ void failure_bound(runtime& rt, int sig, const char* what) {
 }
 
 void large_transfer(runtime& rt) {
-  node_process bob_node{{"bob"}};
-  node_process alice_node{{"alice"}};
+  node_process bob_node{WORKERS_NODE_BINARY, {"bob"}};
+  node_process alice_node{WORKERS_NODE_BINARY, {"alice"}};
   auto bob = rt.connect("bob", "127.0.0.1", bob_node.port()).value();
   auto alice = rt.connect("alice", "127.0.0.1", alice_node.port()).value();
   auto big = tensor::full({16384, 4096}, 1.0, dtype::float32); // 256 MiB

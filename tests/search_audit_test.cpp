@@ -4,7 +4,10 @@
 
 #include "fixture.hpp"
 
+#include "workers/dataset.hpp"
 #include "workers/remote_plan.hpp"
+
+#include <fstream>
 
 using namespace workers;
 using namespace workers::test;
@@ -114,4 +117,40 @@ TEST_CASE("plan: bad runs fail their outputs, the worker keeps serving",
   CHECK(is(few[0].try_get().error(), errc::bad_argument));
   auto ok = add.run({px, px});
   CHECK(ok[0].get().to_vector<int64_t>() == std::vector<int64_t>{2, 4, 6});
+}
+
+TEST_CASE("load: a worker loads its own shard; others find it by tags",
+          "[search][nodes]") {
+  if (!std::ifstream{dataset_dir() + "/" + fashion_mnist::train_labels}) {
+    WARN("Fashion-MNIST is not installed; skipped");
+    return;
+  }
+  two_workers w;
+  shard_spec spec;
+  spec.shard = 1;
+  spec.shards = 3;
+  spec.limit = 120;
+  CHECK(w.bob.load(spec, {"#fashion-mnist", "#train"}) == 120);
+  auto images = w.bob.search({"#fashion-mnist", "#train", "#images"});
+  auto labels = w.bob.search({"#fashion-mnist", "#labels"});
+  REQUIRE(images.size() == 1);
+  REQUIRE(labels.size() == 1);
+  // Computed on where it lives; only the small result travels.
+  auto counts = labels[0].one_hot(10).sum(0);
+  auto total = counts.get().sum().item<float>();
+  CHECK(total == 120.0f);
+  auto mean = images[0].mean().get().item<float>();
+  CHECK(mean > 0.1f);
+  CHECK(mean < 0.6f);
+  // Nothing of the shard itself left bob: only the two small results.
+  for (auto& e : w.bob.audit())
+    CHECK(e.bytes <= 40);
+  // Dropping the found pointers keeps the data: bob holds it himself.
+  images.clear();
+  labels.clear();
+  CHECK(w.bob.count() == 2);
+  shard_spec bad = spec;
+  bad.split = "validation";
+  CHECK_THROWS_AS(w.bob.load(bad, {"#x"}), operation_error);
+  CHECK(w.bob.count() == 2);
 }

@@ -58,8 +58,8 @@ TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
   auto node_args = fast_node_args();
   for (auto& a : files.args())
     node_args.push_back(a);
-  node_process bob_node{{"bob"}, node_args};
-  node_process alice_node{{"alice"}, node_args};
+  node_process bob_node{node_binary(), {"bob"}, node_args};
+  node_process alice_node{node_binary(), {"alice"}, node_args};
 
   runtime_config cfg;
   REQUIRE_FALSE(cfg.parse(files.args()));

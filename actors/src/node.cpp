@@ -104,6 +104,9 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto wopts = opts.worker;
   if (!wopts.plane)
     wopts.plane = result.plane;
+  auto address = std::make_shared<node_address>();
+  address->host = opts.host;
+  wopts.self_address = address;
   for (auto& name : opts.workers)
     result.workers.push_back(
       worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
@@ -120,6 +123,7 @@ caf::expected<node> host_node(caf::actor_system& sys,
                         sys.render(port.error()));
   }
   result.port = *port;
+  address->port = *port;
   return result;
 }
 

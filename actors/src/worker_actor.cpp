@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
@@ -28,11 +29,20 @@ void note(worker_pointer self, const stored_value* in = nullptr,
 }
 
 // Runs `send` once `peer`'s node is directly connected (or the attempt
-// failed): the first contact with a peer monitors it and asks the middleman
-// to connect to its node, and sends to it wait until that settles. CAF would
-// otherwise route through whoever introduced the two nodes and switch to a
-// direct link later, and messages across such a switch can overtake each
-// other -- which would let a release overtake an operation on the object.
+// failed): the first contact with a peer monitors it and makes sure the two
+// nodes have a direct link, and sends to it wait until that settles. CAF
+// would otherwise route through whoever introduced the two nodes and switch
+// to a direct link later, and messages across such a switch can overtake
+// each other -- which would let a release overtake an operation on the
+// object.
+//
+// Of two nodes, only the one with the smaller node id ever dials the other
+// (the other asks it to, with `dial`). CAF 0.17 handles two links opened in
+// opposite directions badly: each side may pick a different one as its
+// route, each link then carries traffic one way only, and the middleman's
+// connection timeout closes a link the other side still routes over, which
+// kills every proxy of that node (remote_link_unreachable) although both
+// processes are alive. One dialing direction leaves at most one link.
 void send_to(worker_pointer self, const worker_ref& peer,
              std::function<void()> send) {
   auto& st = self->state;
@@ -70,23 +80,33 @@ void send_to(worker_pointer self, const worker_ref& peer,
                   ? sys.openssl_manager().actor_handle()
                   : mm;
   auto timeout = st.opts.forward_timeout;
-  auto dial = [self, dialer, timeout, peer, addr, release_queue] {
+  auto on_dial_error = [self, addr, release_queue](const caf::error&) {
+    // Nobody listens at the peer's address: its node is gone (or
+    // unreachable from here). Fail what waits for it; the queued sends then
+    // fail at once as guarded requests.
+    for (auto& fail : self->state.watch.down(addr))
+      fail();
+    release_queue();
+  };
+  auto dial = [self, dialer, timeout, peer, release_queue, on_dial_error] {
     self
       ->request(dialer, timeout, caf::connect_atom::value, peer.node_host,
                 peer.node_port)
       .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
                             const std::set<std::string>&) { release_queue(); },
-            [self, addr, release_queue](const caf::error&) {
-              // Nobody listens at the peer's address: its node is gone (or
-              // unreachable from here). Fail what waits for it; the queued
-              // sends then fail at once as guarded requests.
-              for (auto& fail : self->state.watch.down(addr))
-                fail();
-              release_queue();
-            });
+            on_dial_error);
   };
   if (!st.opts.tls) {
-    dial(); // a second plain link between two nodes is harmless
+    auto& me = st.opts.self_address;
+    if (!me || me->port == 0 || self->node() < peer.hdl.node()) {
+      dial();
+      return;
+    }
+    // The peer's node has the smaller id: it dials us. Its answer comes
+    // over the new link, after the handshake that made it our route.
+    self
+      ->request(peer.hdl, timeout, dial_atom::value, me->host, me->port.load())
+      .then([release_queue](caf::ok_atom) { release_queue(); }, on_dial_error);
     return;
   }
   // The middleman also knows nodes it only reaches through another node, so
@@ -302,6 +322,42 @@ void serve_run(worker_pointer self,
     rp.deliver(std::move(outcome.error));
   else
     rp.deliver(caf::ok_atom::value);
+}
+
+// The detached helper behind `load`: reads one shard (dataset.hpp), answers
+// images and labels, and quits.
+caf::behavior shard_loader(caf::event_based_actor* self) {
+  return {
+    [self](load_atom, const shard_spec& spec) -> caf::result<tensor, tensor> {
+      self->quit();
+      auto data = load_shard(spec);
+      if (!data)
+        return std::move(data.error());
+      return {std::move(data->images), std::move(data->labels)};
+    },
+  };
+}
+
+// Keeps a loaded shard as this worker's own objects (held by the worker
+// itself until clear), tagged `tags` + "#images" / "#labels"; returns the
+// sample count.
+uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
+                    const std::vector<std::string>& tags) {
+  auto& st = self->state;
+  auto count = static_cast<uint64_t>(labels.numel());
+  auto keep = [&](tensor t, const char* kind) {
+    auto id = st.ids.next();
+    outbox out;
+    st.store.insert(id, stored_value{std::move(t)}, st.ids.next(), out,
+                    "loaded");
+    auto all = tags;
+    all.emplace_back(kind);
+    st.store.tag(id, all);
+    flush(self, out);
+  };
+  keep(std::move(images), "#images");
+  keep(std::move(labels), "#labels");
+  return count;
 }
 
 // search: the ids carrying all of `query`, each retained for a new holder.
@@ -572,6 +628,39 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         return with_context(err, "define on " + self->state.store.owner());
       self->state.plans[plan_id] = std::move(p);
       return caf::ok_atom::value;
+    },
+    [=](load_atom, const shard_spec& spec, std::vector<std::string>& tags) {
+      // Reading and decompressing the files takes a second: a detached
+      // helper does it, so this worker's thread keeps serving meanwhile.
+      auto rp = self->make_response_promise<uint64_t>();
+      auto loader = self->spawn<caf::detached>(shard_loader);
+      self->request(loader, caf::infinite, load_atom::value, spec)
+        .then(
+          [self, rp, tags](tensor& images, tensor& labels) mutable {
+            rp.deliver(
+              keep_shard(self, std::move(images), std::move(labels), tags));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](dial_atom, const std::string& host, uint16_t port) {
+      // A worker on a node with a larger id needs a direct link (send_to).
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      auto mm = self->system().middleman().actor_handle();
+      self
+        ->request(mm, self->state.opts.forward_timeout,
+                  caf::connect_atom::value, host, port)
+        .then(
+          [rp](const caf::node_id&, const caf::strong_actor_ptr&,
+               const std::set<std::string>&) mutable {
+            rp.deliver(caf::ok_atom::value);
+          },
+          [rp, host, port](const caf::error& err) mutable {
+            rp.deliver(make_error(errc::peer_unreachable,
+                                  "cannot dial " + host + ":" +
+                                    std::to_string(port) + ": " + render(err)));
+          });
+      return rp;
     },
     [=](run_atom, plan_run& r) {
       auto rp = self->make_response_promise<caf::ok_atom>();

@@ -5,6 +5,7 @@
 // the object_store and carry out what it returns (retains/releases to send,
 // parked requests to retry); all decisions live in libworkers.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -24,6 +25,13 @@
 
 namespace workers {
 
+/// Where a node listens, once it does (host_node sets the port after
+/// publishing); shared by the node's workers.
+struct node_address {
+  std::string host;
+  std::atomic<uint16_t> port{0};
+};
+
 struct worker_options {
   /// How long a request for an unknown id waits for the object to arrive
   /// (messages from different senders have no order; see protocol.hpp).
@@ -37,6 +45,9 @@ struct worker_options {
   object_store::limits limits;
   /// Connect to other nodes over TLS (CAF's OpenSSL module).
   bool tls = false;
+  /// The address of this worker's node (nodes only; null for workers in a
+  /// client process). Lets peers on other nodes dial this node.
+  std::shared_ptr<node_address> self_address;
   /// The process's data plane (bulk.hpp), shared by its workers; a worker
   /// without one makes its own, which stages for chunk reads only.
   std::shared_ptr<data_plane> plane;

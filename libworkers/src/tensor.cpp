@@ -81,7 +81,7 @@ tensor tensor::zeros(workers::shape s, workers::dtype dt) {
   auto n = byte_count(dt, s);
   if (!n)
     throw operation_error(std::move(n.error()));
-  return from_bytes(dt, std::move(s), storage(*n));
+  return from_bytes(dt, std::move(s), storage(*n, 0));
 }
 
 tensor tensor::full(workers::shape s, double value, workers::dtype dt) {

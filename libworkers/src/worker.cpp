@@ -64,6 +64,12 @@ worker::search(std::vector<std::string> tags) const {
   return result;
 }
 
+uint64_t worker::load(const shard_spec& spec,
+                      std::vector<std::string> tags) const {
+  return value_or_throw(
+    ctx_->ask<uint64_t>(ref_, load_atom::value, spec, std::move(tags)));
+}
+
 std::vector<audit_entry> worker::audit() const {
   if (auto err = ctx_->barrier())
     throw operation_error(err);

@@ -7,9 +7,10 @@
 // a store -- is offered here in continuation style: the actor's thread is
 // never blocked, the answer (or the error) arrives later as a message and is
 // passed to one of the two callbacks, exactly one of them, exactly once.
-// Every wait is bounded by the client's timeout, and a dead node fails it at
-// once with peer_unreachable: the request goes through the client agent,
-// which watches the peers (the same path the blocking API takes).
+// Every wait is bounded by the client's timeout. Requests to workers in this
+// process go straight to them; requests to other nodes go through the client
+// agent, which watches the peers, so a dead node fails them at once with
+// peer_unreachable (the same path the blocking API takes).
 //
 // Example, inside `behavior f(event_based_actor* self)`:
 //   auto y = x_ptr + x_ptr;                       // returns at once
@@ -22,6 +23,30 @@
 #include "workers/pointer.hpp"
 
 namespace workers::async {
+
+namespace detail {
+
+/// Asks `dest` for a `Result` from inside `self`: directly if `dest` lives in
+/// this process (nothing to watch, one hop each way), else through the
+/// client agent, which fails the request at once if `dest`'s node dies.
+/// Calls `on_value(Result&)` or `on_error(caf::error&)` (translated).
+template <class Result, class Self, class OnValue, class OnError, class... Ts>
+void ask(Self* self, const std::shared_ptr<client>& ctx, const worker_ref& dest,
+         OnValue on_value, OnError on_error, Ts&&... xs) {
+  auto fail = [ctx, dest, on_error](caf::error& err) mutable {
+    on_error(ctx->translate(err, dest));
+  };
+  if (dest.hdl && dest.hdl.node() == self->node())
+    self->request(dest.hdl, ctx->timeout(), std::forward<Ts>(xs)...)
+      .then(on_value, fail);
+  else
+    self
+      ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
+                ctx->template make_ask<Result>(dest, std::forward<Ts>(xs)...))
+      .then(on_value, fail);
+}
+
+} // namespace detail
 
 /// Takes `p` home without blocking; calls `on_value(T)` or
 /// `on_error(const caf::error&)`. Unlike the blocking get(), it does not wait
@@ -40,41 +65,32 @@ void get(Self* self, const pointer<T>& p, OnValue on_value, OnError on_error) {
     return;
   }
   auto ctx = st->context();
-  auto dest = where->location;
-  self
-    ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
-              ctx->template make_ask<taken_value>(dest, caf::get_atom::value,
-                                                  where->id_at_location,
-                                                  where->id, ctx->name()))
-    .then(
-      [st, on_value, on_error](taken_value& x) mutable {
-        st->end_take(caf::none);
-        auto result = detail::pointee<T>::from(std::move(x), st);
-        if (result)
-          on_value(std::move(*result));
-        else
-          on_error(result.error());
-      },
-      [st, ctx, dest, on_error](caf::error& err) mutable {
-        auto translated = ctx->translate(err, dest);
-        st->end_take(translated);
-        on_error(translated);
-      });
+  detail::ask<taken_value>(
+    self, ctx, where->location,
+    [st, on_value, on_error](taken_value& x) mutable {
+      st->end_take(caf::none);
+      auto result = workers::detail::pointee<T>::from(std::move(x), st);
+      if (result)
+        on_value(std::move(*result));
+      else
+        on_error(result.error());
+    },
+    [st, on_error](const caf::error& err) mutable {
+      st->end_take(err);
+      on_error(err);
+    },
+    caf::get_atom::value, where->id_at_location, where->id, ctx->name());
 }
 
 /// Lists `w`'s objects without blocking; calls `on_value(store_listing)` or
 /// `on_error(const caf::error&)`.
 template <class Self, class OnValue, class OnError>
 void objects(Self* self, const worker& w, OnValue on_value, OnError on_error) {
-  auto ctx = w.context();
-  auto dest = w.ref();
-  self
-    ->request(ctx->agent(), ctx->ask_timeout(), ask_atom::value,
-              ctx->template make_ask<store_listing>(dest, list_atom::value))
-    .then([on_value](store_listing& x) mutable { on_value(std::move(x)); },
-          [ctx, dest, on_error](caf::error& err) mutable {
-            on_error(ctx->translate(err, dest));
-          });
+  detail::ask<store_listing>(
+    self, w.context(), w.ref(),
+    [on_value](store_listing& x) mutable { on_value(std::move(x)); },
+    [on_error](const caf::error& err) mutable { on_error(err); },
+    list_atom::value);
 }
 
 } // namespace workers::async

@@ -80,6 +80,7 @@
 #include <caf/variant.hpp>
 
 #include "workers/audit_log.hpp"
+#include "workers/dataset.hpp"
 #include "workers/object_id.hpp"
 #include "workers/op.hpp"
 #include "workers/plan.hpp"
@@ -108,6 +109,8 @@ using search_atom = caf::atom_constant<caf::atom("search")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using define_atom = caf::atom_constant<caf::atom("define")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -147,6 +150,12 @@ struct blob_ref;
 /// - audit: anyone; every tensor that left this worker (audit_log.hpp).
 /// - define: clients; stores a plan (plan.hpp) under an id, until clear.
 /// - run: clients; runs a stored plan on tensors here (like exec).
+/// - load: the data owner's setup; the worker reads a Fashion-MNIST shard
+///   from its own disk (dataset.hpp) and keeps images and labels as its own
+///   objects, tagged for search; answers the sample count. The data never
+///   travels.
+/// - dial: workers on other nodes; "connect your node to mine at host:port"
+///   (worker_actor.cpp, send_to: of two nodes, only one ever dials).
 /// - tick: the worker itself, to expire parked requests.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
@@ -174,6 +183,9 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<audit_atom>::with<std::vector<audit_entry>>,
   caf::replies_to<define_atom, object_id, plan>::with<caf::ok_atom>,
   caf::replies_to<run_atom, plan_run>::with<caf::ok_atom>,
+  caf::replies_to<dial_atom, std::string, uint16_t>::with<caf::ok_atom>,
+  caf::replies_to<load_atom, shard_spec,
+                  std::vector<std::string>>::with<uint64_t>,
   caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------

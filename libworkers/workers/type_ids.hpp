@@ -32,5 +32,6 @@ CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::search_hit>))
 CAF_ADD_TYPE_ID(libworkers, (workers::audit_entry))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::audit_entry>))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::object_id>))
+CAF_ADD_TYPE_ID(libworkers, (workers::shard_spec))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)

@@ -59,6 +59,12 @@ class worker {
   /// caller holds. Blocking; throws operation_error.
   std::vector<pointer<tensor>> search(std::vector<std::string> tags) const;
 
+  /// Has the worker load the Fashion-MNIST shard `spec` from its own disk
+  /// and keep it as its own objects tagged `tags` + "#images" / "#labels"
+  /// (the data never travels). Returns the sample count. Blocking; throws
+  /// operation_error (e.g. bad_argument naming a missing file).
+  uint64_t load(const shard_spec& spec, std::vector<std::string> tags) const;
+
   /// Every tensor that left the worker (audit_log.hpp). Blocking; throws.
   std::vector<audit_entry> audit() const;
 

@@ -1,27 +1,25 @@
-#include "node_process.hpp"
+#include "workers/node_process.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <stdexcept>
 
-#ifndef WORKERS_NODE_BINARY
-#error "WORKERS_NODE_BINARY must name the apps/node executable"
-#endif
+namespace workers {
 
-namespace workers::test {
-
-node_process::node_process(std::vector<std::string> workers,
+node_process::node_process(std::string binary, std::vector<std::string> workers,
                            std::vector<std::string> args,
                            std::chrono::milliseconds timeout) {
   std::string list = "--node.workers=[";
   for (size_t i = 0; i < workers.size(); ++i)
     list += (i > 0 ? "," : "") + workers[i];
   list += "]";
-  std::vector<std::string> argv_s{WORKERS_NODE_BINARY, list,
+  std::vector<std::string> argv_s{std::move(binary), list,
                                   "--node.host=127.0.0.1", "--node.port=0"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -29,13 +27,21 @@ node_process::node_process(std::vector<std::string> workers,
     argv.push_back(a.data());
   argv.push_back(nullptr);
   int fds[2];
-  if (pipe(fds) != 0)
-    throw std::runtime_error("pipe failed");
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed: " + std::string{strerror(errno)});
+  auto parent = getpid();
   pid_ = fork();
-  if (pid_ == 0) {
-    dup2(fds[1], STDOUT_FILENO);
+  if (pid_ < 0) {
     close(fds[0]);
     close(fds[1]);
+    throw std::runtime_error("fork failed: " + std::string{strerror(errno)});
+  }
+  if (pid_ == 0) {
+    // Die with the starting thread; if it is already gone, do not start.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(126);
+    dup2(fds[1], STDOUT_FILENO); // dup2 clears O_CLOEXEC on the copy
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -59,7 +65,9 @@ node_process::node_process(std::vector<std::string> workers,
   auto colon = line.rfind(':');
   if (line.rfind("node: hosting", 0) != 0 || colon == std::string::npos) {
     kill(SIGKILL);
-    throw std::runtime_error("node did not start: " + line);
+    close(out_);
+    throw std::runtime_error("node " + argv_s[0] + " did not start: " +
+                             (line.empty() ? "no output" : line));
   }
   port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
 }
@@ -81,4 +89,4 @@ void node_process::kill(int sig) {
   }
 }
 
-} // namespace workers::test
+} // namespace workers
