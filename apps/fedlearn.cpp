@@ -157,15 +157,15 @@ int main(int argc, char** argv) try {
 
   auto specs = cfg.non_iid ? non_iid_shards(cfg.owners, cfg.limit, cfg.seed)
                            : iid_shards(cfg.owners, cfg.limit, cfg.seed);
-  std::vector<data_owner> owners;
-  for (uint32_t k = 0; k < cfg.owners; ++k) {
-    auto owner = place_shard(obtain(rt, cfg, owner_name(k)), specs[k]);
-    if (!owner)
-      throw operation_error(owner.error());
-    std::cout << owner_name(k) << ": " << owner->samples << " samples ("
+  std::vector<worker> where;
+  for (uint32_t k = 0; k < cfg.owners; ++k)
+    where.push_back(obtain(rt, cfg, owner_name(k)));
+  auto owners = place_shards(where, specs);
+  if (!owners)
+    throw operation_error(owners.error());
+  for (uint32_t k = 0; k < cfg.owners; ++k)
+    std::cout << owner_name(k) << ": " << (*owners)[k].samples << " samples ("
               << to_string(specs[k]) << ")\n";
-    owners.push_back(*owner);
-  }
   auto aggregator = obtain(rt, cfg, "secure_worker");
   shard_spec central_spec;
   central_spec.limit = cfg.limit * cfg.owners;
@@ -198,7 +198,7 @@ int main(int argc, char** argv) try {
     if (variant == "centralized")
       result = train_centralized(*train, *test, opts, on_round);
     else if (from_string(variant, agg))
-      result = train_federated(owners, aggregator, agg, *test, opts, on_round);
+      result = train_federated(*owners, aggregator, agg, *test, opts, on_round);
     else
       result = make_error(errc::bad_argument, "unknown variant " + variant);
     if (!result)

@@ -91,11 +91,9 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
     return;
   auto test = small_test_set();
   runtime rt;
-  std::vector<data_owner> owners;
-  const char* names[] = {"bob", "alice", "carol"};
-  auto specs = iid_shards(3, 300, 1);
-  for (size_t k = 0; k < specs.size(); ++k)
-    owners.push_back(place_shard(rt.spawn_worker(names[k]), specs[k]).value());
+  std::vector<worker> where{rt.spawn_worker("bob"), rt.spawn_worker("alice"),
+                            rt.spawn_worker("carol")};
+  auto owners = place_shards(where, iid_shards(3, 300, 1)).value();
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   std::vector<round_record> seen;
@@ -132,6 +130,7 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
       INFO(o.where.name() << ": " << e.kind << " to " << e.to << ", " << e.bytes
                           << " bytes of " << e.produced_by);
       CHECK(e.bytes <= largest);
+      CHECK(e.produced_by != "loaded");
       CHECK(e.id != o.images.id_at_location());
       CHECK(e.id != o.labels.id_at_location());
     }

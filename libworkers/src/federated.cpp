@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <utility>
 
 #include "workers/error.hpp"
@@ -333,25 +334,53 @@ remote_train_accuracy(const training_options& opts,
 
 } // namespace
 
-// TODO(contract): stand-in until worker::load / worker::search land: the
-// model owner loads the shard and sends it; then the worker loads it from
-// its own disk (w.load(spec, tags)) and we search its tags.
 caf::expected<data_owner> place_shard(const worker& w, const shard_spec& spec) {
-  auto data = load_shard(spec);
-  if (!data)
-    return std::move(data.error());
+  std::vector<std::string> tags{"#fashion-mnist", "#" + spec.split,
+                                "#shard " + to_string(spec)};
   data_owner result;
   result.where = w;
-  result.images = data->images.send(w);
-  result.labels = data->labels.send(w);
-  result.samples = static_cast<uint64_t>(data->labels.numel());
-  // Confirms the worker stored both (bounded by the client's timeout); a
-  // count, not a listing, which would show the data.
   try {
-    w.count();
+    result.samples = w.load(spec, tags);
+    auto with = [&](const char* kind) {
+      auto all = tags;
+      all.emplace_back(kind);
+      auto found = w.search(all);
+      // The newest, should the worker hold the same shard twice.
+      return found.empty() ? pointer<tensor>{} : found.back();
+    };
+    result.images = with("#images");
+    result.labels = with("#labels");
   } catch (const operation_error& e) {
-    return e.error();
+    return with_context(e.error(), "place_shard on " + w.name());
   }
+  if (!result.images.valid() || !result.labels.valid())
+    return make_error(errc::no_such_object, "place_shard: " + w.name() +
+                                              " loaded " + to_string(spec) +
+                                              " but search finds no data");
+  return result;
+}
+
+caf::expected<std::vector<data_owner>>
+place_shards(const std::vector<worker>& owners,
+             const std::vector<shard_spec>& specs) {
+  if (owners.size() != specs.size())
+    return bad("place_shards: " + std::to_string(owners.size()) +
+               " owners for " + std::to_string(specs.size()) + " specs");
+  std::vector<std::future<caf::expected<data_owner>>> loads;
+  for (size_t k = 0; k < owners.size(); ++k)
+    loads.push_back(std::async(std::launch::async, place_shard,
+                               std::cref(owners[k]), std::cref(specs[k])));
+  std::vector<data_owner> result;
+  caf::error first;
+  for (auto& f : loads) {
+    auto owner = f.get();
+    if (owner)
+      result.push_back(std::move(*owner));
+    else if (!first)
+      first = std::move(owner.error());
+  }
+  if (first)
+    return first;
   return result;
 }
 

@@ -43,10 +43,9 @@
 //
 // Example:
 //   runtime rt;
-//   std::vector<data_owner> owners;
-//   for (auto& spec : iid_shards(3, 0, 1))
-//     owners.push_back(place_shard(rt.spawn_worker(...), spec).value());
-//   auto test = load_shard(shard_spec{"test"}).value();
+//   std::vector<worker> ws{rt.spawn_worker("bob"), rt.spawn_worker("alice")};
+//   auto owners = place_shards(ws, iid_shards(2, 0, 1)).value();
+//   auto test = load_shard(test_spec).value();   // test_spec.split = "test"
 //   training_options opts;                      // softmax, 5 rounds, B = 64
 //   auto result = train_federated(owners, rt.spawn_worker("secure_worker"),
 //                                 aggregation::secure, test, opts);
@@ -134,9 +133,18 @@ struct data_owner {
   uint64_t samples = 0;
 };
 
-/// Puts the shard `spec` on `w` as a data owner. Blocking (bounded by the
-/// client's timeout). Fails with load_shard's error or the worker's.
+/// Has `w` load the shard `spec` from its own disk (worker::load, tagged
+/// "#fashion-mnist", "#<split>" and "#shard <spec>") and finds it by search:
+/// the data never passes through the caller. Called by the model owner
+/// before training. Blocking, bounded by the client's timeout; fails with the
+/// worker's error (e.g. bad_argument naming a missing file).
 caf::expected<data_owner> place_shard(const worker& w, const shard_spec& spec);
+
+/// place_shard for owners[k] and specs[k], all loading at the same time.
+/// Fails with bad_argument if the sizes differ, or with the first failure.
+caf::expected<std::vector<data_owner>>
+place_shards(const std::vector<worker>& owners,
+             const std::vector<shard_spec>& specs);
 
 /// Accuracy of `params` on `data` in [0, 1], computed locally. Called by the
 /// model owner on the public test set. Throws operation_error on shapes
