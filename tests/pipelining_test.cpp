@@ -128,3 +128,23 @@ TEST_CASE_METHOD(two_workers,
   caf::anon_send(r.hdl, release_atom::value, y, h2);
   CHECK(bob.count() == 0);
 }
+
+TEST_CASE("pipelining: a parked operation keeps its other operands alive",
+          "[pipelining][nodes]") {
+  // The add waits at bob for `a`, still on its way from alice; the caller
+  // drops `b` meanwhile, and that release reaches bob while the add waits.
+  two_workers w;
+  auto a = tensor{10, 20}.send(w.alice);
+  a.move(w.bob);
+  pointer<tensor> c;
+  {
+    auto b = tensor{1, 2}.send(w.bob);
+    c = b + a;
+  }
+  auto r = c.try_get();
+  REQUIRE(r);
+  CHECK(r->to_vector<int64_t>() == std::vector<int64_t>{11, 22});
+  a = pointer<tensor>{};
+  CHECK(w.bob.count() == 0); // the pin went with the answer
+  CHECK(w.alice.count() == 0);
+}

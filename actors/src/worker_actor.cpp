@@ -286,6 +286,46 @@ void serve_take(worker_pointer self,
   rp.deliver(std::move(value));
 }
 
+// Pins the operands of a request about to park that are here already: the
+// caller may drop its handles right after sending the request, and the
+// releases, processed while it waits for a missing operand (one still being
+// moved here, say), must not delete the others. `key` (the request's first
+// result id, unique) holds the pins until unpin(key).
+void pin(worker_pointer self, object_id key,
+         const std::vector<object_id>& operands) {
+  auto& st = self->state;
+  if (st.pins.count(key) > 0)
+    return;
+  auto& pinned = st.pins[key];
+  for (auto id : operands)
+    if (st.store.status(id) == object_store::presence::here) {
+      st.store.retain(id, key, clock::now());
+      pinned.push_back(id);
+    }
+}
+
+// Drops the pins of the request `key` once it is answered.
+void unpin(worker_pointer self, object_id key) {
+  auto& st = self->state;
+  auto i = st.pins.find(key);
+  if (i == st.pins.end())
+    return;
+  auto pinned = std::move(i->second);
+  st.pins.erase(i);
+  outbox out;
+  for (auto id : pinned)
+    st.store.release(id, key, clock::now(), out);
+  flush(self, out);
+}
+
+std::vector<object_id> operand_ids(const op_request& req) {
+  std::vector<object_id> result;
+  for (auto& arg : req.args)
+    if (auto id = caf::get_if<object_id>(&arg.content))
+      result.push_back(*id);
+  return result;
+}
+
 // run: runs a stored plan on tensors here, or parks until its inputs land.
 void serve_run(worker_pointer self,
                caf::typed_response_promise<caf::ok_atom> rp, plan_run r,
@@ -311,11 +351,14 @@ void serve_run(worker_pointer self,
       st.store.fail(id, outcome.error, out);
   }
   flush(self, out);
+  auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
   if (outcome.what == exec_outcome::kind::missing) {
+    pin(self, key, r.inputs);
     wait_for(self, outcome.missing, final, caf::error{}, rp,
              [=](bool f) { serve_run(self, rp, r, f); });
     return;
   }
+  unpin(self, key);
   for (auto id : r.outputs)
     wake(self, id);
   if (outcome.what == exec_outcome::kind::failed)
@@ -393,11 +436,14 @@ void serve_exec(worker_pointer self,
     st.store.fail(req.result, r.error, out);
   }
   flush(self, out);
-  switch (r.what) {
-  case exec_outcome::kind::missing:
+  if (r.what == exec_outcome::kind::missing) {
+    pin(self, req.result, operand_ids(req));
     wait_for(self, r.missing, final, caf::error{}, rp,
              [=](bool f) { serve_exec(self, rp, req, f); });
     return;
+  }
+  unpin(self, req.result);
+  switch (r.what) {
   case exec_outcome::kind::failed:
     wake(self, req.result);
     rp.deliver(std::move(r.error));

@@ -73,6 +73,9 @@ struct worker_state {
   worker_stats stats;
   /// Every tensor that left this worker (audit_log.hpp).
   audit_log audit;
+  /// Operands pinned for parked requests (key: the request's first result
+  /// id, which holds the pins): see pin() in worker_actor.cpp.
+  std::unordered_map<object_id, std::vector<object_id>> pins;
   /// Plans stored by `define`, until clear.
   std::unordered_map<object_id, plan> plans;
   /// Peers with requests from this worker in flight (chains, moves).
