@@ -20,6 +20,7 @@
 
 #include <sys/stat.h>
 
+#include "workers/audit_summary.hpp"
 #include "workers/federated.hpp"
 #include "workers/runtime.hpp"
 #include "workers/runtime_config.hpp"
@@ -167,6 +168,8 @@ int main(int argc, char** argv) try {
     std::cout << owner_name(k) << ": " << (*owners)[k].samples << " samples ("
               << to_string(specs[k]) << ")\n";
   auto aggregator = obtain(rt, cfg, "secure_worker");
+  auto parties = where;
+  parties.push_back(aggregator);
   shard_spec central_spec;
   central_spec.limit = cfg.limit * cfg.owners;
   central_spec.seed = cfg.seed;
@@ -194,6 +197,7 @@ int main(int argc, char** argv) try {
           << r.train_acc << ',' << r.test_acc << ',' << r.seconds << '\n';
     };
     auto agg = aggregation::trusted;
+    auto marks = audit_marks(parties);
     caf::expected<training_result> result{training_result{}};
     if (variant == "centralized")
       result = train_centralized(*train, *test, opts, on_round);
@@ -203,6 +207,9 @@ int main(int argc, char** argv) try {
       result = make_error(errc::bad_argument, "unknown variant " + variant);
     if (!result)
       throw operation_error(result.error());
+    if (variant != "centralized")
+      std::cout << "what each party received (" << label << "):\n"
+                << to_string(received_since(parties, marks));
   }
   csv.close();
   std::cout << "csv: " << csv_path << '\n';

@@ -9,7 +9,8 @@ build="${WORKERS_BUILD_DIR:-$root/build}"
 # openssl: the tests make TLS certificates with it. dataset-fashion-mnist:
 # the federated-learning demo's data (/usr/share/datasets/fashion-mnist).
 packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
-          libboost-serialization-dev catch2 openssl dataset-fashion-mnist)
+          libboost-serialization-dev catch2 openssl dataset-fashion-mnist
+          gnuplot-nox)
 
 step() { printf '\n==> %s\n' "$*"; }
 

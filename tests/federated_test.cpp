@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "workers/audit_summary.hpp"
 #include "workers/federated.hpp"
 #include "workers/runtime.hpp"
 
@@ -97,10 +98,34 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   std::vector<round_record> seen;
+  std::vector<worker> parties = where;
+  parties.push_back(aggregator);
+  auto marks = audit_marks(parties);
   auto trusted =
     train_federated(owners, aggregator, aggregation::trusted, test, opts,
                     [&](const round_record& r) { seen.push_back(r); });
   REQUIRE(trusted);
+  // Trusted aggregator: the model owner receives models only from the
+  // aggregator, and only sums of weighted models (averages); from the
+  // owners only single numbers (losses, counts). The aggregator receives
+  // the weighted models; no owner receives anything.
+  auto got = received_since(parties, marks);
+  INFO(to_string(got));
+  REQUIRE(got.count("me") > 0);
+  for (auto& i : got["me"]) {
+    if (i.from == "secure_worker") {
+      CHECK(i.produced_by == "add");
+    } else {
+      CHECK(i.largest <= sizeof(double));
+    }
+  }
+  REQUIRE(got.count("secure_worker") > 0);
+  for (auto& i : got["secure_worker"]) {
+    CHECK(i.kind == "move");
+    CHECK(i.produced_by == "mul");
+  }
+  for (auto& w : where)
+    CHECK(got.count(w.name()) == 0);
   REQUIRE(seen.size() == 3);
   CHECK(seen.back().round == 3);
   CHECK(seen.front().loss > seen.back().loss);
@@ -108,9 +133,22 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
   CHECK(seen.back().test_acc > 0.65);
   CHECK(seen.back().train_acc > 0.65);
   opts.use_plan = true;
+  marks = audit_marks(parties);
   auto secure =
     train_federated(owners, aggregator, aggregation::secure, test, opts);
   REQUIRE(secure);
+  // Secure aggregation: what moves between workers are shares (random
+  // masks, or the model minus them), never a model in the clear; the model
+  // owner receives sums of shares and single numbers.
+  got = received_since(parties, marks);
+  INFO(to_string(got));
+  for (auto& [to, items] : got)
+    for (auto& i : items)
+      if (i.kind == "move")
+        CHECK((i.produced_by == "random_like" || i.produced_by == "sub"));
+  for (auto& i : got["me"])
+    CHECK((i.produced_by == "add" || i.largest <= sizeof(double)));
+  CHECK(got.count("secure_worker") == 0);
   for (size_t i = 0; i < trusted->params.size(); ++i)
     CHECK((secure->params[i] - trusted->params[i]).abs().max().item<double>() <
           1e-3);
