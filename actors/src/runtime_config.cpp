@@ -18,10 +18,10 @@ runtime_config::runtime_config() {
   load<caf::openssl::manager>();
   // Measured by apps/bench (--only=configs) on 2 cores: work sharing halves
   // the round trip of a remote operation against CAF's default work
-  // stealing (125 us vs 360 us), and BASP deserialization in the
-  // multiplexer thread (middleman.workers=0) was the fastest setting.
+  // stealing (125 us vs 360 us). middleman.workers stays at CAF's default
+  // (1): 0 was at times slightly faster in absolute terms, but its ratio to
+  // a bare CAF request swung between 1.04x and 1.6x across runs, 1's did not.
   set("scheduler.policy", caf::atom("sharing"));
-  set("middleman.workers", size_t{0});
   // Workers link nodes themselves, one dialing direction per pair of nodes
   // (worker_actor.cpp, send_to); CAF's automatic connections would also
   // dial the other way, which CAF 0.17 mishandles.

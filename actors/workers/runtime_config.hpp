@@ -22,8 +22,8 @@
 // CAF's automatic connections off (workers link their nodes directly
 // themselves, in one direction per pair of nodes) and heartbeats on (so a
 // silent peer is noticed); and it picks the scheduler settings apps/bench measured fastest
-// on 2 cores: scheduler.policy=sharing, middleman.workers=0 (both can be
-// overridden like any CAF option, e.g. --scheduler.policy=stealing).
+// on 2 cores: scheduler.policy=sharing (it can be overridden like any CAF
+// option, e.g. --scheduler.policy=stealing).
 
 #include <string>
 #include <vector>
