@@ -59,8 +59,7 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
 }
 
 void runtime_config::prepare() {
-  if (tls)
-    set("middleman.enable-automatic-connections", false);
+  set("middleman.enable-automatic-connections", false);
 }
 
 runtime_options runtime_config::options() const {

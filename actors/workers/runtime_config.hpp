@@ -45,9 +45,10 @@ class runtime_config : public caf::actor_system_config {
 
   /// Adjusts CAF settings that depend on libworkers' options; called by
   /// runtime(runtime_config&) and the node program before they create the
-  /// actor system. With TLS, CAF's automatic connections are turned off:
-  /// they would dial peers in plain text (and fail against TLS ports, which
-  /// drops the routes they share); workers connect over TLS themselves.
+  /// actor system. CAF's automatic connections are forced off, even if a
+  /// config file turns them on: they dial in both directions between two
+  /// nodes, which CAF 0.17 mishandles (worker_actor.cpp, send_to), and with
+  /// TLS they would dial in plain text; workers link nodes themselves.
   void prepare();
 
   /// The runtime options these settings describe.
