@@ -135,12 +135,8 @@ void plot(const std::string& csv, const std::string& png,
 
 int main(int argc, char** argv) try {
   fedlearn_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "fedlearn: " << render(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto code = cfg.parse_or_exit(argc, argv, "fedlearn"))
+    return *code;
   training_options opts;
   if (!from_string(cfg.model, opts.model.kind)) {
     std::cerr << "fedlearn: unknown model " << cfg.model << '\n';

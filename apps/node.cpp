@@ -16,12 +16,8 @@
 int main(int argc, char** argv) {
   workers::block_termination_signals();
   workers::node_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
-    std::cerr << "node: bad configuration: " << workers::render(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto code = cfg.parse_or_exit(argc, argv, "node"))
+    return *code;
   auto opts = cfg.node_opts();
   if (!opts) {
     std::cerr << "node: " << workers::render(opts.error()) << '\n';

@@ -57,12 +57,8 @@ worker obtain(runtime& rt, const runtime_config& cfg, const std::string& name) {
 
 int main(int argc, char** argv) try {
   runtime_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "tutorial: " << render(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto code = cfg.parse_or_exit(argc, argv, "tutorial"))
+    return *code;
   runtime rt{cfg};
 
   section("Section 3.1 - Pointers to Pointers");

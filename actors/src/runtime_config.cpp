@@ -1,9 +1,12 @@
 #include "workers/runtime_config.hpp"
 
+#include <iostream>
+
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
 #include "workers/configure.hpp"
+#include "workers/error.hpp"
 
 namespace workers {
 
@@ -56,6 +59,17 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
       args.push_back(std::move(arg));
   }
   return parse(std::move(args), file.empty() ? nullptr : file.c_str());
+}
+
+std::optional<int> runtime_config::parse_or_exit(int argc, char** argv,
+                                                 const std::string& app) {
+  if (auto err = parse_args(argc, argv)) {
+    std::cerr << app << ": bad configuration: " << render(err) << '\n';
+    return 2;
+  }
+  if (cli_helptext_printed)
+    return 0;
+  return std::nullopt;
 }
 
 void runtime_config::prepare() {

@@ -21,10 +21,11 @@
 // It also loads CAF's middleman with the defaults this project relies on:
 // CAF's automatic connections off (workers link their nodes directly
 // themselves, in one direction per pair of nodes) and heartbeats on (so a
-// silent peer is noticed); and it picks the scheduler settings apps/bench measured fastest
-// on 2 cores: scheduler.policy=sharing (it can be overridden like any CAF
-// option, e.g. --scheduler.policy=stealing).
+// silent peer is noticed); and it picks the scheduler settings apps/bench
+// measured fastest on 2 cores: scheduler.policy=sharing (it can be overridden
+// like any CAF option, e.g. --scheduler.policy=stealing).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ class runtime_config : public caf::actor_system_config {
   /// Parses the command line and the config file; `--cluster=FILE` is an
   /// alias of CAF's `--config-file=FILE`. Called first thing in main.
   caf::error parse_args(int argc, char** argv);
+
+  /// parse_args for the program `app`, as main needs it: returns the exit
+  /// code main should return now -- 2 after printing the bad option to
+  /// stderr, 0 after printing --help -- or nothing to go on.
+  std::optional<int> parse_or_exit(int argc, char** argv,
+                                   const std::string& app);
 
   /// Adjusts CAF settings that depend on libworkers' options; called by
   /// runtime(runtime_config&) and the node program before they create the

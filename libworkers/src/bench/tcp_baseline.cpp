@@ -35,10 +35,12 @@ void configure(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-// Reads exactly n bytes; false on EOF, error or timeout.
-bool read_all(int fd, char* buf, size_t n) {
+// Runs `io` (recv or send) until exactly n bytes moved; false on EOF, error
+// or timeout.
+template <class Io>
+bool move_all(int fd, char* buf, size_t n, Io io) {
   while (n > 0) {
-    auto k = ::recv(fd, buf, n, 0);
+    auto k = io(fd, buf, n);
     if (k <= 0) {
       if (k < 0 && errno == EINTR)
         continue;
@@ -50,19 +52,18 @@ bool read_all(int fd, char* buf, size_t n) {
   return true;
 }
 
+// Reads exactly n bytes; false on EOF, error or timeout.
+bool read_all(int fd, char* buf, size_t n) {
+  return move_all(fd, buf, n, [](int s, char* p, size_t len) {
+    return ::recv(s, p, len, 0);
+  });
+}
+
 // Writes exactly n bytes with as few send() calls as the kernel allows.
 bool write_all(int fd, const char* buf, size_t n) {
-  while (n > 0) {
-    auto k = ::send(fd, buf, n, MSG_NOSIGNAL);
-    if (k <= 0) {
-      if (k < 0 && errno == EINTR)
-        continue;
-      return false;
-    }
-    buf += k;
-    n -= static_cast<size_t>(k);
-  }
-  return true;
+  return move_all(
+    fd, const_cast<char*>(buf), n,
+    [](int s, char* p, size_t len) { return ::send(s, p, len, MSG_NOSIGNAL); });
 }
 
 // A peer process on 127.0.0.1 that, until the connection closes, reads
