@@ -128,8 +128,8 @@ void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
                     st.store.produced_by(id));
 }
 
-// The name of the current sender for the audit log: its actor name and
-// node ("workers.client_agent@<node>"); clients name themselves in gets.
+// The current sender for the audit log of a listing: "actor <id>@<node>"
+// (a listing carries no name; clients name themselves in gets).
 std::string sender_name(worker_pointer self) {
   auto& s = self->current_sender();
   if (!s)
