@@ -146,13 +146,18 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
                                    "; plans run where their inputs are"));
     inputs.push_back(v.as_tensor());
   }
+  // All or nothing (P2): refuse taken output ids before storing any.
+  for (auto id : r.outputs)
+    if (status(id) != presence::unknown)
+      return fail_all(make_error(errc::duplicate_id, where + ": output id " +
+                                                       to_string(id) +
+                                                       " is already in use"));
   auto values = run_plan(p, std::move(inputs));
   if (!values)
     return fail_all(with_context(values.error(), "on " + owner_));
   for (size_t k = 0; k < r.outputs.size(); ++k)
-    if (auto err = insert(r.outputs[k], std::move((*values)[k]), r.holders[k],
-                          out, "plan " + p.name))
-      return fail_all(std::move(err));
+    insert(r.outputs[k], std::move((*values)[k]), r.holders[k], out,
+           "plan " + p.name);
   return result;
 }
 
