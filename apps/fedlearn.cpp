@@ -74,16 +74,6 @@ std::vector<std::string> split(const std::string& str, char sep) {
   return result;
 }
 
-// A worker of the cluster config if it lists any, else a local one.
-worker obtain(runtime& rt, const runtime_config& cfg, const std::string& name) {
-  if (cfg.cluster_workers.empty())
-    return rt.spawn_worker(name);
-  auto w = rt.connect(name);
-  if (!w)
-    throw operation_error(w.error());
-  return *w;
-}
-
 std::string owner_name(uint32_t k) {
   static const char* names[] = {"bob", "alice", "carol", "dave", "erin"};
   return k < 5 ? names[k] : "owner" + std::to_string(k + 1);
@@ -156,14 +146,14 @@ int main(int argc, char** argv) try {
                            : iid_shards(cfg.owners, cfg.limit, cfg.seed);
   std::vector<worker> where;
   for (uint32_t k = 0; k < cfg.owners; ++k)
-    where.push_back(obtain(rt, cfg, owner_name(k)));
+    where.push_back(value_or_throw(rt.connect_or_spawn(owner_name(k))));
   auto owners = place_shards(where, specs);
   if (!owners)
     throw operation_error(owners.error());
   for (uint32_t k = 0; k < cfg.owners; ++k)
     std::cout << owner_name(k) << ": " << (*owners)[k].samples << " samples ("
               << to_string(specs[k]) << ")\n";
-  auto aggregator = obtain(rt, cfg, "secure_worker");
+  auto aggregator = value_or_throw(rt.connect_or_spawn("secure_worker"));
   auto parties = where;
   parties.push_back(aggregator);
   shard_spec central_spec;

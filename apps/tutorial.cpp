@@ -43,16 +43,6 @@ void stores(const worker& bob, const worker& alice) {
   std::cout << "alice: " << alice.objects() << "\n\n";
 }
 
-// A worker of the cluster config if it lists one, else a local one.
-worker obtain(runtime& rt, const runtime_config& cfg, const std::string& name) {
-  if (cfg.cluster_workers.empty())
-    return rt.spawn_worker(name);
-  auto w = rt.connect(name);
-  if (!w)
-    throw operation_error(w.error());
-  return *w;
-}
-
 } // namespace
 
 int main(int argc, char** argv) try {
@@ -62,8 +52,8 @@ int main(int argc, char** argv) try {
   runtime rt{cfg};
 
   section("Section 3.1 - Pointers to Pointers");
-  auto bob = obtain(rt, cfg, "bob");
-  auto alice = obtain(rt, cfg, "alice");
+  auto bob = value_or_throw(rt.connect_or_spawn("bob"));
+  auto alice = value_or_throw(rt.connect_or_spawn("alice"));
   if (cfg.cluster_workers.empty())
     in("auto bob = rt.spawn_worker(\"bob\"); auto alice = "
        "rt.spawn_worker(\"alice\");");

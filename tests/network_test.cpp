@@ -406,3 +406,26 @@ TEST_CASE_METHOD(network,
   CHECK(x3.get().get().to_vector<int64_t>() == std::vector<int64_t>{10, 20});
   CHECK(y3.get().get().to_vector<int64_t>() == std::vector<int64_t>{30, 40});
 }
+
+TEST_CASE_METHOD(network, "network: connect_or_spawn follows the cluster list",
+                 "[network]") {
+  // No cluster list: a worker in this process.
+  auto local = rt.connect_or_spawn("solo");
+  REQUIRE(local);
+  CHECK(local->ref().node_port == 0);
+  CHECK(local->handle().node() == rt.system().node());
+  // With a list: the node that hosts the name, or a clear error.
+  auto& node = nodes["dora"];
+  node = std::make_unique<node_process>(
+    node_binary(), std::vector<std::string>{"dora"}, fast_node_args());
+  auto opts = fast_options();
+  opts.cluster = {"dora@127.0.0.1:" + std::to_string(node->port())};
+  runtime listed{opts};
+  auto remote = listed.connect_or_spawn("dora");
+  REQUIRE(remote);
+  CHECK(remote->ref().node_port == node->port());
+  CHECK(remote->handle().node() != listed.system().node());
+  auto missing = listed.connect_or_spawn("nobody");
+  REQUIRE_FALSE(missing);
+  CHECK(is(missing.error(), errc::no_such_object));
+}

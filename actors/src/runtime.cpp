@@ -80,6 +80,12 @@ worker runtime::spawn_worker(std::string name, worker_options opts) {
   return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};
 }
 
+caf::expected<worker> runtime::connect_or_spawn(const std::string& name) {
+  if (opts_.cluster.empty())
+    return spawn_worker(name);
+  return connect(name);
+}
+
 caf::expected<worker> runtime::connect(const std::string& name) {
   auto ep = find_endpoint(opts_.cluster, name);
   if (!ep)

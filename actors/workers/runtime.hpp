@@ -87,6 +87,11 @@ class runtime {
   caf::expected<worker> connect(const std::string& name,
                                 const std::string& host, uint16_t port);
 
+  /// connect(name) if the cluster config lists workers, else a new worker
+  /// `name` in this process: how programs run the same code in-process or
+  /// against a cluster. Fails as connect does.
+  caf::expected<worker> connect_or_spawn(const std::string& name);
+
   /// The caller's own worker; moving a pointer here is get().
   const me_worker& me() const noexcept { return me_; }
 

@@ -7,17 +7,6 @@
 
 namespace workers {
 
-namespace {
-
-template <class T>
-T value_or_throw(caf::expected<T> x) {
-  if (!x)
-    throw operation_error(x.error());
-  return std::move(*x);
-}
-
-} // namespace
-
 worker::worker(std::shared_ptr<client> ctx, worker_ref ref)
   : ctx_(std::move(ctx)), ref_(std::move(ref)) {
   // nop

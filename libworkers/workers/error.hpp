@@ -10,6 +10,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
 namespace workers {
@@ -92,5 +93,14 @@ class operation_error : public std::runtime_error {
  private:
   caf::error err_;
 };
+
+/// The value of `x`, or throws operation_error with its error. Called by the
+/// blocking API and by programs that turn expected results into exceptions.
+template <class T>
+T value_or_throw(caf::expected<T> x) {
+  if (!x)
+    throw operation_error(x.error());
+  return std::move(*x);
+}
 
 } // namespace workers
