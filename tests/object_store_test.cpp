@@ -234,3 +234,28 @@ TEST_CASE_METHOD(store_fixture, "object_store: tombstones are bounded",
   CHECK(small.status(gone.front()) == object_store::presence::unknown);
   CHECK(small.status(gone.back()) == object_store::presence::gone);
 }
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: a plan run stores all of its outputs or none",
+                 "[store][plan]") {
+  plan_builder b{"two"};
+  auto x = b.input();
+  b.output(x + 1);
+  b.output(x * 2);
+  auto p = b.finish();
+  auto in = fresh(), taken = fresh();
+  REQUIRE_FALSE(store.insert(in, tensor{1, 2}, fresh(), out));
+  REQUIRE_FALSE(store.insert(taken, tensor{0}, fresh(), out));
+  auto first = fresh();
+  plan_run bad{fresh(), {in}, {first, taken}, {fresh(), fresh()}};
+  auto r = store.run(p, bad, out);
+  CHECK(r.what == exec_outcome::kind::failed);
+  CHECK(is(r.error, errc::duplicate_id));
+  CHECK(store.status(first) == object_store::presence::gone); // not stored
+  CHECK(store.size() == 2);
+  auto a = fresh(), c = fresh();
+  plan_run good{fresh(), {in}, {a, c}, {fresh(), fresh()}};
+  CHECK(store.run(p, good, out).what == exec_outcome::kind::done);
+  CHECK(store.find(c)->as_tensor().to_vector<int64_t>() ==
+        std::vector<int64_t>{2, 4});
+}
