@@ -6,6 +6,36 @@
 
 namespace workers {
 
+namespace {
+
+// Asks the source of `t.leg` to move the data to its destination; once the
+// source answered, settles the handle and sends the next queued leg, if any.
+void run_leg(caf::stateful_actor<client_agent_state>* self,
+             std::weak_ptr<client> ctx, caf::timespan timeout, move_ticket t) {
+  auto settle = [self, ctx, timeout, t](const caf::error& err) {
+    auto next = t.state->settle_move(err);
+    auto c = ctx.lock();
+    if (!c)
+      return;
+    // If the put reached the destination before the source failed (or
+    // died), that copy would be an orphan: release it.
+    if (err)
+      c->post(t.leg.dest, release_atom::value, t.leg.dest_id,
+              t.leg.source.id);
+    c->end_op(t.leg.dest.hdl.address());
+    if (next)
+      run_leg(self, ctx, timeout, move_ticket{t.state, std::move(*next)});
+  };
+  auto& src = t.leg.source;
+  guarded_request<caf::ok_atom>(
+    self, self->state.watch, src.location.hdl, src.location.name, timeout,
+    [settle](caf::ok_atom) { settle(caf::none); },
+    [settle](caf::error err) { settle(err); }, move_atom::value,
+    src.id_at_location, t.leg.dest, t.leg.dest_id, src.id);
+}
+
+} // namespace
+
 caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
                            std::weak_ptr<client> ctx, caf::timespan timeout,
                            std::shared_ptr<data_plane> plane) {
@@ -49,25 +79,7 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
       return rp;
     },
     [self, ctx, timeout](move_atom, move_ticket& t) {
-      auto st = t.state;
-      auto source = t.source;
-      auto settle = [st, ctx, source, dest = t.dest, dest_id = t.dest_id,
-                     holder = t.holder](const caf::error& err) {
-        st->settle_move(err);
-        auto c = ctx.lock();
-        if (!c)
-          return;
-        // If the put reached the destination before the source failed (or
-        // died), that copy would be an orphan: release it.
-        if (err)
-          c->post(dest, release_atom::value, dest_id, holder);
-        c->end_op(source.hdl.address());
-      };
-      guarded_request<caf::ok_atom>(
-        self, self->state.watch, source.hdl, source.name, timeout,
-        [settle](caf::ok_atom) { settle(caf::none); },
-        [settle](caf::error err) { settle(err); }, move_atom::value,
-        t.source_id, t.dest, t.dest_id, t.holder);
+      run_leg(self, ctx, timeout, std::move(t));
     },
   };
 }

@@ -179,6 +179,34 @@ void flush(worker_pointer self, outbox& out,
   finish_one();
 }
 
+// capacity_exceeded: the parking lot is full.
+caf::error lot_full_error(worker_pointer self) {
+  auto& st = self->state;
+  return make_error(errc::capacity_exceeded,
+                    st.store.owner() + " has " +
+                      std::to_string(st.lot.capacity()) +
+                      " requests waiting for objects already (workers."
+                      "max-parked)");
+}
+
+// Pins every operand a request names, present or still arriving, from the
+// moment the worker accepts it until it is answered (protocol.hpp, L1): the
+// caller may drop its handles right after sending, and neither those
+// releases nor an early release that meets the operand on arrival may delete
+// it before the request ran. `key` (the request's first result id, unique)
+// holds the pins until unpin(key).
+void pin(worker_pointer self, object_id key,
+         const std::vector<object_id>& operands) {
+  self->state.store.pin(key, operands);
+}
+
+// Drops the pins of the request `key` once it is answered.
+void unpin(worker_pointer self, object_id key) {
+  outbox out;
+  self->state.store.unpin(key, out);
+  flush(self, out);
+}
+
 // Retries every request parked on `id` (it arrived, or changed).
 void wake(worker_pointer self, object_id id) {
   for (auto& w : self->state.lot.unpark(id))
@@ -187,30 +215,47 @@ void wake(worker_pointer self, object_id id) {
 
 // Parks `attempt` on `id` until it arrives or the deadline passes; then
 // `attempt(true)` must answer for good. Fails `rp` if `final` or the lot is
-// full.
+// full; returns whether it parked.
 template <class Promise>
-void wait_for(worker_pointer self, object_id id, bool final, caf::error err,
+bool wait_for(worker_pointer self, object_id id, bool final, caf::error err,
               Promise rp, worker_state::waiter attempt) {
   auto& st = self->state;
   if (final) {
     rp.deliver(std::move(err));
-    return;
+    return false;
   }
-  auto now = clock::now();
+  auto now = self->clock().now();
   auto deadline = now + st.opts.park_timeout;
   if (auto until = st.store.expected_until(id); until && *until > deadline)
     deadline = *until;
   if (st.forwarding.count(id) > 0)
     deadline = now + st.opts.forward_timeout + st.opts.park_timeout;
   if (!st.lot.park(id, deadline, std::move(attempt))) {
-    rp.deliver(make_error(errc::capacity_exceeded,
-                          st.store.owner() + " has " +
-                            std::to_string(st.lot.capacity()) +
-                            " requests waiting for objects already"));
-    return;
+    rp.deliver(lot_full_error(self));
+    return false;
   }
   self->delayed_send(self, deadline - now + std::chrono::milliseconds(1),
                      caf::tick_atom::value);
+  return true;
+}
+
+// Parks the request `key` (exec, run), which pinned `operands` and creates
+// `results`, until `missing` arrives; if the lot is full, the results fail
+// with that error and the pins go.
+template <class Promise>
+void park_request(worker_pointer self, object_id key,
+                  const std::vector<object_id>& operands,
+                  const std::vector<object_id>& results, object_id missing,
+                  Promise rp, worker_state::waiter retry) {
+  auto& st = self->state;
+  pin(self, key, operands);
+  if (wait_for(self, missing, false, caf::error{}, rp, std::move(retry)))
+    return;
+  outbox out;
+  for (auto id : results)
+    st.store.fail(id, lot_full_error(self), out);
+  st.store.unpin(key, out);
+  flush(self, out);
 }
 
 // Whether `holder`'s reference to `id` can be served now (get, move). If
@@ -280,42 +325,10 @@ void serve_take(worker_pointer self,
     auto& t = value.value.as_tensor();
     value.blob =
       st.opts.plane->stage(caf::actor_cast<caf::actor>(self), st.store.owner(),
-                           t, clock::now() + st.opts.forward_timeout);
+                           t, self->clock().now() + st.opts.forward_timeout);
     value.value = stored_value{};
   }
   rp.deliver(std::move(value));
-}
-
-// Pins the operands of a request about to park that are here already: the
-// caller may drop its handles right after sending the request, and the
-// releases, processed while it waits for a missing operand (one still being
-// moved here, say), must not delete the others. `key` (the request's first
-// result id, unique) holds the pins until unpin(key).
-void pin(worker_pointer self, object_id key,
-         const std::vector<object_id>& operands) {
-  auto& st = self->state;
-  if (st.pins.count(key) > 0)
-    return;
-  auto& pinned = st.pins[key];
-  for (auto id : operands)
-    if (st.store.status(id) == object_store::presence::here) {
-      st.store.retain(id, key, clock::now());
-      pinned.push_back(id);
-    }
-}
-
-// Drops the pins of the request `key` once it is answered.
-void unpin(worker_pointer self, object_id key) {
-  auto& st = self->state;
-  auto i = st.pins.find(key);
-  if (i == st.pins.end())
-    return;
-  auto pinned = std::move(i->second);
-  st.pins.erase(i);
-  outbox out;
-  for (auto id : pinned)
-    st.store.release(id, key, clock::now(), out);
-  flush(self, out);
 }
 
 std::vector<object_id> operand_ids(const op_request& req) {
@@ -353,9 +366,8 @@ void serve_run(worker_pointer self,
   flush(self, out);
   auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
   if (outcome.what == exec_outcome::kind::missing) {
-    pin(self, key, r.inputs);
-    wait_for(self, outcome.missing, final, caf::error{}, rp,
-             [=](bool f) { serve_run(self, rp, r, f); });
+    park_request(self, key, r.inputs, r.outputs, outcome.missing, rp,
+                 [=](bool f) { serve_run(self, rp, r, f); });
     return;
   }
   unpin(self, key);
@@ -403,6 +415,23 @@ uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
   return count;
 }
 
+// tag: adds `tags` to `id`, waiting for it like an operation would (the
+// object may still be on its way: a tag right after a move or an exec).
+void serve_tag(worker_pointer self,
+               caf::typed_response_promise<caf::ok_atom> rp, object_id id,
+               std::vector<std::string> tags, bool final) {
+  auto& store = self->state.store;
+  if (store.status(id) == object_store::presence::unknown) {
+    wait_for(self, id, final, store.unknown_error(id), rp,
+             [=](bool f) { serve_tag(self, rp, id, tags, f); });
+    return;
+  }
+  if (auto err = store.tag(id, tags))
+    rp.deliver(std::move(err));
+  else
+    rp.deliver(caf::ok_atom::value);
+}
+
 // search: the ids carrying all of `query`, each retained for a new holder.
 std::vector<search_hit> serve_search(worker_pointer self,
                                      const std::vector<std::string>& query) {
@@ -417,7 +446,7 @@ std::vector<search_hit> serve_search(worker_pointer self,
       hit.dt = v->as_tensor().dtype();
       hit.dims = v->as_tensor().shape();
     }
-    st.store.retain(id, hit.holder, clock::now());
+    st.store.retain(id, hit.holder, self->clock().now());
     hits.push_back(std::move(hit));
   }
   return hits;
@@ -437,9 +466,8 @@ void serve_exec(worker_pointer self,
   }
   flush(self, out);
   if (r.what == exec_outcome::kind::missing) {
-    pin(self, req.result, operand_ids(req));
-    wait_for(self, r.missing, final, caf::error{}, rp,
-             [=](bool f) { serve_exec(self, rp, req, f); });
+    park_request(self, req.result, operand_ids(req), {req.result}, r.missing,
+                 rp, [=](bool f) { serve_exec(self, rp, req, f); });
     return;
   }
   unpin(self, req.result);
@@ -497,7 +525,7 @@ void send_move_put(worker_pointer self,
       [=](caf::ok_atom) mutable {
         outbox out;
         self->state.store.finish_move(id, holder, dest.name, new_id,
-                                      clock::now(), out);
+                                      self->clock().now(), out);
         flush(self, out);
         rp.deliver(caf::ok_atom::value);
       },
@@ -537,7 +565,7 @@ void serve_move(worker_pointer self,
       needs_bulk(value.as_tensor(), dest.hdl, self->node())) {
     auto ref = st.opts.plane->stage(caf::actor_cast<caf::actor>(self),
                                     st.store.owner(), value.as_tensor(),
-                                    clock::now() + st.opts.forward_timeout);
+                                    self->clock().now() + st.opts.forward_timeout);
     send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
     return;
   }
@@ -548,7 +576,7 @@ void serve_move(worker_pointer self,
 // housekeeping tick when it is due.
 void on_tick(worker_pointer self) {
   auto& st = self->state;
-  auto now = clock::now();
+  auto now = self->clock().now();
   st.store.expire(now);
   st.opts.plane->staging().expire(now);
   for (auto& w : st.lot.expire(now))
@@ -569,7 +597,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     st.opts.plane = std::make_shared<data_plane>();
   st.store = object_store{std::move(name), opts.limits};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
-  st.next_housekeeping = clock::now();
+  st.next_housekeeping = self->clock().now();
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& fail : self->state.watch.down(msg.source))
       fail();
@@ -594,7 +622,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       // A large tensor: read it in chunks, store it when complete (B2).
       auto rp = self->make_response_promise<caf::ok_atom>();
       auto& st = self->state;
-      st.store.expect(id, clock::now() + st.opts.forward_timeout);
+      st.store.expect(id, self->clock().now() + st.opts.forward_timeout);
       fetch_blob(
         self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
         [self, rp, id, holder](tensor t) mutable {
@@ -619,13 +647,13 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return self->state.opts.plane->staging().read(blob, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
-      self->state.store.retain(id, holder, clock::now());
+      self->state.store.retain(id, holder, self->clock().now());
       wake(self, id);
     },
     [=](release_atom, object_id id, object_id holder) {
       auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;
-      self->state.store.release(id, holder, clock::now(), out);
+      self->state.store.release(id, holder, self->clock().now(), out);
       flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
       return rp;
     },
@@ -641,7 +669,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](expect_atom, object_id id, caf::timespan within) {
-      self->state.store.expect(id, clock::now() + within);
+      self->state.store.expect(id, self->clock().now() + within);
     },
     [=](list_atom) {
       // A listing shows values: each tensor in it leaves this worker (A1).
@@ -652,18 +680,19 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     },
     [=](count_atom) { return static_cast<uint64_t>(self->state.store.size()); },
     [=](clear_atom) {
+      // Objects and plans alike: clear leaves the worker as new.
       auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;
       self->state.store.clear(out);
+      self->state.plans.clear();
       flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
       return rp;
     },
     [=](stats_atom) { return self->state.stats; },
-    [=](tag_atom, object_id id,
-        const std::vector<std::string>& tags) -> caf::result<caf::ok_atom> {
-      if (auto err = self->state.store.tag(id, tags))
-        return err;
-      return caf::ok_atom::value;
+    [=](tag_atom, object_id id, std::vector<std::string>& tags) {
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_tag(self, rp, id, std::move(tags), false);
+      return rp;
     },
     [=](search_atom, const std::vector<std::string>& query) {
       return serve_search(self, query);

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <random>
 
 namespace workers {
@@ -14,7 +16,33 @@ std::string to_string(object_id x) {
   return buf;
 }
 
+namespace {
+
+// The test hook of id_generator::seed_origins: a seeded generator of
+// origins, or null for the OS entropy source.
+std::mutex seeded_mtx;
+std::unique_ptr<std::mt19937_64> seeded;
+
+} // namespace
+
+void id_generator::seed_origins(std::optional<uint64_t> seed) {
+  std::lock_guard<std::mutex> guard{seeded_mtx};
+  if (seed)
+    seeded = std::make_unique<std::mt19937_64>(*seed);
+  else
+    seeded.reset();
+}
+
 id_generator::id_generator() {
+  {
+    std::lock_guard<std::mutex> guard{seeded_mtx};
+    if (seeded) {
+      do
+        origin_ = (*seeded)();
+      while (origin_ == 0);
+      return;
+    }
+  }
   std::random_device rd;
   uint64_t x = 0;
   do {

@@ -54,6 +54,23 @@ bool object_store::holds(object_id id, object_id holder) const {
   return std::find(hs.begin(), hs.end(), holder) != hs.end();
 }
 
+size_t object_store::pins(object_id id) const {
+  auto i = pin_counts_.find(id);
+  return i != pin_counts_.end() ? i->second : 0;
+}
+
+object_store::bookkeeping object_store::overhead() const {
+  bookkeeping result;
+  result.pinning_requests = pins_by_key_.size();
+  result.tombstones = tombstones_.size();
+  for (auto& kvp : early_retains_)
+    result.early_records += kvp.second.size();
+  for (auto& kvp : early_releases_)
+    result.early_records += kvp.second.size();
+  result.expectations = expected_.size();
+  return result;
+}
+
 store_listing object_store::listing() const {
   std::vector<const std::pair<const object_id, entry>*> sorted;
   sorted.reserve(entries_.size());
@@ -211,8 +228,7 @@ caf::error object_store::insert(object_id id, stored_value value,
     for (auto& e : pending)
       add_holder(id, holders, e.holder);
   }
-  if (holders.empty())
-    erase(i, {gone_reason::released, {}, {}}, true, out);
+  erase_if_unreferenced(i, {gone_reason::released, {}, {}}, out);
   return {};
 }
 
@@ -243,15 +259,14 @@ void object_store::release(object_id id, object_id holder, time_point now,
     return;
   }
   hs.erase(j);
-  if (hs.empty())
-    erase(i, {gone_reason::released, {}, {}}, true, out);
+  erase_if_unreferenced(i, {gone_reason::released, {}, {}}, out);
 }
 
 taken_value object_store::take(object_id id, object_id holder,
                                id_generator& ids, outbox& out) {
   auto i = entries_.find(id);
   auto& e = i->second;
-  if (e.holders.size() == 1) {
+  if (e.holders.size() == 1 && pins(id) == 0) {
     // Sole holder: the object leaves this worker. For a pointer entry, the
     // downstream reference (held under this entry's id) moves to the taker.
     taken_value result{std::move(e.value), id, {}};
@@ -260,7 +275,8 @@ taken_value object_store::take(object_id id, object_id holder,
     erase(i, {gone_reason::taken, {}, {}}, false, out);
     return result;
   }
-  // Shared: the taker gets a copy, the other holders keep the object.
+  // Shared (with other holders, or with accepted requests that name it): the
+  // taker gets a copy, the others keep the object.
   e.holders.erase(std::find(e.holders.begin(), e.holders.end(), holder));
   taken_value result{e.value, holder, {}};
   if (e.value.is_pointer()) {
@@ -294,10 +310,9 @@ void object_store::finish_move(object_id id, object_id holder,
     return;
   }
   hs.erase(j);
-  if (hs.empty())
-    erase(i,
-          {gone_reason::moved, "to " + dest + " as " + to_string(new_id), {}},
-          true, out);
+  erase_if_unreferenced(
+    i, {gone_reason::moved, "to " + dest + " as " + to_string(new_id), {}},
+    out);
 }
 
 void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
@@ -310,6 +325,9 @@ void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
 }
 
 void object_store::fail(object_id id, caf::error reason, outbox& out) {
+  early_retains_.erase(id);
+  early_releases_.erase(id);
+  expected_.erase(id);
   if (auto i = entries_.find(id); i != entries_.end()) {
     erase(i, {gone_reason::failed, {}, std::move(reason)}, true, out);
     return;
@@ -321,6 +339,31 @@ void object_store::fail(object_id id, caf::error reason, outbox& out) {
 void object_store::clear(outbox& out) {
   while (!entries_.empty())
     erase(entries_.begin(), {gone_reason::cleared, {}, {}}, true, out);
+}
+
+// -- pins ---------------------------------------------------------------------
+
+void object_store::pin(object_id key, const std::vector<object_id>& ids) {
+  auto [i, added] = pins_by_key_.emplace(key, ids);
+  if (!added)
+    return;
+  for (auto id : ids)
+    ++pin_counts_[id];
+}
+
+void object_store::unpin(object_id key, outbox& out) {
+  auto i = pins_by_key_.find(key);
+  if (i == pins_by_key_.end())
+    return;
+  auto ids = std::move(i->second);
+  pins_by_key_.erase(i);
+  for (auto id : ids) {
+    auto j = pin_counts_.find(id);
+    if (--j->second == 0)
+      pin_counts_.erase(j);
+    if (auto k = entries_.find(id); k != entries_.end())
+      erase_if_unreferenced(k, {gone_reason::released, {}, {}}, out);
+  }
 }
 
 // -- pipelining support -------------------------------------------------------
@@ -480,6 +523,12 @@ void object_store::erase(entry_map::iterator i, tombstone why, bool cascade,
   }
   entries_.erase(i);
   bury(id, std::move(why));
+}
+
+void object_store::erase_if_unreferenced(entry_map::iterator i, tombstone why,
+                                         outbox& out) {
+  if (i->second.holders.empty() && pins(i->first) == 0)
+    erase(i, std::move(why), true, out);
 }
 
 void object_store::bury(object_id id, tombstone why) {

@@ -103,14 +103,13 @@ void start_move(const state_ptr& x, const worker& dest) {
     return; // Already there: moving does nothing.
   auto ctx = x->context();
   auto new_id = ctx->next_id();
-  auto source = x->begin_move(dest.ref(), new_id);
-  if (!source)
+  auto leg = x->begin_move(dest.ref(), new_id);
+  if (!leg)
     return;
   caf::anon_send(dest.handle(), expect_atom::value, new_id, ctx->timeout());
-  ctx->begin_op(source->location); // the agent settles it
-  caf::anon_send(ctx->agent(), move_atom::value,
-                 move_ticket{x, source->location, source->id_at_location,
-                             dest.ref(), new_id, source->id});
+  ctx->begin_op(dest.ref()); // the agent settles it
+  if (*leg) // else queued: the agent sends it when the move before settles
+    caf::anon_send(ctx->agent(), move_atom::value, move_ticket{x, **leg});
 }
 
 void tag_remote(const state_ptr& x, std::vector<std::string> tags) {

@@ -1,5 +1,7 @@
 #include "workers/pointer_state.hpp"
 
+#include "workers/client.hpp"
+
 namespace workers {
 
 pointer_state::pointer_state(std::shared_ptr<client> ctx, worker_ref location,
@@ -69,41 +71,54 @@ void pointer_state::end_take(const caf::error& err) {
   phase_ = err ? phase::live : phase::spent;
 }
 
-caf::expected<pointer_state::target>
+caf::expected<std::optional<pointer_state::move_leg>>
 pointer_state::begin_move(const worker_ref& dest, object_id new_id) {
-  std::unique_lock<std::mutex> guard{mtx_};
-  // One move at a time per handle: a second one waits for the first.
-  if (moving_) {
-    auto timeout = ctx_ ? ctx_->timeout() : caf::timespan{0};
-    settled_.wait_for(guard, timeout, [this] { return !moving_; });
-    if (moving_)
-      return make_error(errc::timeout, "a previous move did not finish");
-  }
+  std::lock_guard<std::mutex> guard{mtx_};
   if (phase_ != phase::live)
     return spent_error();
-  target source{location_, id_at_location_, id_};
-  moving_ = true;
-  source_ = location_;
-  source_id_ = id_at_location_;
+  if (!moving_) {
+    data_at_ = location_;
+    data_id_ = id_at_location_;
+  }
   location_ = dest;
   id_at_location_ = new_id;
   error_ = caf::error{};
-  return source;
+  if (moving_) {
+    queued_.emplace_back(dest, new_id);
+    return std::optional<move_leg>{};
+  }
+  moving_ = true;
+  leg_dest_ = dest;
+  leg_dest_id_ = new_id;
+  return std::optional<move_leg>{
+    move_leg{target{data_at_, data_id_, id_}, dest, new_id}};
 }
 
-void pointer_state::settle_move(const caf::error& err) {
+std::optional<pointer_state::move_leg>
+pointer_state::settle_move(const caf::error& err) {
+  std::optional<move_leg> next;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (err) {
-      // The data stayed at the source: point there again.
-      location_ = source_;
-      id_at_location_ = source_id_;
       error_ = err;
+    } else {
+      data_at_ = leg_dest_;
+      data_id_ = leg_dest_id_;
     }
+    if (!queued_.empty()) {
+      std::tie(leg_dest_, leg_dest_id_) = queued_.front();
+      queued_.pop_front();
+      next = move_leg{target{data_at_, data_id_, id_}, leg_dest_, leg_dest_id_};
+      return next;
+    }
+    // The last leg settled: point where the data is (the destination, or
+    // the source if the leg failed).
+    location_ = data_at_;
+    id_at_location_ = data_id_;
     moving_ = false;
-    source_ = worker_ref{};
   }
   settled_.notify_all();
+  return next;
 }
 
 std::string pointer_state::to_string() const {

@@ -32,22 +32,17 @@
 #include "workers/error.hpp"
 #include "workers/object_id.hpp"
 #include "workers/peer_watch.hpp"
+#include "workers/pointer_state.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
 
-class pointer_state;
-
-/// "Move holder's reference of source:source_id to dest as dest_id, and
-/// update `state` when it is done." Local only: sent by pointers to the
-/// client agent of their own process.
+/// "Move the reference of `state` along `leg` (from where its data is to
+/// leg.dest as leg.dest_id), and update `state` when it is done." Local
+/// only: sent by pointers to the client agent of their own process.
 struct move_ticket {
   std::shared_ptr<pointer_state> state;
-  worker_ref source;
-  object_id source_id;
-  worker_ref dest;
-  object_id dest_id;
-  object_id holder;
+  pointer_state::move_leg leg;
 };
 
 /// "Run this request to a worker and answer with its reply." Local only:

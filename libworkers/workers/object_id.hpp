@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <caf/meta/type_name.hpp>
@@ -73,6 +74,12 @@ class id_generator {
   explicit id_generator(uint64_t origin) noexcept : origin_(origin) {
     // nop
   }
+
+  /// Test hook for deterministic simulation (tests/sim): with a seed, the
+  /// origins of generators constructed from now on come from a PRNG seeded
+  /// with it; without, from the OS entropy source again. Never use it in
+  /// production: seeded origins repeat across processes.
+  static void seed_origins(std::optional<uint64_t> seed);
 
   object_id next() noexcept { return object_id{origin_, ++seq_}; }
 

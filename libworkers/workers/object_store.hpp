@@ -7,11 +7,21 @@
 // implements (R1-R4: holder sets, commuting retain/release, copy-on-shared
 // take and move, tombstones) are described in protocol.hpp.
 //
+// An object stays while it has a holder or a pin (protocol.hpp, L1): pins
+// are the references of requests the worker accepted but has not answered
+// yet, taken on every operand id they name -- present or still arriving.
+//
 // Example (bob's side of `x_ptr = x.send(bob); p = x_ptr.send(alice)`):
 //   store.insert(X, tensor{1,2,3}, P, out);       // holders {P}
 //   store.retain(X, Q, now);                      // holders {P, Q}
 //   store.release(X, P, now, out);                // holders {Q}
 //   store.take(X, Q, ids, out);                   // erased; tombstone "taken"
+// and of an operation parked on an operand that is still being moved in:
+//   store.pin(R, {X, Y});                         // Y unknown: pinned ahead
+//   store.release(Y, H, now, out);                // early release of H
+//   store.insert(Y, t, H, out);                   // H cancelled, pin keeps Y
+//   store.execute(req, ids, out);                 // computes R from X, Y
+//   store.unpin(R, out);                          // Y erased now
 
 #include <chrono>
 #include <deque>
@@ -89,6 +99,20 @@ class object_store {
   /// Whether `holder` holds a reference to the stored object `id`.
   bool holds(object_id id, object_id holder) const;
 
+  /// How many accepted requests pin `id` (present or not).
+  size_t pins(object_id id) const;
+
+  /// Sizes of the bookkeeping, for leak checks: requests holding pins,
+  /// tombstones, early retain/release records, expectations.
+  struct bookkeeping {
+    size_t pinning_requests = 0;
+    size_t tombstones = 0;
+    size_t early_records = 0;
+    size_t expectations = 0;
+  };
+
+  bookkeeping overhead() const;
+
   size_t size() const noexcept { return entries_.size(); }
 
   /// All entries in creation order.
@@ -156,7 +180,19 @@ class object_store {
                          object_id new_id, object_id holder, outbox& out);
 
   /// Records that creating `id` failed with `reason` (erasing it if here).
+  /// Early records for `id` are dropped: nothing will create it any more.
   void fail(object_id id, caf::error reason, outbox& out);
+
+  // -- pins (L1) --------------------------------------------------------------
+
+  /// The request `key` (unique, e.g. its result id) was accepted and names
+  /// `ids`: each one stays until unpin(key), even if its holders all go
+  /// first and even if it has not arrived yet. Idempotent per key.
+  void pin(object_id key, const std::vector<object_id>& ids);
+
+  /// The request `key` was answered: drops its pins and erases the objects
+  /// that nothing references any more (cascading into `out`).
+  void unpin(object_id key, outbox& out);
 
   /// Erases everything, cascading releases; tombstones say "cleared".
   void clear(outbox& out);
@@ -214,6 +250,10 @@ class object_store {
 
   void erase(entry_map::iterator i, tombstone why, bool cascade, outbox& out);
 
+  /// Erases `i` with `why` if it has neither holders nor pins.
+  void erase_if_unreferenced(entry_map::iterator i, tombstone why,
+                             outbox& out);
+
   void bury(object_id id, tombstone why);
 
   std::string describe(const op_request& req) const;
@@ -227,6 +267,9 @@ class object_store {
   std::unordered_map<object_id, std::vector<early>> early_retains_;
   std::unordered_map<object_id, std::vector<early>> early_releases_;
   std::unordered_map<object_id, time_point> expected_;
+  /// Pins per pinned id, and the ids each accepted request pinned.
+  std::unordered_map<object_id, size_t> pin_counts_;
+  std::unordered_map<object_id, std::vector<object_id>> pins_by_key_;
 };
 
 } // namespace workers

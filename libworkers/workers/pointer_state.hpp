@@ -14,8 +14,12 @@
 // A move switches `location` to the destination at once (so operations issued
 // afterwards go there and wait for the data) and settles when the source
 // answers: on failure the state reverts to the source, where the data stayed.
+// Moves never block the caller: a move issued while another is under way is
+// queued and sent, from wherever the data then is, once the first settles.
 
 #include <condition_variable>
+#include <deque>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,10 +27,11 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include "workers/client.hpp"
 #include "workers/protocol.hpp"
 
 namespace workers {
+
+class client;
 
 class pointer_state {
  public:
@@ -74,12 +79,24 @@ class pointer_state {
   /// retried: the object is still there, or its tombstone will say why not).
   void end_take(const caf::error& err);
 
-  /// Points the handle at `dest`:`new_id` now; returns the source to move
-  /// from. Fails if not live.
-  caf::expected<target> begin_move(const worker_ref& dest, object_id new_id);
+  /// One hop of the data: from `source` to `dest` as `dest_id`.
+  struct move_leg {
+    target source;
+    worker_ref dest;
+    object_id dest_id;
+  };
 
-  /// Called by the client agent when the source answered the move.
-  void settle_move(const caf::error& err);
+  /// Points the handle at `dest`:`new_id` now. Returns the leg to send now,
+  /// or nullopt if it is queued behind a move under way (settle_move hands
+  /// it out later). Fails if not live. Never blocks.
+  caf::expected<std::optional<move_leg>> begin_move(const worker_ref& dest,
+                                                    object_id new_id);
+
+  /// Called by the client agent when the source answered a leg (`err` set:
+  /// the data stayed where it was). Returns the next queued leg to send,
+  /// starting where the data is now; once none is left, a failed last leg
+  /// points the handle back at the data.
+  std::optional<move_leg> settle_move(const caf::error& err);
 
   /// "[PointerTensor | me:<id> -> bob:<id>]".
   std::string to_string() const;
@@ -96,8 +113,13 @@ class pointer_state {
   phase phase_;
   caf::error error_;
   bool moving_ = false;
-  worker_ref source_;
-  object_id source_id_;
+  /// Where the data is while moving_ (the source of the leg under way).
+  worker_ref data_at_;
+  object_id data_id_;
+  /// The leg under way, and the legs queued behind it.
+  worker_ref leg_dest_;
+  object_id leg_dest_id_;
+  std::deque<std::pair<worker_ref, object_id>> queued_;
 };
 
 } // namespace workers
