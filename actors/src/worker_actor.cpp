@@ -554,6 +554,21 @@ void serve_move(worker_pointer self,
   auto retry = [=](bool f) {
     serve_move(self, rp, id, dest, new_id, holder, f);
   };
+  if (st.store.status(id) == object_store::presence::gone) {
+    // Nothing to move but the object's fate: the destination records it, so
+    // the handle (which points there now) and everything its caller sent
+    // there meanwhile get the same error as here (M3).
+    auto why = st.store.gone_error(id);
+    send_to(self, dest, [=]() mutable {
+      guarded_request<caf::ok_atom>(
+        self, self->state.watch, dest.hdl, dest.name,
+        self->state.opts.forward_timeout,
+        [rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+        [rp](caf::error e) mutable { rp.deliver(std::move(e)); },
+        gone_atom::value, new_id, why);
+    });
+    return;
+  }
   if (!held_here(self, id, holder, final, rp, retry))
     return;
   audit_tensor(self, "move", dest.name, id);
@@ -667,6 +682,17 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_move(self, rp, id, std::move(dest), new_id, holder, false);
       return rp;
+    },
+    [=](gone_atom, object_id id, caf::error& why) {
+      // The source of a move reports the object gone: so is `id` here.
+      auto& store = self->state.store;
+      if (store.status(id) == object_store::presence::unknown) {
+        outbox out;
+        store.fail(id, std::move(why), out);
+        flush(self, out);
+        wake(self, id);
+      }
+      return caf::ok_atom::value;
     },
     [=](expect_atom, object_id id, caf::timespan within) {
       self->state.store.expect(id, self->clock().now() + within);

@@ -56,6 +56,11 @@ void client::forgive(const caf::actor_addr& peer) {
   ops_done_.notify_all();
 }
 
+size_t client::unacknowledged() const {
+  std::lock_guard<std::mutex> guard{ops_mtx_};
+  return ops_in_flight_;
+}
+
 caf::error client::barrier() {
   std::unique_lock<std::mutex> guard{ops_mtx_};
   if (ops_done_.wait_for(guard, timeout(),

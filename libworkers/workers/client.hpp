@@ -128,6 +128,10 @@ class client {
   /// returns errc::timeout.
   caf::error barrier();
 
+  /// How many posted state changes are not acknowledged yet (the count
+  /// barrier() waits on). Never blocks; for tests and the simulation.
+  size_t unacknowledged() const;
+
   /// A ticket that has the agent send `xs...` to `dest` and answer with the
   /// worker's `Result` (or the error). Used by ask() and by workers::async.
   template <class Result, class... Ts>
@@ -208,7 +212,7 @@ class client {
   client_options opts_;
   id_generator ids_;
   std::atomic<bool> alive_{true};
-  std::mutex ops_mtx_;
+  mutable std::mutex ops_mtx_;
   std::condition_variable ops_done_;
   size_t ops_in_flight_ = 0;
   std::unordered_map<caf::actor_addr, size_t> ops_by_peer_;

@@ -111,6 +111,7 @@ using define_atom = caf::atom_constant<caf::atom("define")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using gone_atom = caf::atom_constant<caf::atom("gone")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -142,6 +143,9 @@ struct blob_ref;
 /// - move: the client agent. Moves `holder`'s reference of `id` to `dest` as
 ///   `new_id`; replies ok once the destination acknowledged.
 /// - expect: clients, before a move: "`id` will arrive within `timeout`".
+/// - gone: the source of a move whose object is gone (taken, released,
+///   cleared, or its operation failed): "`id` will never arrive; requests
+///   for it fail with `why`". The move moved the object's fate (M3).
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
 /// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tag: clients; adds tags to an object (acknowledged like a put).
@@ -172,6 +176,7 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<move_atom, object_id, worker_ref, object_id,
                   object_id>::with<caf::ok_atom>,
   caf::reacts_to<expect_atom, object_id, caf::timespan>,
+  caf::replies_to<gone_atom, object_id, caf::error>::with<caf::ok_atom>,
   caf::replies_to<list_atom>::with<store_listing>,
   caf::replies_to<count_atom>::with<uint64_t>,
   caf::replies_to<clear_atom>::with<caf::ok_atom>,
