@@ -470,13 +470,14 @@ void serve_exec(worker_pointer self,
                  rp, [=](bool f) { serve_exec(self, rp, req, f); });
     return;
   }
-  unpin(self, req.result);
   switch (r.what) {
   case exec_outcome::kind::failed:
+    unpin(self, req.result);
     wake(self, req.result);
     rp.deliver(std::move(r.error));
     return;
   case exec_outcome::kind::done:
+    unpin(self, req.result);
     wake(self, req.result);
     rp.deliver(caf::ok_atom::value);
     return;
@@ -484,10 +485,12 @@ void serve_exec(worker_pointer self,
     break;
   }
   // Forward along the chain; the local pointer entry is already installed.
+  // The forwarded request goes out before anything this one unblocks: the
+  // releases of its pins (their cascades name the same objects at `next`)
+  // and requests parked on the result must reach `next` after it (L2).
   auto result = req.result;
   auto next = r.next;
   st.forwarding.insert(result);
-  wake(self, result);
   auto forwarded = std::move(r.forwarded);
   send_to(self, next, [self, rp, result, next, forwarded]() mutable {
     guarded_request<caf::ok_atom>(
@@ -509,6 +512,8 @@ void serve_exec(worker_pointer self,
       },
       exec_atom::value, std::move(forwarded));
   });
+  unpin(self, result);
+  wake(self, result);
 }
 
 // Sends the put of a move to `dest` (`payload` is the value itself, or a

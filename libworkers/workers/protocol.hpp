@@ -32,6 +32,27 @@
 //      the others keep theirs. move works the same way. So a reference never
 //      dangles and an object nobody references never stays.
 //
+// Lifetime (L). An object is deleted exactly when no reference to it exists
+// anywhere: held by a client handle, by a pointer entry on another worker,
+// by a search result, by a request the worker accepted and has not answered
+// (parked or running), by a move or get in progress, or promised as the
+// result of an accepted operation (its holder is granted when it is made).
+//   L1 A worker pins every operand id an exec or plan run names, present or
+//      still arriving, from the moment it accepts the request until it
+//      answers it (object_store::pin). A pin is not a holder: an early
+//      release (R3) cancels only the holder it names, never a pin. A take or
+//      move of a pinned object leaves a copy for the pinning request.
+//   L2 A worker that forwards a request sends it before anything the
+//      request unblocks (the releases of its pins, requests parked on its
+//      result): on the one channel to the next hop, the next hop sees the
+//      request before releases of the objects it names.
+//   M3 Moving an object that is gone (taken, released, cleared, or its
+//      operation failed) moves its fate: the source tells the destination
+//      (gone), requests for the new id there fail with the original error,
+//      and the handle stays where the caller moved it.
+// The deterministic simulation (tests/sim) checks these rules, and R1-R4,
+// against a sequential model over thousands of random programs.
+//
 // Pipelining. Messages from different senders have no order, so a request can
 // name an object whose creating message has not arrived yet (an operation
 // through alice creates bob:T, the caller then asks bob for T directly; a move

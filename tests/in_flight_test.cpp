@@ -1,0 +1,98 @@
+// Objects in flight are never lost: operations that wait for an operand
+// still on its way (a move, a large tensor) keep every operand they name,
+// and releases of temporaries that overtake them delete nothing early
+// (protocol.hpp, L1). Each case repeats its pattern, since the failure it
+// guards against depended on message timing; WORKERS_REPEAT sets the count
+// (1000 by default, 20 for 12 MiB tensors).
+
+#include <cstdlib>
+
+#include "fixture.hpp"
+
+using namespace workers;
+using namespace workers::test;
+
+namespace {
+
+int repeat(int dflt) {
+  if (auto v = std::getenv("WORKERS_REPEAT"))
+    return std::atoi(v);
+  return dflt;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(two_workers, "in flight: Part 4 averaging on a third worker",
+                 "[in_flight][nodes]") {
+  auto secure_worker = spawn("secure_worker");
+  auto runs = repeat(1000);
+  int ok = 0;
+  for (int i = 0; i < runs; ++i) {
+    auto wA = tensor{1.0, 2.0, 3.0}.send(alice);
+    auto wB = tensor{3.0, 4.0, 5.0}.send(bob);
+    wA.move(secure_worker);
+    wB.move(secure_worker);
+    auto avg = (wA + wB) / 2.0; // the temporary wA + wB is released at once
+    auto t = avg.try_get();
+    if (t && t->equal(tensor{2.0, 3.0, 4.0}))
+      ++ok;
+    else
+      FAIL_CHECK("run " << i << ": "
+                        << (t ? to_string(*t) : render(t.error())));
+  }
+  CHECK(ok == runs);
+  CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+  CHECK(secure_worker.count() == 0);
+}
+
+TEST_CASE_METHOD(two_workers, "in flight: ops on a moved tensor, temps dropped",
+                 "[in_flight][nodes]") {
+  auto runs = repeat(1000);
+  int ok = 0;
+  for (int i = 0; i < runs; ++i) {
+    auto x = tensor{1, 2}.send(bob);
+    x.move(alice);
+    auto y = (x + 1) * 2;
+    auto t = y.try_get();
+    if (t && t->equal(tensor{4, 6}))
+      ++ok;
+    else
+      FAIL_CHECK("run " << i << ": "
+                        << (t ? to_string(*t) : render(t.error())));
+  }
+  CHECK(ok == runs);
+  CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+}
+
+TEST_CASE_METHOD(two_workers, "in flight: ops on a large tensor still arriving",
+                 "[in_flight][nodes]") {
+  // 12 MiB: across nodes it takes the large-tensor path (bulk.hpp).
+  auto runs = repeat(20);
+  int ok = 0;
+  for (int i = 0; i < runs; ++i) {
+    auto y = (tensor::full({3 << 20}, 1.0).send(bob) + 1) * 2;
+    auto t = y.try_get();
+    if (t && t->numel() == (3 << 20) && t->equal(tensor::full({3 << 20}, 4.0)))
+      ++ok;
+    else
+      FAIL_CHECK("run " << i << ": " << (t ? "wrong value" : render(t.error())));
+  }
+  CHECK(ok == runs);
+  CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+}
+
+TEST_CASE_METHOD(two_workers, "in flight: a move of a failed result moves it",
+                 "[in_flight][nodes]") {
+  // Found by the simulation: requests sent to the destination of such a
+  // move used to wait for their deadline and fail with timeout.
+  auto bad = tensor{1, 2}.send(bob) + tensor{1, 2, 3}.send(bob);
+  bad.move(alice);
+  auto ptr = bad.send(alice);
+  CHECK(error_of([&] { (bad + 1).get(); }).code() ==
+        static_cast<uint8_t>(errc::shape_mismatch));
+  CHECK(error_of([&] { bad.get(); }).code() ==
+        static_cast<uint8_t>(errc::shape_mismatch));
+  CHECK(bad.location().name == "alice");
+  CHECK(error_of([&] { ptr.get().get(); }).code() ==
+        static_cast<uint8_t>(errc::shape_mismatch));
+}
