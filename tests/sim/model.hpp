@@ -33,6 +33,10 @@ struct observation {
 
 using trace = std::vector<observation>;
 
+/// Whether the runtime's `actual` observation is one the model's `expected`
+/// allows: equal, or an error of one of the kinds "error a|b" lists.
+bool allows(const observation& expected, const observation& actual);
+
 /// The step index of the final observations (after every handle is dropped).
 constexpr size_t final_step = static_cast<size_t>(-1);
 
