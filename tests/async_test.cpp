@@ -42,6 +42,64 @@ caf::behavior computing_actor(caf::event_based_actor* self, worker bob,
   return {[](caf::ok_atom) {}};
 }
 
+struct mover_state {
+  /// The tensor of the current round, moved to the destination.
+  pointer<tensor> x;
+  /// Listings of the current round that showed what they should.
+  int listed = 0;
+};
+
+using next_atom = caf::atom_constant<caf::atom("next")>;
+
+// What is wrong with `l`, the listing of the move's source (or destination)
+// right after moving `x` of value `value` ("" if nothing): the source holds
+// nothing, the destination only the moved tensor.
+std::string wrong_in(const store_listing& l, bool destination,
+                     const pointer<tensor>& x, const tensor& value) {
+  auto found = to_string(l);
+  if (!destination)
+    return l.size() == 0 ? "" : "the source still lists " + found;
+  if (l.size() != 1 || l.entries[0].first != x.id_at_location() ||
+      !l.entries[0].second.is_tensor() ||
+      !l.entries[0].second.as_tensor().equal(value))
+    return "the destination lists " + found + ", not the moved " +
+           to_string(value);
+  return "";
+}
+
+// Each round: sends a tensor to `from`, moves it to `to` and lists both at
+// once (async::objects). Reports "ok" after `rounds` rounds, or the first
+// listing that missed the move; drops its last pointer before reporting.
+caf::behavior moving_actor(caf::stateful_actor<mover_state>* self, worker from,
+                           worker to, int rounds, caf::actor report) {
+  auto finish = [=](const std::string& what) {
+    self->state.x = pointer<tensor>{};
+    self->send(report, result_atom::value, what);
+  };
+  return {
+    [=](next_atom, int round) {
+      if (round == rounds) {
+        finish("ok");
+        return;
+      }
+      auto value = tensor{int64_t{round}};
+      self->state.x = value.send(from).move(to);
+      self->state.listed = 0;
+      for (auto destination : {false, true})
+        async::objects(
+          self, destination ? to : from,
+          [=](store_listing l) {
+            auto what = wrong_in(l, destination, self->state.x, value);
+            if (!what.empty())
+              finish("round " + std::to_string(round) + ": " + what);
+            else if (++self->state.listed == 2)
+              self->send(self, next_atom::value, round + 1);
+          },
+          [=](const caf::error& err) { finish(render(err)); });
+    },
+  };
+}
+
 } // namespace
 
 TEST_CASE_METHOD(two_workers, "async: get and objects from inside an actor",
@@ -57,5 +115,52 @@ TEST_CASE_METHOD(two_workers, "async: get and objects from inside an actor",
   CHECK(results[0].rfind("objects ", 0) == 0);
   CHECK(results[1].find("shape_mismatch") != std::string::npos);
   CHECK(results[2] == "tensor(12)");
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(two_workers,
+                 "async: objects right after a move shows the move",
+                 "[async][nodes]") {
+  caf::scoped_actor self{rt.system()};
+  auto a = rt.system().spawn(moving_actor, bob, alice, 200, caf::actor{self});
+  caf::anon_send(a, next_atom::value, 0);
+  std::string result = "no answer";
+  self->receive([&](result_atom, std::string& s) { result = s; },
+                caf::after(60s) >> [] {});
+  CHECK(result == "ok");
+  CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("async: a barrier that waits too long fails with timeout",
+          "[async]") {
+  auto opts = fast_options();
+  opts.client.request_timeout = 300ms;
+  runtime rt{opts};
+  auto bob = rt.spawn_worker("bob");
+  // A state change whose acknowledgement never comes.
+  rt.context()->begin_op(bob.ref());
+  caf::scoped_actor self{rt.system()};
+  auto t0 = std::chrono::steady_clock::now();
+  auto a = rt.system().spawn([bob, report = caf::actor{self}](
+                               caf::event_based_actor* ev) -> caf::behavior {
+    async::objects(
+      ev, bob,
+      [=](store_listing l) {
+        ev->send(report, result_atom::value, to_string(l));
+      },
+      [=](const caf::error& err) {
+        ev->send(report, result_atom::value, render(err));
+      });
+    return {[](caf::ok_atom) {}};
+  });
+  std::string result = "no answer";
+  self->receive([&](result_atom, std::string& s) { result = s; },
+                caf::after(5s) >> [] {});
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  CHECK(result.rfind("timeout", 0) == 0);
+  CHECK(result.find("1 operations") != std::string::npos);
+  // The lost change is no longer waited for.
+  CHECK(bob.count() == 0);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

@@ -119,7 +119,7 @@ TEST_CASE("plan: bad runs fail their outputs, the worker keeps serving",
   CHECK(ok[0].get().to_vector<int64_t>() == std::vector<int64_t>{2, 4, 6});
 }
 
-TEST_CASE("load: a worker loads its own shard; others find it by tags",
+TEST_CASE("load: a worker loads its own shard and others find it by tags",
           "[search][nodes]") {
   if (!std::ifstream{dataset_dir() + "/" + fashion_mnist::train_labels}) {
     WARN("Fashion-MNIST is not installed; skipped");

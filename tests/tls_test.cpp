@@ -52,7 +52,7 @@ struct tls_files {
 
 } // namespace
 
-TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
+TEST_CASE("tls: a TLS cluster works end to end and plain clients are refused",
           "[tls]") {
   tls_files files;
   auto node_args = fast_node_args();

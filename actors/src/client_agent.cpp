@@ -8,6 +8,29 @@ namespace workers {
 
 namespace {
 
+using agent_pointer = caf::stateful_actor<client_agent_state>*;
+
+// "Barrier request `id` is due": sent by the agent to itself.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+// Answers every waiting barrier request: with ok once `c` has no
+// unacknowledged state change left; at a barrier's `deadline`, with the
+// timeout error of abandoning the changes still in flight (every waiting
+// barrier waits for them). Called by the agent after each acknowledgement,
+// settled move, forgiven peer and barrier deadline.
+void check_barriers(agent_pointer self, client& c, bool deadline = false) {
+  auto& waiting = self->state.barriers;
+  if (waiting.empty() || (!deadline && c.unacknowledged() > 0))
+    return;
+  auto err = deadline ? c.abandon_unacknowledged() : caf::error{};
+  for (auto& kvp : waiting)
+    if (err)
+      kvp.second.deliver(err);
+    else
+      kvp.second.deliver(caf::ok_atom::value);
+  waiting.clear();
+}
+
 // Asks the source of `t.leg` to move the data to its destination; once the
 // source answered, settles the handle and sends the next queued leg, if any.
 void run_leg(caf::stateful_actor<client_agent_state>* self,
@@ -23,6 +46,7 @@ void run_leg(caf::stateful_actor<client_agent_state>* self,
       c->post(t.leg.dest, release_atom::value, t.leg.dest_id,
               t.leg.source.id);
     c->end_op(t.leg.dest.hdl.address());
+    check_barriers(self, *c);
     if (next)
       run_leg(self, ctx, timeout, move_ticket{t.state, std::move(*next)});
   };
@@ -41,8 +65,10 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
                            std::shared_ptr<data_plane> plane) {
   self->state.plane = std::move(plane);
   auto acknowledge = [self, ctx] {
-    if (auto c = ctx.lock())
+    if (auto c = ctx.lock()) {
       c->end_op(caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      check_barriers(self, *c);
+    }
   };
   // Workers answer state changes with ok or an error; both acknowledge (the
   // error itself is kept by the worker as the result's tombstone).
@@ -51,8 +77,10 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
   self->set_down_handler([self, ctx](caf::down_msg& msg) {
     for (auto& fail : self->state.watch.down(msg.source))
       fail();
-    if (auto c = ctx.lock())
+    if (auto c = ctx.lock()) {
       c->forgive(msg.source);
+      check_barriers(self, *c);
+    }
   });
   return {
     [acknowledge](caf::ok_atom) { acknowledge(); },
@@ -68,6 +96,27 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
       auto ref = plane.stage(self, "me", t, now + timeout);
       // The worker's answer (once it read every byte) acknowledges the put.
       self->send(dest.hdl, caf::put_atom::value, id, std::move(ref), holder);
+    },
+    // Answers ok once every state change the client posted is acknowledged,
+    // or errc::timeout after the client's timeout. Asked by async::barrier.
+    [self, ctx](barrier_atom) -> caf::result<caf::ok_atom> {
+      auto c = ctx.lock();
+      if (!c)
+        return make_error(errc::peer_unreachable, "the runtime has shut down");
+      if (c->unacknowledged() == 0)
+        return caf::ok_atom::value;
+      auto id = ++self->state.last_barrier;
+      auto rp = self->make_response_promise();
+      self->state.barriers.emplace(id, rp);
+      self->delayed_send(self, c->timeout(), deadline_atom::value, id);
+      return rp;
+    },
+    // Barrier request `id` is due: if it still waits, it and every other
+    // waiting barrier fail with errc::timeout. Sent by the agent to itself.
+    [self, ctx](deadline_atom, uint64_t id) {
+      auto c = ctx.lock();
+      if (c && self->state.barriers.count(id) > 0)
+        check_barriers(self, *c, true);
     },
     [self](chunk_atom, object_id blob, uint64_t offset,
            uint64_t len) -> caf::result<std::vector<uint8_t>> {

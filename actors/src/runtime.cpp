@@ -62,8 +62,8 @@ void runtime::init() {
 
 runtime::~runtime() {
   ctx_->shutdown();
-  for (auto& hdl : spawned_)
-    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  for (auto& kvp : spawned_)
+    caf::anon_send_exit(kvp.second, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
   own_.reset();
 }
@@ -73,10 +73,13 @@ worker runtime::spawn_worker(std::string name) {
 }
 
 worker runtime::spawn_worker(std::string name, worker_options opts) {
-  if (!opts.plane)
-    opts.plane = plane_;
-  auto hdl = sys_->spawn(worker_impl, name, opts);
-  spawned_.push_back(hdl);
+  std::lock_guard<std::mutex> guard{spawned_mtx_};
+  auto& hdl = spawned_[name];
+  if (!hdl) {
+    if (!opts.plane)
+      opts.plane = plane_;
+    hdl = sys_->spawn(worker_impl, name, std::move(opts));
+  }
   return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};
 }
 

@@ -15,7 +15,9 @@
 // `workers::runtime rt{system}`; the runtime spawns its actors in that
 // system and stops them (not the system) when destroyed.
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -72,9 +74,14 @@ class runtime {
   /// sending. An owned actor system is shut down.
   ~runtime();
 
-  /// Spawns a worker named `name` in this process.
+  /// Spawns a worker named `name` in this process, or returns the worker
+  /// this runtime already has under that name (one it spawned, or me): a
+  /// name means one worker per runtime. Called by programs, from any thread;
+  /// never fails.
   worker spawn_worker(std::string name);
 
+  /// As spawn_worker(name); `opts` configures a new worker and is ignored if
+  /// the runtime already has one named `name`.
   worker spawn_worker(std::string name, worker_options opts);
 
   /// Connects to the worker `name` listed in the cluster config. Blocking,
@@ -87,9 +94,10 @@ class runtime {
   caf::expected<worker> connect(const std::string& name,
                                 const std::string& host, uint16_t port);
 
-  /// connect(name) if the cluster config lists workers, else a new worker
-  /// `name` in this process: how programs run the same code in-process or
-  /// against a cluster. Fails as connect does.
+  /// connect(name) if the cluster config lists workers, else
+  /// spawn_worker(name): how programs run the same code in-process or
+  /// against a cluster. Either way, asking twice for a name gives the same
+  /// worker. Fails as connect does (never without a cluster config).
   caf::expected<worker> connect_or_spawn(const std::string& name);
 
   /// The caller's own worker; moving a pointer here is get().
@@ -112,7 +120,10 @@ class runtime {
   client_agent_actor agent_;
   std::shared_ptr<client> ctx_;
   me_worker me_;
-  std::vector<worker_actor> spawned_;
+  /// Guards spawned_, so that a name is looked up and spawned at once.
+  std::mutex spawned_mtx_;
+  /// The workers this runtime spawned (me among them), by name.
+  std::map<std::string, worker_actor> spawned_;
 };
 
 } // namespace workers

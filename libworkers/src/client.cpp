@@ -66,7 +66,18 @@ caf::error client::barrier() {
   if (ops_done_.wait_for(guard, timeout(),
                          [this] { return ops_in_flight_ == 0; }))
     return {};
+  return abandon_locked();
+}
+
+caf::error client::abandon_unacknowledged() {
+  std::lock_guard<std::mutex> guard{ops_mtx_};
+  return abandon_locked();
+}
+
+caf::error client::abandon_locked() {
   auto lost = ops_in_flight_;
+  if (lost == 0)
+    return {};
   ops_in_flight_ = 0;
   for (auto& kvp : ops_by_peer_)
     kvp.second = 0;

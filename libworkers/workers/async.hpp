@@ -7,9 +7,11 @@
 // a store -- is offered here in continuation style: the actor's thread is
 // never blocked, the answer (or the error) arrives later as a message and is
 // passed to one of the two callbacks, exactly one of them, exactly once.
-// Every wait is bounded by the client's timeout. Requests to workers in this
-// process go straight to them; requests to other nodes go through the client
-// agent, which watches the peers, so a dead node fails them at once with
+// Every wait is bounded by the client's timeout. Listings see the caller's
+// own changes (read-your-writes), as the blocking ones do: they first wait,
+// without blocking, for barrier(). Requests to workers in this process go
+// straight to them; requests to other nodes go through the client agent,
+// which watches the peers, so a dead node fails them at once with
 // peer_unreachable (the same path the blocking API takes).
 //
 // Example, inside `behavior f(event_based_actor* self)`:
@@ -82,15 +84,39 @@ void get(Self* self, const pointer<T>& p, OnValue on_value, OnError on_error) {
     caf::get_atom::value, where->id_at_location, where->id, ctx->name());
 }
 
-/// Lists `w`'s objects without blocking; calls `on_value(store_listing)` or
-/// `on_error(const caf::error&)`.
+/// Calls `on_done()` once every state change `ctx` posted so far (put, exec,
+/// release, move; from any thread) is acknowledged, without blocking `self`:
+/// the client agent answers when none is left in flight. Calls
+/// `on_error(const caf::error&)` instead with errc::timeout, naming how many
+/// changes are unacknowledged, after the client's timeout (those changes are
+/// then no longer waited for, as with the blocking barrier).
+template <class Self, class OnDone, class OnError>
+void barrier(Self* self, const std::shared_ptr<client>& ctx, OnDone on_done,
+             OnError on_error) {
+  auto bound = ctx->ask_timeout();
+  auto agent = "the client agent of " + ctx->name();
+  self->request(ctx->agent(), bound, barrier_atom::value)
+    .then([on_done](caf::ok_atom) mutable { on_done(); },
+          [on_error, bound, agent](caf::error& err) mutable {
+            on_error(from_transport(err, agent, bound));
+          });
+}
+
+/// Lists `w`'s objects without blocking, after barrier() (so the listing
+/// shows every change the client posted before); calls
+/// `on_value(store_listing)` or `on_error(const caf::error&)`.
 template <class Self, class OnValue, class OnError>
 void objects(Self* self, const worker& w, OnValue on_value, OnError on_error) {
-  detail::ask<store_listing>(
-    self, w.context(), w.ref(),
-    [on_value](store_listing& x) mutable { on_value(std::move(x)); },
-    [on_error](const caf::error& err) mutable { on_error(err); },
-    list_atom::value);
+  barrier(
+    self, w.context(),
+    [self, w, on_value, on_error]() mutable {
+      detail::ask<store_listing>(
+        self, w.context(), w.ref(),
+        [on_value](store_listing& x) mutable { on_value(std::move(x)); },
+        [on_error](const caf::error& err) mutable { on_error(err); },
+        list_atom::value);
+    },
+    on_error);
 }
 
 } // namespace workers::async

@@ -56,6 +56,7 @@ struct ask_ticket {
 };
 
 using ask_atom = caf::atom_constant<caf::atom("ask")>;
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
 using stage_atom = caf::atom_constant<caf::atom("stage")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
@@ -70,7 +71,9 @@ namespace workers {
 /// - runs the blocking API's requests (ask_ticket) and move requests
 ///   (move_ticket), failing them at once when a peer's node goes down;
 /// - receives the workers' acknowledgements of the client's state changes
-///   (ok_atom or an error) and watches the peers they come from (watch_atom).
+///   (ok_atom or an error) and watches the peers they come from (watch_atom);
+/// - answers barrier requests (barrier_atom) with ok once every state change
+///   is acknowledged: the non-blocking barrier() of workers::async.
 /// Dynamically typed: it only ever talks to its own process.
 using client_agent_actor = caf::actor;
 
@@ -129,8 +132,15 @@ class client {
   caf::error barrier();
 
   /// How many posted state changes are not acknowledged yet (the count
-  /// barrier() waits on). Never blocks; for tests and the simulation.
+  /// barrier() waits on). Never blocks; for tests, the simulation and the
+  /// agent, which answers barrier requests when it reaches zero.
   size_t unacknowledged() const;
+
+  /// Forgets every unacknowledged state change (their acknowledgements are
+  /// no longer waited for) and returns errc::timeout naming how many there
+  /// were, or no error if there were none. Called when a barrier times out:
+  /// by barrier() and by the agent.
+  caf::error abandon_unacknowledged();
 
   /// A ticket that has the agent send `xs...` to `dest` and answer with the
   /// worker's `Result` (or the error). Used by ask() and by workers::async.
@@ -206,6 +216,9 @@ class client {
   caf::error translate(const caf::error& err, const worker_ref& dest) const;
 
  private:
+  /// abandon_unacknowledged() with ops_mtx_ held.
+  caf::error abandon_locked();
+
   caf::actor_system* sys_;
   std::string name_;
   client_agent_actor agent_;
