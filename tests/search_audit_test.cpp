@@ -154,3 +154,36 @@ TEST_CASE("load: a worker loads its own shard and others find it by tags",
   CHECK_THROWS_AS(w.bob.load(bad, {"#x"}), operation_error);
   CHECK(w.bob.count() == 2);
 }
+
+TEST_CASE("plan: clear removes plans with the objects", "[plan][nodes]") {
+  two_workers w;
+  plan_builder b{"double"};
+  auto x = b.input();
+  b.output(x * 2);
+  auto twice = w.bob.define(b.finish());
+  auto px = tensor{1, 2}.send(w.bob);
+  CHECK(twice.run({px})[0].get().to_vector<int64_t>() ==
+        std::vector<int64_t>{2, 4});
+  w.bob.clear();
+  CHECK(w.bob.count() == 0);
+  auto py = tensor{1, 2}.send(w.bob);
+  auto after = twice.run({py})[0].try_get();
+  REQUIRE_FALSE(after);
+  CHECK(is(after.error(), errc::no_such_object));
+  CHECK(render(after.error()).find("define it first") != std::string::npos);
+  py = {};
+  CHECK(w.bob.count() == 0);
+}
+
+TEST_CASE("tag: waits for an object still on its way", "[search][nodes]") {
+  two_workers w;
+  for (int i = 0; i < 200; ++i) {
+    auto x = tensor{1, 2}.send(w.bob);
+    x.move(w.alice);
+    x.tag({"#moved"});
+    auto hits = w.alice.search({"#moved"});
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].get().to_vector<int64_t>() == std::vector<int64_t>{1, 2});
+  }
+  CHECK(w.counts() == std::vector<uint64_t>{0, 0, 0});
+}
