@@ -240,20 +240,21 @@ bool wait_for(worker_pointer self, object_id id, bool final, caf::error err,
 }
 
 // Parks the request `key` (exec, run), which pinned `operands` and creates
-// `results`, until `missing` arrives; if the lot is full, the results fail
+// `results` held by `holders`, until `missing` arrives; if the lot is full,
+// the results fail
 // with that error and the pins go.
 template <class Promise>
 void park_request(worker_pointer self, object_id key,
                   const std::vector<object_id>& operands,
-                  const std::vector<object_id>& results, object_id missing,
+                  const std::vector<object_id>& results,
+                  const std::vector<object_id>& holders, object_id missing,
                   Promise rp, worker_state::waiter retry) {
   auto& st = self->state;
   pin(self, key, operands);
   if (wait_for(self, missing, false, caf::error{}, rp, std::move(retry)))
     return;
   outbox out;
-  for (auto id : results)
-    st.store.fail(id, lot_full_error(self), out);
+  st.store.fail_results(results, holders, lot_full_error(self), out);
   st.store.unpin(key, out);
   flush(self, out);
 }
@@ -352,21 +353,19 @@ void serve_run(worker_pointer self,
     outcome.error = make_error(errc::no_such_object,
                                "no plan " + to_string(r.plan_id) + " on " +
                                  st.store.owner() + " (define it first)");
-    for (auto id : r.outputs)
-      st.store.fail(id, outcome.error, out);
+    st.store.fail_results(r.outputs, r.holders, outcome.error, out);
   } else {
     outcome = st.store.run(i->second, r, out);
   }
   if (outcome.what == exec_outcome::kind::missing && final) {
     outcome.what = exec_outcome::kind::failed;
     outcome.error = st.store.unknown_error(outcome.missing);
-    for (auto id : r.outputs)
-      st.store.fail(id, outcome.error, out);
+    st.store.fail_results(r.outputs, r.holders, outcome.error, out);
   }
   flush(self, out);
   auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
   if (outcome.what == exec_outcome::kind::missing) {
-    park_request(self, key, r.inputs, r.outputs, outcome.missing, rp,
+    park_request(self, key, r.inputs, r.outputs, r.holders, outcome.missing, rp,
                  [=](bool f) { serve_run(self, rp, r, f); });
     return;
   }
@@ -462,11 +461,12 @@ void serve_exec(worker_pointer self,
   if (r.what == exec_outcome::kind::missing && final) {
     r.what = exec_outcome::kind::failed;
     r.error = st.store.unknown_error(r.missing);
-    st.store.fail(req.result, r.error, out);
+    st.store.fail(req.result, req.holder, r.error, out);
   }
   flush(self, out);
   if (r.what == exec_outcome::kind::missing) {
-    park_request(self, req.result, operand_ids(req), {req.result}, r.missing,
+    park_request(self, req.result, operand_ids(req), {req.result},
+                 {req.holder}, r.missing,
                  rp, [=](bool f) { serve_exec(self, rp, req, f); });
     return;
   }
@@ -504,7 +504,7 @@ void serve_exec(worker_pointer self,
       [self, rp, result](caf::error e) mutable {
         auto& st = self->state;
         outbox out;
-        st.store.fail(result, e, out);
+        st.store.fail_stored(result, e, out);
         flush(self, out);
         st.forwarding.erase(result);
         wake(self, result);
@@ -568,9 +568,15 @@ void serve_move(worker_pointer self,
       guarded_request<caf::ok_atom>(
         self, self->state.watch, dest.hdl, dest.name,
         self->state.opts.forward_timeout,
-        [rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+        [self, rp, id, holder](caf::ok_atom) mutable {
+          // The reference now names the destination's tombstone.
+          outbox out;
+          self->state.store.release(id, holder, self->clock().now(), out);
+          flush(self, out);
+          rp.deliver(caf::ok_atom::value);
+        },
         [rp](caf::error e) mutable { rp.deliver(std::move(e)); },
-        gone_atom::value, new_id, why);
+        gone_atom::value, new_id, holder, why);
     });
     return;
   }
@@ -652,9 +658,9 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
           else
             rp.deliver(caf::ok_atom::value);
         },
-        [self, rp, id](caf::error err) mutable {
+        [self, rp, id, holder](caf::error err) mutable {
           outbox out;
-          self->state.store.fail(id, err, out);
+          self->state.store.fail(id, holder, err, out);
           flush(self, out);
           wake(self, id);
           rp.deliver(std::move(err));
@@ -688,12 +694,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       serve_move(self, rp, id, std::move(dest), new_id, holder, false);
       return rp;
     },
-    [=](gone_atom, object_id id, caf::error& why) {
+    [=](gone_atom, object_id id, object_id holder, caf::error& why) {
       // The source of a move reports the object gone: so is `id` here.
       auto& store = self->state.store;
       if (store.status(id) == object_store::presence::unknown) {
         outbox out;
-        store.fail(id, std::move(why), out);
+        store.fail(id, holder, std::move(why), out);
         flush(self, out);
         wake(self, id);
       }

@@ -129,9 +129,7 @@ caf::error object_store::tag(object_id id,
 exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
   exec_outcome result;
   auto fail_all = [&](caf::error err) {
-    for (auto id : r.outputs)
-      if (status(id) == presence::unknown)
-        fail(id, err, out);
+    fail_results(r.outputs, r.holders, err, out);
     result.what = exec_outcome::kind::failed;
     result.error = std::move(err);
     return result;
@@ -185,11 +183,9 @@ caf::error object_store::gone_error(object_id id) const {
   auto& t = i->second;
   if (t.reason == gone_reason::failed && t.error)
     return t.error;
-  std::string what =
-    "object " + to_string(id) + " on " + owner_ + " was " + to_string(t.reason);
-  if (!t.detail.empty())
-    what += " " + t.detail;
-  return make_error(errc::object_gone, std::move(what));
+  return make_error(errc::object_gone, "object " + to_string(id) + " on " +
+                                         owner_ + " was " +
+                                         to_string(t.reason));
 }
 
 caf::error object_store::unknown_error(object_id id) const {
@@ -237,8 +233,11 @@ void object_store::retain(object_id id, object_id holder, time_point now) {
     add_holder(id, i->second.holders, holder);
     return;
   }
-  if (tombstones_.count(id) > 0)
-    return; // Cannot happen under R2; nothing left to retain.
+  if (auto i = tombstones_.find(id); i != tombstones_.end()) {
+    // A reference to a failed or cleared object passed on (R2, T1).
+    add_holder(id, i->second.holders, holder);
+    return;
+  }
   if (!cancel_early(early_releases_, id, holder))
     early_retains_[id].push_back(early{holder, now});
 }
@@ -247,7 +246,12 @@ void object_store::release(object_id id, object_id holder, time_point now,
                            outbox& out) {
   auto i = entries_.find(id);
   if (i == entries_.end()) {
-    if (tombstones_.count(id) == 0 && !cancel_early(early_retains_, id, holder))
+    if (tombstones_.count(id) > 0) {
+      if (!unbury(id, holder))
+        early_releases_[id].push_back(early{holder, now}); // retain to come
+      return;
+    }
+    if (!cancel_early(early_retains_, id, holder))
       early_releases_[id].push_back(early{holder, now});
     return;
   }
@@ -272,6 +276,7 @@ taken_value object_store::take(object_id id, object_id holder,
     taken_value result{std::move(e.value), id, {}};
     if (result.value.is_tensor())
       result.holder = holder;
+    e.holders.clear(); // the taker's reference went with the value
     erase(i, {gone_reason::taken, {}, {}}, false, out);
     return result;
   }
@@ -310,9 +315,7 @@ void object_store::finish_move(object_id id, object_id holder,
     return;
   }
   hs.erase(j);
-  erase_if_unreferenced(
-    i, {gone_reason::moved, "to " + dest + " as " + to_string(new_id), {}},
-    out);
+  erase_if_unreferenced(i, {gone_reason::moved, {}, {}}, out);
 }
 
 void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
@@ -324,21 +327,59 @@ void object_store::abort_move(const stored_value& sent, const worker_ref& dest,
   }
 }
 
-void object_store::fail(object_id id, caf::error reason, outbox& out) {
-  early_retains_.erase(id);
-  early_releases_.erase(id);
+void object_store::fail_results(const std::vector<object_id>& ids,
+                                const std::vector<object_id>& holders,
+                                const caf::error& reason, outbox& out) {
+  for (size_t k = 0; k < ids.size(); ++k)
+    if (status(ids[k]) == presence::unknown && k < holders.size())
+      fail(ids[k], holders[k], reason, out);
+}
+
+void object_store::fail_stored(object_id id, caf::error reason, outbox& out) {
+  if (auto i = entries_.find(id); i != entries_.end())
+    erase(i, {gone_reason::failed, std::move(reason), {}}, true, out);
+}
+
+void object_store::fail(object_id id, object_id holder, caf::error reason,
+                        outbox& out) {
   expected_.erase(id);
   if (auto i = entries_.find(id); i != entries_.end()) {
-    erase(i, {gone_reason::failed, {}, std::move(reason)}, true, out);
+    erase(i, {gone_reason::failed, std::move(reason), {}}, true, out);
     return;
   }
-  if (tombstones_.count(id) == 0)
-    bury(id, {gone_reason::failed, {}, std::move(reason)});
+  if (tombstones_.count(id) > 0)
+    return;
+  // Never created: the tombstone takes the references a creation would
+  // have had, early ones included.
+  tombstone t{gone_reason::failed, std::move(reason), {}};
+  add_holder(id, t.holders, holder);
+  if (auto j = early_retains_.find(id); j != early_retains_.end()) {
+    auto pending = std::move(j->second);
+    early_retains_.erase(j);
+    for (auto& e : pending)
+      add_holder(id, t.holders, e.holder);
+  }
+  if (!t.holders.empty())
+    bury(id, std::move(t));
 }
 
 void object_store::clear(outbox& out) {
   while (!entries_.empty())
     erase(entries_.begin(), {gone_reason::cleared, {}, {}}, true, out);
+}
+
+bool object_store::unbury(object_id id, object_id holder) {
+  auto i = tombstones_.find(id);
+  if (i == tombstones_.end())
+    return false;
+  auto& hs = i->second.holders;
+  auto j = std::find(hs.begin(), hs.end(), holder);
+  if (j == hs.end())
+    return false;
+  hs.erase(j);
+  if (hs.empty())
+    tombstones_.erase(i);
+  return true;
 }
 
 // -- pins ---------------------------------------------------------------------
@@ -405,7 +446,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                    outbox& out) {
   exec_outcome result;
   auto failed = [&](caf::error err) {
-    fail(req.result, err, out);
+    fail(req.result, req.holder, err, out);
     result.what = exec_outcome::kind::failed;
     result.error = std::move(err);
     return result;
@@ -521,8 +562,10 @@ void object_store::erase(entry_map::iterator i, tombstone why, bool cascade,
     auto& ref = i->second.value.as_pointer();
     out.push_back({outbound::kind::release, ref.where, ref.id, id});
   }
+  why.holders = std::move(i->second.holders);
   entries_.erase(i);
-  bury(id, std::move(why));
+  if (!why.holders.empty())
+    bury(id, std::move(why));
 }
 
 void object_store::erase_if_unreferenced(entry_map::iterator i, tombstone why,
@@ -532,12 +575,7 @@ void object_store::erase_if_unreferenced(entry_map::iterator i, tombstone why,
 }
 
 void object_store::bury(object_id id, tombstone why) {
-  if (tombstones_.emplace(id, std::move(why)).second)
-    tombstone_order_.push_back(id);
-  while (tombstone_order_.size() > limits_.max_tombstones) {
-    tombstones_.erase(tombstone_order_.front());
-    tombstone_order_.pop_front();
-  }
+  tombstones_.emplace(id, std::move(why));
 }
 
 std::string object_store::describe(const op_request& req) const {

@@ -11,6 +11,12 @@
 // are the references of requests the worker accepted but has not answered
 // yet, taken on every operand id they name -- present or still arriving.
 //
+// Tombstones (T1) are references too: a failed result or a cleared object
+// leaves one that lists the holders still naming it, so their gets return
+// the original error; the last release drops it. Nothing else is kept for
+// gone objects, so no table grows with the number of objects a worker ever
+// saw, and no cap can turn a late message into a wrong answer.
+//
 // Example (bob's side of `x_ptr = x.send(bob); p = x_ptr.send(alice)`):
 //   store.insert(X, tensor{1,2,3}, P, out);       // holders {P}
 //   store.retain(X, Q, now);                      // holders {P, Q}
@@ -74,8 +80,6 @@ class object_store {
   using time_point = clock::time_point;
 
   struct limits {
-    /// Tombstones kept (oldest dropped first).
-    size_t max_tombstones = 65536;
     /// How long an early retain/release waits for its counterpart.
     std::chrono::seconds early_ttl{60};
   };
@@ -90,7 +94,8 @@ class object_store {
 
   const std::string& owner() const noexcept { return owner_; }
 
-  /// here: stored; gone: tombstoned; unknown: never seen (or forgotten).
+  /// here: stored; gone: tombstoned (its failure or clear() is still
+  /// referenced); unknown: never seen, or gone with no reference left.
   presence status(object_id id) const;
 
   /// The stored value, or nullptr.
@@ -179,9 +184,21 @@ class object_store {
   static void abort_move(const stored_value& sent, const worker_ref& dest,
                          object_id new_id, object_id holder, outbox& out);
 
-  /// Records that creating `id` failed with `reason` (erasing it if here).
-  /// Early records for `id` are dropped: nothing will create it any more.
-  void fail(object_id id, caf::error reason, outbox& out);
+  /// Records that creating `id`, held by `holder`, failed with `reason`
+  /// (erasing it if here): its tombstone keeps the error for as long as a
+  /// reference names it (T1). Early records for `id` apply to the tombstone.
+  void fail(object_id id, object_id holder, caf::error reason, outbox& out);
+
+  /// fail() for each `ids[k]` held by `holders[k]` that is not created yet
+  /// (the outputs of a plan run or an exec that failed as a whole).
+  void fail_results(const std::vector<object_id>& ids,
+                    const std::vector<object_id>& holders,
+                    const caf::error& reason, outbox& out);
+
+  /// Records that the stored `id` failed with `reason` after all (a chain
+  /// below it failed): erases it, keeping the error for its holders. Does
+  /// nothing if `id` is not stored (its holders released it already).
+  void fail_stored(object_id id, caf::error reason, outbox& out);
 
   // -- pins (L1) --------------------------------------------------------------
 
@@ -234,10 +251,13 @@ class object_store {
     std::vector<std::string> tags;
   };
 
+  /// What is left of an object whose references outlive it (T1): its
+  /// failure, or that clear() deleted it, with the holders that still name
+  /// it. Released, taken and moved objects leave none: nothing names them.
   struct tombstone {
     gone_reason reason;
-    std::string detail;
     caf::error error;
+    std::vector<object_id> holders;
   };
 
   using entry_map = std::unordered_map<object_id, entry>;
@@ -256,6 +276,10 @@ class object_store {
 
   void bury(object_id id, tombstone why);
 
+  /// Removes `holder` from `id`'s tombstone (dropping it when none is left);
+  /// false if the tombstone does not list `holder`.
+  bool unbury(object_id id, object_id holder);
+
   std::string describe(const op_request& req) const;
 
   std::string owner_;
@@ -263,7 +287,6 @@ class object_store {
   uint64_t next_order_ = 0;
   entry_map entries_;
   std::unordered_map<object_id, tombstone> tombstones_;
-  std::deque<object_id> tombstone_order_;
   std::unordered_map<object_id, std::vector<early>> early_retains_;
   std::unordered_map<object_id, std::vector<early>> early_releases_;
   std::unordered_map<object_id, time_point> expected_;

@@ -164,9 +164,10 @@ struct blob_ref;
 /// - move: the client agent. Moves `holder`'s reference of `id` to `dest` as
 ///   `new_id`; replies ok once the destination acknowledged.
 /// - expect: clients, before a move: "`id` will arrive within `timeout`".
-/// - gone: the source of a move whose object is gone (taken, released,
-///   cleared, or its operation failed): "`id` will never arrive; requests
-///   for it fail with `why`". The move moved the object's fate (M3).
+/// - gone: the source of a move whose object is gone (cleared, or its
+///   operation failed): "`id`, held by `holder`, will never arrive;
+///   requests for it fail with `why`". The move moved the object's fate
+///   (M3): the tombstone and its reference are at the destination now.
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
 /// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tag: clients; adds tags to an object (acknowledged like a put).
@@ -197,7 +198,8 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<move_atom, object_id, worker_ref, object_id,
                   object_id>::with<caf::ok_atom>,
   caf::reacts_to<expect_atom, object_id, caf::timespan>,
-  caf::replies_to<gone_atom, object_id, caf::error>::with<caf::ok_atom>,
+  caf::replies_to<gone_atom, object_id, object_id,
+                  caf::error>::with<caf::ok_atom>,
   caf::replies_to<list_atom>::with<store_listing>,
   caf::replies_to<count_atom>::with<uint64_t>,
   caf::replies_to<clear_atom>::with<caf::ok_atom>,
