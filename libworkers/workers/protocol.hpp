@@ -59,9 +59,13 @@
 // lands after the caller already talks to the destination). A worker *parks*
 // requests for ids it does not know, up to a deadline (`park_timeout`, or the
 // time announced by `expect` for an incoming move), and serves them when the
-// object lands. Ids of objects that are gone leave a tombstone (taken, moved,
-// released, failed + the error), so requests for them fail at once with the
-// reason instead of waiting.
+// object lands.
+//   T1 A failed result, or an object clear() deleted while handles still
+//      name it, leaves a tombstone listing those holders: requests for it
+//      fail at once with the original error, retains and releases count on
+//      it, and the last release drops it. An object nobody references
+//      leaves nothing (no request can name it any more), so no table grows
+//      with the number of objects a worker has seen.
 //
 // Acknowledgements (read-your-writes). A client sends every state change
 // (put, exec, release) with its client agent as the sender, and every worker
