@@ -15,6 +15,7 @@
 
 int main(int argc, char** argv) {
   workers::block_termination_signals();
+  workers::tune_allocator_for_tensors();
   workers::node_config cfg;
   if (auto code = cfg.parse_or_exit(argc, argv, "node"))
     return *code;

@@ -1,5 +1,7 @@
 #include "workers/node.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <csignal>
 
@@ -39,6 +41,12 @@ caf::expected<node_options> node_config::node_opts() const {
   if (result.host.empty())
     result.host = "127.0.0.1";
   return result;
+}
+
+void tune_allocator_for_tensors() {
+  // Setting the threshold explicitly also turns off glibc's dynamic
+  // adjustment of it.
+  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 }
 
 void block_termination_signals() {

@@ -77,6 +77,14 @@ caf::expected<node> host_node(caf::actor_system& sys, const node_options& opts);
 /// starts afterwards (call it first in main, before the actor system).
 void block_termination_signals();
 
+/// Makes glibc give tensor buffers of 4 MiB and more back to the system
+/// when they are freed. By default glibc raises its mmap threshold after
+/// the first large free, so later large tensors come from the heap and
+/// their freed space stays in the process: a node's RSS then grows in steps
+/// of the largest tensor it has seen. Called by node programs at start
+/// (process-wide, so an embedding application decides for itself).
+void tune_allocator_for_tensors();
+
 /// Waits for SIGINT or SIGTERM; returns the signal.
 int await_termination_signal();
 
