@@ -315,20 +315,26 @@ void serve_take(worker_pointer self,
   if (!held_here(self, id, holder, final, rp, retry))
     return;
   audit_tensor(self, "get", taker, id);
+  auto& st = self->state;
+  if (auto v = store.find(id); remote && v->is_tensor() &&
+                               v->as_tensor().nbytes() >= bulk_threshold) {
+    // Large, for another node: staged for the client agent to read. The
+    // object and `holder`'s reference stay until the agent has every byte
+    // and releases it (D1): a reader that stalls, or a node stopped in the
+    // middle, loses nothing, and the get can be retried.
+    note(self, nullptr, v);
+    taken_value value{stored_value{}, holder, {}};
+    value.blob =
+      st.opts.plane->stage(caf::actor_cast<caf::actor>(self), store.owner(),
+                           v->as_tensor(),
+                           self->clock().now() + st.opts.forward_timeout);
+    rp.deliver(std::move(value));
+    return;
+  }
   outbox out;
-  auto value = store.take(id, holder, self->state.ids, out);
+  auto value = store.take(id, holder, st.ids, out);
   flush(self, out);
   note(self, nullptr, &value.value);
-  if (remote && value.value.is_tensor() &&
-      value.value.as_tensor().nbytes() >= bulk_threshold) {
-    // Large, for another node: the client agent reads it in chunks.
-    auto& st = self->state;
-    auto& t = value.value.as_tensor();
-    value.blob =
-      st.opts.plane->stage(caf::actor_cast<caf::actor>(self), st.store.owner(),
-                           t, self->clock().now() + st.opts.forward_timeout);
-    value.value = stored_value{};
-  }
   rp.deliver(std::move(value));
 }
 

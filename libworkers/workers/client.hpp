@@ -152,16 +152,21 @@ class client {
       [args, dest, bound](caf::event_based_actor* self, peer_watch& watch,
                           const data_plane* plane, caf::response_promise& rp) {
         auto* w = &watch;
-        auto on_value = [self, w, plane, bound, rp](Result& x) mutable {
+        auto on_value = [self, w, plane, bound, rp, args,
+                         dest](Result& x) mutable {
           if constexpr (std::is_same_v<Result, taken_value>) {
             if (x.blob.valid()) {
-              // A large tensor from another node: read it in chunks first.
+              // A large tensor from another node: read it first, then
+              // confirm delivery by releasing the reference the worker
+              // kept for it (protocol.hpp, D1).
               auto blob = x.blob;
+              auto id = std::get<1>(args);
               fetch_blob(
                 self, *w, plane, blob, bound,
-                [rp, x](tensor t) mutable {
+                [rp, x, dest, id](tensor t) mutable {
                   x.value = stored_value{std::move(t)};
                   x.blob = blob_ref{};
+                  caf::anon_send(dest.hdl, release_atom::value, id, x.holder);
                   rp.deliver(std::move(x));
                 },
                 [rp](caf::error err) mutable { rp.deliver(std::move(err)); });

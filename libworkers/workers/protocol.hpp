@@ -46,6 +46,10 @@
 //      request unblocks (the releases of its pins, requests parked on its
 //      result): on the one channel to the next hop, the next hop sees the
 //      request before releases of the objects it names.
+//   D1 A value leaves a store only once its delivery is confirmed: a large
+//      tensor that another node takes home by get is staged, and the object
+//      keeps the taker's reference until the taker has read every byte and
+//      releases it. A stalled or stopped transfer loses nothing.
 //   M3 Moving an object that is gone (taken, released, cleared, or its
 //      operation failed) moves its fate: the source tells the destination
 //      (gone), requests for the new id there fail with the original error,
