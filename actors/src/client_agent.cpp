@@ -35,27 +35,35 @@ void check_barriers(agent_pointer self, client& c, bool deadline = false) {
 // source answered, settles the handle and sends the next queued leg, if any.
 void run_leg(caf::stateful_actor<client_agent_state>* self,
              std::weak_ptr<client> ctx, caf::timespan timeout, move_ticket t) {
-  auto settle = [self, ctx, timeout, t](const caf::error& err) {
-    auto next = t.state->settle_move(err);
+  // Both response handlers share the ticket, so that settling can let go of
+  // the handle's state before the move stops counting as unacknowledged.
+  auto ticket = std::make_shared<move_ticket>(std::move(t));
+  auto settle = [self, ctx, timeout, ticket](const caf::error& err) {
+    auto state = std::move(ticket->state);
+    auto& leg = ticket->leg;
+    auto next = state->settle_move(err);
     auto c = ctx.lock();
     if (!c)
       return;
     // If the put reached the destination before the source failed (or
     // died), that copy would be an orphan: release it.
     if (err)
-      c->post(t.leg.dest, release_atom::value, t.leg.dest_id,
-              t.leg.source.id);
-    c->end_op(t.leg.dest.hdl.address());
-    check_barriers(self, *c);
+      c->post(leg.dest, release_atom::value, leg.dest_id, leg.source.id);
     if (next)
-      run_leg(self, ctx, timeout, move_ticket{t.state, std::move(*next)});
+      run_leg(self, ctx, timeout, move_ticket{state, std::move(*next)});
+    // If the caller dropped the handle during the move, this is its last
+    // copy: its release is posted (and counted) now, before the move's own
+    // count goes, so a barrier never sees neither (read-your-writes).
+    state.reset();
+    c->end_op(leg.dest.hdl.address());
+    check_barriers(self, *c);
   };
-  auto& src = t.leg.source;
+  auto& src = ticket->leg.source;
   guarded_request<caf::ok_atom>(
     self, self->state.watch, src.location.hdl, src.location.name, timeout,
     [settle](caf::ok_atom) { settle(caf::none); },
     [settle](caf::error err) { settle(err); }, move_atom::value,
-    src.id_at_location, t.leg.dest, t.leg.dest_id, src.id);
+    src.id_at_location, ticket->leg.dest, ticket->leg.dest_id, src.id);
 }
 
 } // namespace

@@ -103,11 +103,16 @@ void start_move(const state_ptr& x, const worker& dest) {
     return; // Already there: moving does nothing.
   auto ctx = x->context();
   auto new_id = ctx->next_id();
-  auto leg = x->begin_move(dest.ref(), new_id);
-  if (!leg)
-    return;
+  // Counted before the handle knows of the move: once it does, the agent
+  // may send and settle the move (a queued leg) at any moment, on its own
+  // thread, and its end_op must find the count.
   caf::anon_send(dest.handle(), expect_atom::value, new_id, ctx->timeout());
-  ctx->begin_op(dest.ref()); // the agent settles it
+  ctx->begin_op(dest.ref());
+  auto leg = x->begin_move(dest.ref(), new_id);
+  if (!leg) {
+    ctx->end_op(dest.handle().address()); // spent meanwhile: nothing moves
+    return;
+  }
   if (*leg) // else queued: the agent sends it when the move before settles
     caf::anon_send(ctx->agent(), move_atom::value, move_ticket{x, **leg});
 }

@@ -1,7 +1,6 @@
 #include "sim/harness.hpp"
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -11,10 +10,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "sim/driver.hpp"
 #include "workers/async.hpp"
 #include "workers/client_agent.hpp"
 #include "workers/configure.hpp"
-#include "workers/pointer.hpp"
 #include "workers/worker_actor.hpp"
 
 namespace workers::sim {
@@ -25,37 +24,15 @@ using namespace std::chrono_literals;
 
 using state_ptr = workers::detail::state_ptr;
 
-// The pointer type of a handle of depth D: pointer<tensor> for 1.
-template <size_t D>
-struct handle_type {
-  using type = pointer<typename handle_type<D - 1>::type>;
-};
-
-template <>
-struct handle_type<1> {
-  using type = pointer<tensor>;
-};
-
-std::string error_text(const caf::error& err) {
-  if (err.category() == error_category)
-    return std::string{"error "} + to_string(static_cast<errc>(err.code()));
-  return "error caf:" + caf::to_string(err);
-}
-
 // What a get or search answered, filled in by the actor that asked.
 struct answer {
   std::optional<std::string> text;
   state_ptr inner; // a get of a pointer to a pointer: the pointer taken home
 };
 
-struct slot {
-  state_ptr st;
-  size_t depth;
-};
-
-class harness {
+class harness : public driver {
  public:
-  harness(const program& p, uint64_t seed) : p_(p), rng_(seed) {
+  harness(const program& p, uint64_t seed) : driver(p), rng_(seed) {
     id_generator::seed_origins(seed);
     configure(cfg_);
     cfg_.set("scheduler.policy", caf::atom("testing"));
@@ -78,7 +55,7 @@ class harness {
     id_generator::seed_origins(std::nullopt);
   }
 
-  ~harness() {
+  ~harness() override {
     slots_.clear();
     ctx_->shutdown();
     for (auto& w : workers_)
@@ -88,18 +65,6 @@ class harness {
     agent_ = nullptr;
     sched_->run();
     sys_->await_actors_before_shutdown(false);
-  }
-
-  run_result run() {
-    for (size_t i = 0; i < p_.steps.size(); ++i) {
-      apply(i, p_.steps[i]);
-      run_some();
-    }
-    slots_.clear();
-    quiesce();
-    stores(final_step);
-    check_bookkeeping();
-    return std::move(result_);
   }
 
  private:
@@ -120,7 +85,7 @@ class harness {
     return true;
   }
 
-  void run_some() {
+  void between_steps() override {
     for (auto n = draw(8); n > 0 && step_once(); --n)
       ; // nop
   }
@@ -169,28 +134,21 @@ class harness {
     return dynamic_cast<std::remove_pointer_t<worker_pointer>&>(*ptr).state;
   }
 
-  // -- observations -----------------------------------------------------------
-
-  void observe(size_t step, std::string what) {
-    result_.observations.push_back({step, std::move(what)});
-  }
+  // -- waiting steps ----------------------------------------------------------
 
   void stores(size_t index) {
-    for (size_t w = 0; w < workers_.size(); ++w) {
-      auto listing = state_of(workers_[w]).store.listing();
-      std::vector<std::string> tensors;
-      size_t ptrs = 0;
-      for (auto& [id, value] : listing.entries) {
-        if (value.is_pointer())
-          ++ptrs;
-        else
-          tensors.push_back(format_values(value.as_tensor().to_vector<double>()));
-      }
-      observe(index, format_store(w, std::move(tensors), ptrs));
-    }
+    for (size_t w = 0; w < workers_.size(); ++w)
+      observe_store(index, w, state_of(workers_[w]).store.listing());
   }
 
-  void check_bookkeeping() {
+  void barrier(size_t index) override {
+    quiesce();
+    stores(index);
+  }
+
+  void finish() override {
+    quiesce();
+    stores(final_step);
     // Every record that makes releases idempotent is reclaimed by the
     // protocol, not by time: nothing may be left once the system is quiet.
     for (auto& w : workers_) {
@@ -210,27 +168,6 @@ class harness {
     }
   }
 
-  // -- steps ------------------------------------------------------------------
-
-  slot* find(size_t index) {
-    auto i = slots_.find(index);
-    return i == slots_.end() ? nullptr : &i->second;
-  }
-
-  static opcode op_of(step_kind k) {
-    switch (k) {
-    case step_kind::neg:
-      return opcode::neg;
-    case step_kind::add:
-    case step_kind::add_lit:
-      return opcode::add;
-    case step_kind::sub:
-      return opcode::sub;
-    default:
-      return opcode::mul;
-    }
-  }
-
   template <size_t D>
   void ask_get(caf::event_based_actor* self, const state_ptr& st,
                answer& out) {
@@ -239,7 +176,7 @@ class harness {
       self, handle{st},
       [self, &out](auto value) {
         if constexpr (std::is_same_v<decltype(value), tensor>) {
-          out.text = "value " + format_values(value.template to_vector<double>());
+          out.text = value_text(value);
         } else {
           out.text = "pointer";
           out.inner = value.state();
@@ -252,7 +189,7 @@ class harness {
       });
   }
 
-  void get(size_t index, const slot& s) {
+  void get(size_t index, const slot& s) override {
     answer out;
     auto st = s.st;
     auto depth = s.depth;
@@ -284,7 +221,7 @@ class harness {
               "acknowledgements");
   }
 
-  void search(size_t index, const step& s) {
+  void search(size_t index, const step& s) override {
     settle_posts();
     answer out;
     auto w = workers_[s.worker];
@@ -308,7 +245,7 @@ class harness {
     observe(index, out.text.value_or("error stuck"));
   }
 
-  void clear(size_t index, const step& s) {
+  void clear(size_t index, const step& s) override {
     quiesce();
     stores(index);
     bool done = false;
@@ -322,101 +259,13 @@ class harness {
     quiesce();
   }
 
-  void apply(size_t index, const step& s) {
-    switch (s.kind) {
-    case step_kind::send: {
-      auto t = tensor::from_vector(s.values);
-      slots_[index] =
-        slot{workers::detail::send_tensor(t, workers_[s.worker]), 1};
-      return;
-    }
-    case step_kind::neg:
-    case step_kind::add_lit:
-    case step_kind::mul_lit: {
-      auto x = find(s.slot);
-      if (x == nullptr)
-        return;
-      if (s.kind == step_kind::neg) {
-        slots_[index] = slot{workers::detail::remote_op(op_of(s.kind), {}, x->st,
-                                                        nullptr, nullptr, false),
-                             x->depth};
-        return;
-      }
-      auto lit = tensor::scalar(s.literal);
-      slots_[index] = slot{workers::detail::remote_op(op_of(s.kind), {}, x->st,
-                                                      nullptr, &lit, false),
-                           x->depth};
-      return;
-    }
-    case step_kind::add:
-    case step_kind::sub:
-    case step_kind::mul: {
-      auto x = find(s.slot);
-      auto y = find(s.other);
-      if (x == nullptr || y == nullptr)
-        return;
-      auto yst = y->st;
-      slots_[index] = slot{workers::detail::remote_op(op_of(s.kind), {}, x->st,
-                                                      &yst, nullptr, false),
-                           x->depth};
-      return;
-    }
-    case step_kind::send_ptr: {
-      auto x = find(s.slot);
-      if (x == nullptr)
-        return;
-      slots_[index] =
-        slot{workers::detail::send_pointer(x->st, workers_[s.worker]),
-             x->depth + 1};
-      return;
-    }
-    case step_kind::move: {
-      if (auto x = find(s.slot))
-        workers::detail::start_move(x->st, workers_[s.worker]);
-      return;
-    }
-    case step_kind::get: {
-      if (auto x = find(s.slot)) {
-        auto copy = *x;
-        get(index, copy);
-      }
-      return;
-    }
-    case step_kind::copy:
-      if (auto x = find(s.slot)) {
-        auto copy = *x;
-        slots_[index] = copy;
-      }
-      return;
-    case step_kind::drop:
-      slots_.erase(s.slot);
-      return;
-    case step_kind::tag:
-      if (auto x = find(s.slot))
-        workers::detail::tag_remote(
-          x->st, {"#t" + std::to_string(static_cast<int>(s.literal))});
-      return;
-    case step_kind::search:
-      return search(index, s);
-    case step_kind::clear:
-      return clear(index, s);
-    case step_kind::barrier:
-      quiesce();
-      return stores(index);
-    }
-  }
-
-  const program& p_;
   std::mt19937_64 rng_;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   caf::scheduler::test_coordinator* sched_ = nullptr;
   std::shared_ptr<client> ctx_;
   caf::actor agent_;
-  std::vector<worker> workers_;
-  std::map<size_t, slot> slots_;
   caf::timespan simulated_{0};
-  run_result result_;
 };
 
 } // namespace

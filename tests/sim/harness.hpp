@@ -29,16 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "sim/driver.hpp"
 #include "sim/model.hpp"
 #include "sim/program.hpp"
 
 namespace workers::sim {
-
-struct run_result {
-  trace observations;
-  /// Bookkeeping left behind, stuck waits, ... (empty when all is well).
-  std::vector<std::string> problems;
-};
 
 /// Runs `p` on real actors under the schedule drawn from `seed`.
 run_result run_harness(const program& p, uint64_t seed);

@@ -4,6 +4,8 @@
 //   workers_sim --seeds=10000            programs 1..10000
 //   workers_sim --seed=4711 --verbose    one program, its trace and result
 //   workers_sim --first=500 --seeds=100  programs 500..599
+//   workers_sim --nodes --seeds=100      against node processes (node_runner)
+//   workers_sim --threads --seeds=100    in this process, real threads
 //
 // Seed S draws both the program and its schedule, so a failure reproduces
 // with --seed=S. A failing program is shrunk to a minimal one that still
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "sim/harness.hpp"
+#include "sim/node_runner.hpp"
 #include "sim/model.hpp"
 #include "sim/program.hpp"
 
@@ -25,6 +28,9 @@ namespace {
 
 bool verbose = false;
 
+/// The node processes of --nodes mode (null: the deterministic harness).
+std::unique_ptr<node_cluster> cluster;
+
 struct verdict {
   bool ok = true;
   std::string why;
@@ -32,7 +38,7 @@ struct verdict {
 
 verdict check(const program& p, uint64_t seed) {
   auto expected = run_model(p);
-  auto actual = run_harness(p, seed);
+  auto actual = cluster ? run_on_nodes(p, *cluster) : run_harness(p, seed);
   verdict result;
   if (verbose)
     for (auto& o : actual.observations)
@@ -117,6 +123,10 @@ int main(int argc, char** argv) {
   auto length = arg(argc, argv, "--length", 40);
   auto max_failures = arg(argc, argv, "--max-failures", 3);
   verbose = flag(argc, argv, "--verbose");
+  if (flag(argc, argv, "--nodes"))
+    cluster = std::make_unique<node_cluster>(WORKERS_NODE_BINARY, 5);
+  else if (flag(argc, argv, "--threads"))
+    cluster = std::make_unique<node_cluster>("", 5);
   auto start = std::chrono::steady_clock::now();
   uint64_t passed = 0;
   uint64_t failed = 0;
@@ -133,9 +143,13 @@ int main(int argc, char** argv) {
     std::cout << "FAILED seed " << seed << " (reproduce: workers_sim --seed="
               << seed << ")\n"
               << v.why;
-    auto small = shrink(p, seed);
-    std::cout << "minimized " << to_string(small) << check(small, seed).why
-              << std::flush;
+    if (cluster) // real timing: no seed reproduces the schedule
+      std::cout << to_string(p) << std::flush;
+    else {
+      auto small = shrink(p, seed);
+      std::cout << "minimized " << to_string(small) << check(small, seed).why
+                << std::flush;
+    }
     if (failed >= max_failures)
       break;
   }
@@ -145,5 +159,6 @@ int main(int argc, char** argv) {
   std::cout << "simulated " << passed + failed << " programs of " << length
             << " steps in " << secs << " s\n"
             << passed << " passed, " << failed << " failed\n";
+  cluster.reset();
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

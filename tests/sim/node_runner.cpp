@@ -1,0 +1,123 @@
+#include "sim/node_runner.hpp"
+
+#include <stdexcept>
+
+#include "workers/error.hpp"
+
+namespace workers::sim {
+
+using namespace std::chrono_literals;
+
+node_cluster::node_cluster(const std::string& binary, size_t workers) {
+  runtime_options opts;
+  opts.client.request_timeout = 5s;
+  opts.worker.park_timeout = 1s;
+  opts.worker.forward_timeout = 3s;
+  rt_ = std::make_unique<runtime>(opts);
+  for (size_t i = 0; i < workers; ++i) {
+    auto name = "w" + std::to_string(i);
+    if (binary.empty()) { // threads: every worker in this process
+      workers_.push_back(rt_->spawn_worker(name));
+      continue;
+    }
+    nodes_.push_back(std::make_unique<node_process>(
+      binary, std::vector<std::string>{name},
+      std::vector<std::string>{"--workers.park-timeout=1s",
+                               "--workers.forward-timeout=3s"}));
+    auto w = rt_->connect(name, "127.0.0.1", nodes_.back()->port());
+    if (!w)
+      throw std::runtime_error("cannot connect to " + name + ": " +
+                               render(w.error()));
+    workers_.push_back(*w);
+  }
+}
+
+node_cluster::~node_cluster() {
+  workers_.clear();
+  rt_.reset();
+  nodes_.clear();
+}
+
+namespace {
+
+class node_runner : public driver {
+ public:
+  node_runner(const program& p, node_cluster& cluster) : driver(p) {
+    auto& all = cluster.workers();
+    workers_.assign(all.begin(),
+                    all.begin() + static_cast<ptrdiff_t>(p.workers));
+  }
+
+ private:
+  template <size_t D>
+  void take(size_t index, const slot& s) {
+    auto result = typename handle_type<D>::type{s.st}.try_get();
+    if (!result) {
+      observe(index, error_text(result.error()));
+    } else if constexpr (D == 1) {
+      observe(index, value_text(*result));
+    } else {
+      observe(index, "pointer");
+      slots_[index] = slot{result->state(), D - 1};
+    }
+  }
+
+  void get(size_t index, const slot& s) override {
+    switch (s.depth) {
+    case 1:
+      return take<1>(index, s);
+    case 2:
+      return take<2>(index, s);
+    case 3:
+      return take<3>(index, s);
+    default:
+      return take<4>(index, s);
+    }
+  }
+
+  void search(size_t index, const step& s) override {
+    try {
+      auto hits = workers_[s.worker].search(
+        {"#t" + std::to_string(static_cast<int>(s.literal))});
+      observe(index, "hits " + std::to_string(hits.size()));
+    } catch (const operation_error& e) {
+      observe(index, error_text(e.error()));
+    }
+  }
+
+  void clear(size_t index, const step& s) override {
+    barrier(index);
+    try {
+      workers_[s.worker].clear();
+    } catch (const operation_error& e) {
+      result_.problems.push_back("clear failed: " + render(e.error()));
+    }
+  }
+
+  void barrier(size_t index) override {
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      auto listing = workers_[w].try_objects();
+      if (listing)
+        observe_store(index, w, *listing);
+      else
+        observe(index, "store w" + std::to_string(w) + ": " +
+                         error_text(listing.error()));
+    }
+  }
+
+  void finish() override {
+    barrier(final_step);
+    for (auto& w : workers_)
+      if (auto listing = w.try_objects(); listing && listing->size() > 0)
+        result_.problems.push_back("left: " + to_string(*listing));
+  }
+};
+
+} // namespace
+
+run_result run_on_nodes(const program& p, node_cluster& cluster) {
+  node_runner r{p, cluster};
+  return r.run();
+}
+
+} // namespace workers::sim
