@@ -238,6 +238,15 @@ TEST_CASE_METHOD(store_fixture,
   store.release(y, k, now, out);
   store.fail(y, k, make_error(errc::shape_mismatch, "bad"), out);
   CHECK(store.status(y) == object_store::presence::unknown);
+  // A request that pins a failed result keeps its error after its handle
+  // went (found by the threaded simulation, seed 5000406).
+  auto f = fresh(), fh = fresh(), req = fresh();
+  store.fail(f, fh, make_error(errc::shape_mismatch, "bad"), out);
+  store.pin(req, {f});
+  store.release(f, fh, now, out);
+  CHECK(is(store.gone_error(f), errc::shape_mismatch));
+  store.unpin(req, out);
+  CHECK(store.status(f) == object_store::presence::unknown);
   // clear(): only objects with holders left keep a tombstone.
   auto z = fresh(), p = fresh();
   REQUIRE_FALSE(store.insert(z, tensor{1}, p, out));

@@ -359,7 +359,7 @@ void object_store::fail(object_id id, object_id holder, caf::error reason,
     for (auto& e : pending)
       add_holder(id, t.holders, e.holder);
   }
-  if (!t.holders.empty())
+  if (!t.holders.empty() || pins(id) > 0)
     bury(id, std::move(t));
 }
 
@@ -377,7 +377,7 @@ bool object_store::unbury(object_id id, object_id holder) {
   if (j == hs.end())
     return false;
   hs.erase(j);
-  if (hs.empty())
+  if (hs.empty() && pins(id) == 0) // a pinning request still names it (L1)
     tombstones_.erase(i);
   return true;
 }
@@ -404,6 +404,10 @@ void object_store::unpin(object_id key, outbox& out) {
       pin_counts_.erase(j);
     if (auto k = entries_.find(id); k != entries_.end())
       erase_if_unreferenced(k, {gone_reason::released, {}, {}}, out);
+    else if (auto t = tombstones_.find(id);
+             t != tombstones_.end() && t->second.holders.empty() &&
+             pins(id) == 0)
+      tombstones_.erase(t);
   }
 }
 
@@ -564,7 +568,7 @@ void object_store::erase(entry_map::iterator i, tombstone why, bool cascade,
   }
   why.holders = std::move(i->second.holders);
   entries_.erase(i);
-  if (!why.holders.empty())
+  if (!why.holders.empty() || pins(id) > 0)
     bury(id, std::move(why));
 }
 

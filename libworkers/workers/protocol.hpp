@@ -67,7 +67,8 @@
 //   T1 A failed result, or an object clear() deleted while handles still
 //      name it, leaves a tombstone listing those holders: requests for it
 //      fail at once with the original error, retains and releases count on
-//      it, and the last release drops it. An object nobody references
+//      it, and the last release drops it -- or the last unpin, if accepted
+//      requests still name it (L1 holds for tombstones too). An object nobody references
 //      leaves nothing (no request can name it any more), so no table grows
 //      with the number of objects a worker has seen.
 //
