@@ -27,7 +27,7 @@ labeled_data small_test_set() {
   shard_spec spec;
   spec.split = "test";
   spec.limit = 500;
-  return load_shard(spec).value();
+  return value_or_throw(load_shard(spec));
 }
 
 training_options small_options() {
@@ -58,10 +58,10 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
     return;
   shard_spec spec;
   spec.limit = 200;
-  auto train = load_shard(spec).value();
+  auto train = value_or_throw(load_shard(spec));
   auto test = small_test_set();
   runtime rt;
-  auto owner = place_shard(rt.spawn_worker("bob"), spec).value();
+  auto owner = value_or_throw(place_shard(rt.spawn_worker("bob"), spec));
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   opts.local_steps = 1;
@@ -94,7 +94,7 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
   runtime rt;
   std::vector<worker> where{rt.spawn_worker("bob"), rt.spawn_worker("alice"),
                             rt.spawn_worker("carol")};
-  auto owners = place_shards(where, iid_shards(3, 300, 1)).value();
+  auto owners = value_or_throw(place_shards(where, iid_shards(3, 300, 1)));
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   std::vector<round_record> seen;

@@ -387,10 +387,10 @@ TEST_CASE_METHOD(network,
   auto& b_node = nodes["b"];
   b_node = std::make_unique<node_process>(
     node_binary(), std::vector<std::string>{"b1", "b2"}, fast_node_args());
-  auto a1 = rt.connect("a1", "127.0.0.1", a_node->port()).value();
-  auto a2 = rt.connect("a2", "127.0.0.1", a_node->port()).value();
-  auto b1 = rt.connect("b1", "127.0.0.1", b_node->port()).value();
-  auto b2 = rt.connect("b2", "127.0.0.1", b_node->port()).value();
+  auto a1 = value_or_throw(rt.connect("a1", "127.0.0.1", a_node->port()));
+  auto a2 = value_or_throw(rt.connect("a2", "127.0.0.1", a_node->port()));
+  auto b1 = value_or_throw(rt.connect("b1", "127.0.0.1", b_node->port()));
+  auto b2 = value_or_throw(rt.connect("b2", "127.0.0.1", b_node->port()));
   auto x = tensor{1, 2}.send(b1).send(a1); // a1 -> b1
   auto y = tensor{3, 4}.send(a2).send(b2); // b2 -> a2
   auto x2 = x + x;
