@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -30,11 +31,56 @@ namespace workers::test {
 
 using namespace std::chrono_literals;
 
+/// The build's timeout factor (tests/CMakeLists.txt: 5 under ASan, 10
+/// under TSan, else 1). Defined in main.cpp, the one file that changes when
+/// the factor does.
+double default_timeout_scale();
+
+/// The factor for every timeout and time bound of the tests, since sanitized
+/// code runs several times slower: the environment variable
+/// WORKERS_TIMEOUT_SCALE (a positive number) if set, else the build's.
+inline double timeout_scale() {
+  static const double scale = [] {
+    if (auto v = std::getenv("WORKERS_TIMEOUT_SCALE")) {
+      char* end = nullptr;
+      auto x = std::strtod(v, &end);
+      if (end != v && *end == '\0' && x > 0)
+        return x;
+    }
+    return default_timeout_scale();
+  }();
+  return scale;
+}
+
+/// `d` times timeout_scale(), in milliseconds.
+template <class Rep, class Period>
+std::chrono::milliseconds scaled(std::chrono::duration<Rep, Period> d) {
+  auto ms = std::chrono::duration<double, std::milli>(d).count();
+  return std::chrono::milliseconds{
+    static_cast<std::chrono::milliseconds::rep>(ms * timeout_scale())};
+}
+
+/// A CAF timespan option value ("1500ms") for `d` times timeout_scale().
+template <class Rep, class Period>
+std::string scaled_option(std::chrono::duration<Rep, Period> d) {
+  return std::to_string(scaled(d).count()) + "ms";
+}
+
+/// The runtime's default bounds, scaled: for tests that keep the defaults.
+inline runtime_options scaled_defaults() {
+  runtime_options opts;
+  opts.client.request_timeout = scaled(opts.client.request_timeout);
+  opts.worker.park_timeout = scaled(opts.worker.park_timeout);
+  opts.worker.forward_timeout = scaled(opts.worker.forward_timeout);
+  return opts;
+}
+
+/// Short bounds, so that error paths that wait for a deadline stay fast.
 inline runtime_options fast_options() {
   runtime_options opts;
-  opts.client.request_timeout = 5s;
-  opts.worker.park_timeout = 200ms;
-  opts.worker.forward_timeout = 3s;
+  opts.client.request_timeout = scaled(5s);
+  opts.worker.park_timeout = scaled(200ms);
+  opts.worker.forward_timeout = scaled(3s);
   return opts;
 }
 
@@ -53,7 +99,10 @@ inline std::string node_binary() {
 inline std::vector<std::string> fast_node_args() {
   // Heartbeats as shipped (config/local-cluster.ini): shorter connection
   // timeouts drop links that carry large messages under load.
-  return {"--workers.park-timeout=1s", "--workers.forward-timeout=3s"};
+  std::vector<std::string> args{"--workers.park-timeout=" + scaled_option(1s),
+                                "--workers.forward-timeout=" +
+                                  scaled_option(3s)};
+  return args;
 }
 
 using node_map = std::map<std::string, std::unique_ptr<node_process>>;
@@ -62,8 +111,9 @@ using node_map = std::map<std::string, std::unique_ptr<node_process>>;
 inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
                          std::vector<std::string> args = fast_node_args()) {
   auto& node = nodes[name];
-  node = std::make_unique<node_process>(
-    node_binary(), std::vector<std::string>{name}, std::move(args));
+  node = std::make_unique<node_process>(node_binary(),
+                                        std::vector<std::string>{name},
+                                        std::move(args), scaled(10s));
   auto w = rt.connect(name, "127.0.0.1", node->port());
   if (!w)
     throw std::runtime_error("cannot connect to " + name + ": " +

@@ -50,7 +50,8 @@ std::chrono::milliseconds elapsed(F f) {
     std::chrono::steady_clock::now() - t0);
 }
 
-constexpr auto failure_bound = std::chrono::seconds(3);
+// How fast failures must surface (scaled under sanitizers, fixture.hpp).
+const auto failure_bound = scaled(std::chrono::seconds(3));
 
 } // namespace
 
@@ -93,7 +94,7 @@ TEST_CASE_METHOD(network, "network: a move completes after the caller exits",
   REQUIRE(WEXITSTATUS(status) == 0);
   // The caller is gone; bob still delivers to alice over their own link.
   uint64_t at_alice = 0;
-  for (int i = 0; i < 50 && at_alice == 0; ++i) {
+  for (int i = 0; i < 50 * timeout_scale() && at_alice == 0; ++i) {
     at_alice = alice.count();
     if (at_alice == 0)
       std::this_thread::sleep_for(100ms);
@@ -115,7 +116,7 @@ TEST_CASE_METHOD(network, "network: a killed node fails pending requests fast",
     ctx, bob.ref(), object_id{0xabc, 1}, ctx->next_id())};
   auto result =
     std::async(std::launch::async, [&] { return pending.try_get(); });
-  std::this_thread::sleep_for(200ms); // the get is now parked on bob
+  std::this_thread::sleep_for(scaled(200ms)); // the get is now parked on bob
   nodes["bob"]->kill(SIGKILL);
   auto t = elapsed([&] { result.wait(); });
   auto value = result.get();
@@ -201,7 +202,7 @@ TEST_CASE_METHOD(network, "network: garbage on a node's port is rejected",
     static_cast<void>(sent);
     close(fd);
   }
-  std::this_thread::sleep_for(200ms);
+  std::this_thread::sleep_for(scaled(200ms));
   // The node is alive and serves.
   CHECK(nodes["bob"]->running());
   CHECK(kill(nodes["bob"]->pid(), 0) == 0);
@@ -259,7 +260,7 @@ pointer<tensor> move_and_kill(network& net, worker& bob, worker& alice,
   auto x = tensor::full({8192, 4096}, value, dtype::float32).send(bob);
   REQUIRE(bob.count() == 1);
   x.move(alice);
-  std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(scaled(20ms));
   net.nodes[victim]->kill(SIGKILL);
   return x;
 }
@@ -278,7 +279,7 @@ TEST_CASE_METHOD(network,
   REQUIRE(value);
   CHECK(value->equal(tensor::full({8192, 4096}, 2.0, dtype::float32)));
   CHECK(x.location().name == "bob");
-  CHECK(t < failure_bound + 2s); // includes fetching 128 MiB
+  CHECK(t < failure_bound + scaled(2s)); // includes fetching 128 MiB
   CHECK(bob.count() == 0);
 }
 
@@ -382,11 +383,13 @@ TEST_CASE_METHOD(network,
   // over, and every worker of the other node looks dead. Only the node
   // with the smaller id may dial, so there is one link between them.
   auto& a_node = nodes["a"];
-  a_node = std::make_unique<node_process>(
-    node_binary(), std::vector<std::string>{"a1", "a2"}, fast_node_args());
+  a_node = std::make_unique<node_process>(node_binary(),
+                                          std::vector<std::string>{"a1", "a2"},
+                                          fast_node_args(), scaled(10s));
   auto& b_node = nodes["b"];
-  b_node = std::make_unique<node_process>(
-    node_binary(), std::vector<std::string>{"b1", "b2"}, fast_node_args());
+  b_node = std::make_unique<node_process>(node_binary(),
+                                          std::vector<std::string>{"b1", "b2"},
+                                          fast_node_args(), scaled(10s));
   auto a1 = value_or_throw(rt.connect("a1", "127.0.0.1", a_node->port()));
   auto a2 = value_or_throw(rt.connect("a2", "127.0.0.1", a_node->port()));
   auto b1 = value_or_throw(rt.connect("b1", "127.0.0.1", b_node->port()));
@@ -416,8 +419,9 @@ TEST_CASE_METHOD(network, "network: connect_or_spawn follows the cluster list",
   CHECK(local->handle().node() == rt.system().node());
   // With a list: the node that hosts the name, or a clear error.
   auto& node = nodes["dora"];
-  node = std::make_unique<node_process>(
-    node_binary(), std::vector<std::string>{"dora"}, fast_node_args());
+  node = std::make_unique<node_process>(node_binary(),
+                                        std::vector<std::string>{"dora"},
+                                        fast_node_args(), scaled(10s));
   auto opts = fast_options();
   opts.cluster = {"dora@127.0.0.1:" + std::to_string(node->port())};
   runtime listed{opts};

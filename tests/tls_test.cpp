@@ -58,12 +58,12 @@ TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
   auto node_args = fast_node_args();
   for (auto& a : files.args())
     node_args.push_back(a);
-  node_process bob_node{node_binary(), {"bob"}, node_args};
-  node_process alice_node{node_binary(), {"alice"}, node_args};
+  node_process bob_node{node_binary(), {"bob"}, node_args, scaled(10s)};
+  node_process alice_node{node_binary(), {"alice"}, node_args, scaled(10s)};
 
   runtime_config cfg;
   REQUIRE_FALSE(cfg.parse(files.args()));
-  cfg.request_timeout = 5s;
+  cfg.request_timeout = scaled(5s);
   runtime rt{cfg};
   auto bob = rt.connect("bob", "127.0.0.1", bob_node.port());
   REQUIRE(bob);
@@ -87,5 +87,5 @@ TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
   REQUIRE_FALSE(refused);
   CHECK(is(refused.error(), errc::peer_unreachable));
   CHECK_THAT(render(refused.error()), Contains("TLS"));
-  CHECK(took < 3s);
+  CHECK(took < scaled(3s));
 }
