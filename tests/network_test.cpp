@@ -390,10 +390,10 @@ TEST_CASE_METHOD(network,
   b_node = std::make_unique<node_process>(node_binary(),
                                           std::vector<std::string>{"b1", "b2"},
                                           fast_node_args(), scaled(10s));
-  auto a1 = value_or_throw(rt.connect("a1", "127.0.0.1", a_node->port()));
-  auto a2 = value_or_throw(rt.connect("a2", "127.0.0.1", a_node->port()));
-  auto b1 = value_or_throw(rt.connect("b1", "127.0.0.1", b_node->port()));
-  auto b2 = value_or_throw(rt.connect("b2", "127.0.0.1", b_node->port()));
+  auto a1 = value_or_throw(connect_to(rt, "a1", a_node->port()));
+  auto a2 = value_or_throw(connect_to(rt, "a2", a_node->port()));
+  auto b1 = value_or_throw(connect_to(rt, "b1", b_node->port()));
+  auto b2 = value_or_throw(connect_to(rt, "b2", b_node->port()));
   auto x = tensor{1, 2}.send(b1).send(a1); // a1 -> b1
   auto y = tensor{3, 4}.send(a2).send(b2); // b2 -> a2
   auto x2 = x + x;
@@ -402,8 +402,9 @@ TEST_CASE_METHOD(network,
   CHECK(y2.get().get().to_vector<int64_t>() == std::vector<int64_t>{6, 8});
   // The test's own two links, plus exactly one between the nodes.
   CHECK(connections_to(a_node->port()) + connections_to(b_node->port()) == 3);
-  // Past the connection timeout (5 s), both directions still work.
-  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+  // Past the nodes' connection timeout (5 s, scaled with the heartbeats
+  // under sanitizers: fast_node_args), both directions still work.
+  std::this_thread::sleep_for(scaled(std::chrono::milliseconds(5500)));
   auto x3 = x * 10;
   auto y3 = y * 10;
   CHECK(x3.get().get().to_vector<int64_t>() == std::vector<int64_t>{10, 20});

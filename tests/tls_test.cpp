@@ -65,9 +65,9 @@ TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
   REQUIRE_FALSE(cfg.parse(files.args()));
   cfg.request_timeout = scaled(5s);
   runtime rt{cfg};
-  auto bob = rt.connect("bob", "127.0.0.1", bob_node.port());
+  auto bob = connect_to(rt, "bob", bob_node.port());
   REQUIRE(bob);
-  auto alice = rt.connect("alice", "127.0.0.1", alice_node.port());
+  auto alice = connect_to(rt, "alice", alice_node.port());
   REQUIRE(alice);
   // A chain and a node-to-node move, both over TLS links.
   auto p2x = tensor{1, 2, 3}.send(*bob).send(*alice);
