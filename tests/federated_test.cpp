@@ -62,7 +62,7 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
   spec.limit = 200;
   auto train = value_or_throw(load_shard(spec));
   auto test = small_test_set();
-  runtime rt{test::scaled_defaults()};
+  runtime rt{test::data_options(test::scaled_defaults())};
   auto owner = value_or_throw(place_shard(rt.spawn_worker("bob"), spec));
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
@@ -93,7 +93,7 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
   if (!have_data())
     return;
   auto test = small_test_set();
-  runtime rt{test::scaled_defaults()};
+  runtime rt{test::data_options(test::scaled_defaults())};
   std::vector<worker> where{rt.spawn_worker("bob"), rt.spawn_worker("alice"),
                             rt.spawn_worker("carol")};
   auto owners = value_or_throw(place_shards(where, iid_shards(3, 300, 1)));

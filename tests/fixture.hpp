@@ -84,6 +84,14 @@ inline runtime_options fast_options() {
   return opts;
 }
 
+/// `opts` with a request timeout for loading Fashion-MNIST, which inflates
+/// 26 MB bit by bit: about a second on a normal build, but 30 s or more
+/// under TSan, which slows this far more than other work.
+inline runtime_options data_options(runtime_options opts = fast_options()) {
+  opts.client.request_timeout = scaled(60s);
+  return opts;
+}
+
 /// Whether workers run in node processes (WORKERS_TEST_NODES=1).
 inline bool nodes_mode() {
   auto v = std::getenv("WORKERS_TEST_NODES");
@@ -149,10 +157,15 @@ inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
 
 /// A runtime with bob and alice, as in the tutorial.
 struct two_workers {
-  runtime rt{fast_options()};
+  runtime rt;
   node_map nodes;
   worker bob = spawn("bob");
   worker alice = spawn("alice");
+
+  explicit two_workers(runtime_options opts = fast_options())
+    : rt(std::move(opts)) {
+    // nop
+  }
 
   /// A new worker: in this process, or in a new node process.
   worker spawn(const std::string& name) {
