@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -22,6 +23,7 @@
 #include "workers/error.hpp"
 #include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
+#include "workers/runtime_config.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"
@@ -103,20 +105,45 @@ inline std::string node_binary() {
   return WORKERS_NODE_BINARY;
 }
 
+/// Under sanitizers, CAF's heartbeat settings as shipped (runtime_config:
+/// a beat every second, links silent for 5 s dropped), scaled: a process
+/// busy with a large tensor under TSan stays silent longer than that. Every
+/// process of a test gets the same (fast_node_args, client_config), or one
+/// side would drop links the other side keeps quiet.
+inline std::vector<std::pair<std::string, caf::timespan>> scaled_heartbeats() {
+  if (timeout_scale() == 1.0)
+    return {};
+  return {{"middleman.heartbeat-interval", caf::timespan{scaled(1s)}},
+          {"middleman.connection-timeout", caf::timespan{scaled(5s)}}};
+}
+
+/// `cfg` with the bounds of `opts` and scaled_heartbeats(), for a runtime
+/// of this process that talks to node processes: `runtime rt{client_config(
+/// cfg, fast_options())}` (cfg must outlive rt).
+inline runtime_config& client_config(runtime_config& cfg,
+                                     const runtime_options& opts) {
+  cfg.request_timeout = opts.client.request_timeout;
+  cfg.park_timeout = opts.worker.park_timeout;
+  cfg.forward_timeout = opts.worker.forward_timeout;
+  for (auto& [key, value] : scaled_heartbeats())
+    cfg.set(key, value);
+  return cfg;
+}
+
 /// The same bounds for workers in node processes.
 inline std::vector<std::string> fast_node_args() {
-  // Heartbeats as shipped (config/local-cluster.ini): shorter connection
+  // Heartbeats as shipped (config/local-cluster.ini), scaled under
+  // sanitizers as in this process (scaled_heartbeats): shorter connection
   // timeouts drop links that carry large messages under load.
   std::vector<std::string> args{"--workers.park-timeout=" + scaled_option(1s),
                                 "--workers.forward-timeout=" +
                                   scaled_option(3s)};
-  if (timeout_scale() != 1.0) {
-    // Under sanitizers, the shipped heartbeats scaled too: a handshake that
-    // spans a heartbeat tick fails (see connect_to), and sanitized
-    // handshakes take long enough to hit one often between nodes.
-    args.push_back("--middleman.heartbeat-interval=" + scaled_option(1s));
-    args.push_back("--middleman.connection-timeout=" + scaled_option(5s));
-  }
+  for (auto& [key, value] : scaled_heartbeats())
+    args.push_back(
+      "--" + key + "=" +
+      std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(value).count()) +
+      "ms");
   return args;
 }
 
@@ -157,13 +184,14 @@ inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
 
 /// A runtime with bob and alice, as in the tutorial.
 struct two_workers {
+  runtime_config cfg;
   runtime rt;
   node_map nodes;
   worker bob = spawn("bob");
   worker alice = spawn("alice");
 
-  explicit two_workers(runtime_options opts = fast_options())
-    : rt(std::move(opts)) {
+  explicit two_workers(const runtime_options& opts = fast_options())
+    : rt(client_config(cfg, opts)) {
     // nop
   }
 

@@ -22,7 +22,8 @@ using Catch::Matchers::Contains;
 namespace {
 
 struct network {
-  runtime rt{fast_options()};
+  runtime_config cfg;
+  runtime rt{client_config(cfg, fast_options())};
   node_map nodes;
 
   worker start(const std::string& name,

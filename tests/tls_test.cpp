@@ -63,8 +63,7 @@ TEST_CASE("tls: a TLS cluster works end to end; plain clients are refused",
 
   runtime_config cfg;
   REQUIRE_FALSE(cfg.parse(files.args()));
-  cfg.request_timeout = scaled(5s);
-  runtime rt{cfg};
+  runtime rt{client_config(cfg, fast_options())};
   auto bob = connect_to(rt, "bob", bob_node.port());
   REQUIRE(bob);
   auto alice = connect_to(rt, "alice", alice_node.port());
