@@ -11,7 +11,7 @@
 # test passed and there is no report. Exit status 0 only if every run is clean.
 # Environment: WORKERS_SANITIZE_BENCH=1 also builds apps/bench and runs
 # bench_smoke (skipped by default: it is a benchmark, slow when sanitized);
-# WORKERS_TIMEOUT_SCALE=N overrides the timeout factor (5 for asan, 10 for
+# WORKERS_TIMEOUT_SCALE=N overrides the timeout factor (5 for asan, 20 for
 # tsan; tests/fixture.hpp); JOBS=N (default 2) for building and ctest.
 set -euo pipefail
 

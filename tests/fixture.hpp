@@ -33,7 +33,7 @@ namespace workers::test {
 
 using namespace std::chrono_literals;
 
-/// The build's timeout factor (tests/CMakeLists.txt: 5 under ASan, 10
+/// The build's timeout factor (tests/CMakeLists.txt: 5 under ASan, 20
 /// under TSan, else 1). Defined in main.cpp, the one file that changes when
 /// the factor does.
 double default_timeout_scale();

@@ -245,11 +245,19 @@ TEST_CASE_METHOD(network,
   INFO("peak bytes: bob " << bob_peak << ", alice " << alice_peak
                           << ", this process grew by "
                           << peak_memory(getpid()) - before);
+#ifdef __SANITIZE_THREAD__
+  // Under TSan (gcc's __SANITIZE_THREAD__), its shadow memory for every
+  // byte touched counts in the resident size: this process, which touches
+  // both tensors and every transfer buffer, grew by 1.7 GB. The bounds are
+  // about libworkers' copies, so they are checked without TSan.
+  WARN("memory bounds not checked under ThreadSanitizer");
+#else
   CHECK(bob_peak < 3 * size);
   CHECK(alice_peak < 3 * size);
   // This process held the original and the copy that came back: 2x + less
   // than 1x for the transfers.
   CHECK(peak_memory(getpid()) - before < 3 * size);
+#endif
 }
 
 namespace {
