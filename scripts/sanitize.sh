@@ -6,9 +6,10 @@
 # Usage: bash scripts/sanitize.sh [asan|tsan|all] [extra ctest arguments]
 #   e.g. bash scripts/sanitize.sh tsan -R 'tutorial'
 # Installs missing Debian packages first (as setup.sh does; run as root or
-# with sudo). Every sanitizer report (also those of the node processes the
-# tests start) is written to BUILD/sanitizer-logs/; a run is clean when every
-# test passed and there is no report. Exit status 0 only if every run is clean.
+# with sudo). Every sanitizer report is counted, also those of the node
+# processes the tests start (ASan and TSan write BUILD/sanitizer-logs/*,
+# UBSan writes into BUILD/ctest-output.log); a run is clean when every test
+# passed and there is no report. Exit status 0 only if every run is clean.
 # Environment: WORKERS_SANITIZE_BENCH=1 also builds apps/bench and runs
 # bench_smoke (skipped by default: it is a benchmark, slow when sanitized);
 # WORKERS_TIMEOUT_SCALE=N overrides the timeout factor (5 for asan, 20 for
