@@ -109,7 +109,7 @@ TEST_CASE_METHOD(two_workers, "async: get and objects from inside an actor",
   std::vector<std::string> results;
   for (int i = 0; i < 3; ++i)
     self->receive([&](result_atom, std::string& s) { results.push_back(s); },
-                  caf::after(5s) >> [&] { FAIL("no answer"); });
+                  caf::after(scaled(5s)) >> [&] { FAIL("no answer"); });
   std::sort(results.begin(), results.end());
   REQUIRE(results.size() == 3);
   CHECK(results[0].rfind("objects ", 0) == 0);

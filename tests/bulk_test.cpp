@@ -13,7 +13,11 @@
 #include "workers/pointer_state.hpp"
 #include "workers/runtime.hpp"
 
+#include "fixture.hpp"
+
 using namespace workers;
+using workers::test::scaled;
+using workers::test::timeout_scale;
 
 TEST_CASE("bulk: a staged blob is read once, in any chunking", "[bulk]") {
   staging_area area;
@@ -78,7 +82,8 @@ namespace {
 
 blob_ref staged_ref(data_plane& plane, const tensor& t) {
   return plane.stage(caf::actor{}, "bob", t,
-                     staging_area::clock::now() + std::chrono::seconds(10));
+                     staging_area::clock::now() +
+                       scaled(std::chrono::seconds(10)));
 }
 
 } // namespace
@@ -93,20 +98,20 @@ TEST_CASE("bulk: the data plane streams a blob once, with its token",
   CHECK(ref.data_port == plane.port());
   auto forged = ref;
   forged.token.hi ^= 1;
-  auto refused = fetch_over_tcp(forged, std::chrono::seconds(5));
+  auto refused = fetch_over_tcp(forged, scaled(std::chrono::seconds(5)));
   REQUIRE_FALSE(refused);
   CHECK(is(refused.error(), errc::no_such_object));
-  auto got = fetch_over_tcp(ref, std::chrono::seconds(5));
+  auto got = fetch_over_tcp(ref, scaled(std::chrono::seconds(5)));
   REQUIRE(got);
   REQUIRE(got->nbytes() == t.nbytes());
   CHECK(std::memcmp(got->bytes(), t.bytes(), t.nbytes()) == 0);
   CHECK(got->shape() == t.shape());
   // Served completely: settled and gone (S1), so it cannot be read twice.
-  for (int i = 0; i < 100 && plane.staging().size() > 0; ++i)
+  for (int i = 0; i < 100 * timeout_scale() && plane.staging().size() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(plane.staging().size() == 0);
   CHECK(plane.transfers_served() == 1);
-  auto again = fetch_over_tcp(ref, std::chrono::seconds(5));
+  auto again = fetch_over_tcp(ref, scaled(std::chrono::seconds(5)));
   REQUIRE_FALSE(again);
   CHECK(is(again.error(), errc::no_such_object));
 }
@@ -123,22 +128,23 @@ TEST_CASE("bulk: data plane failures name the source and never hang",
   unreachable.data_host = "127.0.0.1";
   unreachable.data_port = 1; // privileged, closed
   auto t0 = std::chrono::steady_clock::now();
-  auto result = fetch_over_tcp(unreachable, std::chrono::seconds(2));
+  auto result = fetch_over_tcp(unreachable, scaled(std::chrono::seconds(2)));
   REQUIRE_FALSE(result);
   CHECK(is(result.error(), errc::peer_unreachable));
   CHECK(render(result.error()).find("bob") != std::string::npos);
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  CHECK(std::chrono::steady_clock::now() - t0 <
+        scaled(std::chrono::seconds(3)));
   // A size that does not match what the ref announced is refused.
   auto lying = staged_ref(gone, tensor{1, 2, 3});
   lying.nbytes = 16;
-  auto mismatch = fetch_over_tcp(lying, std::chrono::seconds(2));
+  auto mismatch = fetch_over_tcp(lying, scaled(std::chrono::seconds(2)));
   REQUIRE_FALSE(mismatch);
   CHECK(is(mismatch.error(), errc::bad_argument));
 }
 
 TEST_CASE("bulk: a put whose data plane fails falls back to chunks", "[bulk]") {
   using namespace std::chrono_literals;
-  runtime rt;
+  runtime rt{test::scaled_defaults()};
   auto dest = rt.spawn_worker("alice");
   // The source stages in a plane of its own, so the test can stage there.
   auto src_plane = std::make_shared<data_plane>();
@@ -147,7 +153,7 @@ TEST_CASE("bulk: a put whose data plane fails falls back to chunks", "[bulk]") {
   auto src = rt.spawn_worker("bob", src_opts);
   auto t = tensor::arange(3 << 20, dtype::float32); // 12 MiB
   auto ref = src_plane->stage(caf::actor_cast<caf::actor>(src.handle()), "bob",
-                              t, staging_area::clock::now() + 10s);
+                              t, staging_area::clock::now() + scaled(10s));
   ref.data_host = "127.0.0.1";
   ref.data_port = 1; // nobody listens: the raw read fails at once (D2)
   auto ctx = rt.context();
@@ -155,7 +161,8 @@ TEST_CASE("bulk: a put whose data plane fails falls back to chunks", "[bulk]") {
   auto holder = ctx->next_id();
   caf::scoped_actor self{rt.system()};
   bool stored = false;
-  self->request(dest.handle(), 10s, caf::put_atom::value, id, ref, holder)
+  self
+    ->request(dest.handle(), scaled(10s), caf::put_atom::value, id, ref, holder)
     .receive([&](caf::ok_atom) { stored = true; },
              [&](caf::error& err) { FAIL(render(err)); });
   REQUIRE(stored);

@@ -12,6 +12,8 @@
 #include "workers/federated.hpp"
 #include "workers/runtime.hpp"
 
+#include "fixture.hpp"
+
 using namespace workers;
 
 namespace {
@@ -27,7 +29,7 @@ labeled_data small_test_set() {
   shard_spec spec;
   spec.split = "test";
   spec.limit = 500;
-  return load_shard(spec).value();
+  return value_or_throw(load_shard(spec));
 }
 
 training_options small_options() {
@@ -58,10 +60,10 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
     return;
   shard_spec spec;
   spec.limit = 200;
-  auto train = load_shard(spec).value();
+  auto train = value_or_throw(load_shard(spec));
   auto test = small_test_set();
-  runtime rt;
-  auto owner = place_shard(rt.spawn_worker("bob"), spec).value();
+  runtime rt{test::data_options(test::scaled_defaults())};
+  auto owner = value_or_throw(place_shard(rt.spawn_worker("bob"), spec));
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   opts.local_steps = 1;
@@ -91,10 +93,10 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
   if (!have_data())
     return;
   auto test = small_test_set();
-  runtime rt;
+  runtime rt{test::data_options(test::scaled_defaults())};
   std::vector<worker> where{rt.spawn_worker("bob"), rt.spawn_worker("alice"),
                             rt.spawn_worker("carol")};
-  auto owners = place_shards(where, iid_shards(3, 300, 1)).value();
+  auto owners = value_or_throw(place_shards(where, iid_shards(3, 300, 1)));
   auto aggregator = rt.spawn_worker("secure_worker");
   auto opts = small_options();
   std::vector<round_record> seen;

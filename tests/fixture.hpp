@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -21,6 +23,7 @@
 #include "workers/error.hpp"
 #include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
+#include "workers/runtime_config.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"
@@ -30,11 +33,64 @@ namespace workers::test {
 
 using namespace std::chrono_literals;
 
+/// The build's timeout factor (tests/CMakeLists.txt: 5 under ASan, 20
+/// under TSan, else 1). Defined in main.cpp, the one file that changes when
+/// the factor does.
+double default_timeout_scale();
+
+/// The factor for every timeout and time bound of the tests, since sanitized
+/// code runs several times slower: the environment variable
+/// WORKERS_TIMEOUT_SCALE (a positive number) if set, else the build's.
+inline double timeout_scale() {
+  static const double scale = [] {
+    if (auto v = std::getenv("WORKERS_TIMEOUT_SCALE")) {
+      char* end = nullptr;
+      auto x = std::strtod(v, &end);
+      if (end != v && *end == '\0' && x > 0)
+        return x;
+    }
+    return default_timeout_scale();
+  }();
+  return scale;
+}
+
+/// `d` times timeout_scale(), in milliseconds.
+template <class Rep, class Period>
+std::chrono::milliseconds scaled(std::chrono::duration<Rep, Period> d) {
+  auto ms = std::chrono::duration<double, std::milli>(d).count();
+  return std::chrono::milliseconds{
+    static_cast<std::chrono::milliseconds::rep>(ms * timeout_scale())};
+}
+
+/// A CAF timespan option value ("1500ms") for `d` times timeout_scale().
+template <class Rep, class Period>
+std::string scaled_option(std::chrono::duration<Rep, Period> d) {
+  return std::to_string(scaled(d).count()) + "ms";
+}
+
+/// The runtime's default bounds, scaled: for tests that keep the defaults.
+inline runtime_options scaled_defaults() {
+  runtime_options opts;
+  opts.client.request_timeout = scaled(opts.client.request_timeout);
+  opts.worker.park_timeout = scaled(opts.worker.park_timeout);
+  opts.worker.forward_timeout = scaled(opts.worker.forward_timeout);
+  return opts;
+}
+
+/// Short bounds, so that error paths that wait for a deadline stay fast.
 inline runtime_options fast_options() {
   runtime_options opts;
-  opts.client.request_timeout = 5s;
-  opts.worker.park_timeout = 200ms;
-  opts.worker.forward_timeout = 3s;
+  opts.client.request_timeout = scaled(5s);
+  opts.worker.park_timeout = scaled(200ms);
+  opts.worker.forward_timeout = scaled(3s);
+  return opts;
+}
+
+/// `opts` with a request timeout for loading Fashion-MNIST, which inflates
+/// 26 MB bit by bit: about a second on a normal build, but 30 s or more
+/// under TSan, which slows this far more than other work.
+inline runtime_options data_options(runtime_options opts = fast_options()) {
+  opts.client.request_timeout = scaled(60s);
   return opts;
 }
 
@@ -49,11 +105,65 @@ inline std::string node_binary() {
   return WORKERS_NODE_BINARY;
 }
 
+/// Under sanitizers, CAF's heartbeat settings as shipped (runtime_config:
+/// a beat every second, links silent for 5 s dropped), scaled: a process
+/// busy with a large tensor under TSan stays silent longer than that. Every
+/// process of a test gets the same (fast_node_args, client_config), or one
+/// side would drop links the other side keeps quiet.
+inline std::vector<std::pair<std::string, caf::timespan>> scaled_heartbeats() {
+  if (timeout_scale() == 1.0)
+    return {};
+  return {{"middleman.heartbeat-interval", caf::timespan{scaled(1s)}},
+          {"middleman.connection-timeout", caf::timespan{scaled(5s)}}};
+}
+
+/// `cfg` with the bounds of `opts` and scaled_heartbeats(), for a runtime
+/// of this process that talks to node processes: `runtime rt{client_config(
+/// cfg, fast_options())}` (cfg must outlive rt).
+inline runtime_config& client_config(runtime_config& cfg,
+                                     const runtime_options& opts) {
+  cfg.request_timeout = opts.client.request_timeout;
+  cfg.park_timeout = opts.worker.park_timeout;
+  cfg.forward_timeout = opts.worker.forward_timeout;
+  for (auto& [key, value] : scaled_heartbeats())
+    cfg.set(key, value);
+  return cfg;
+}
+
 /// The same bounds for workers in node processes.
 inline std::vector<std::string> fast_node_args() {
-  // Heartbeats as shipped (config/local-cluster.ini): shorter connection
+  // Heartbeats as shipped (config/local-cluster.ini), scaled under
+  // sanitizers as in this process (scaled_heartbeats): shorter connection
   // timeouts drop links that carry large messages under load.
-  return {"--workers.park-timeout=1s", "--workers.forward-timeout=3s"};
+  std::vector<std::string> args{"--workers.park-timeout=" + scaled_option(1s),
+                                "--workers.forward-timeout=" +
+                                  scaled_option(3s)};
+  for (auto& [key, value] : scaled_heartbeats())
+    args.push_back(
+      "--" + key + "=" +
+      std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(value).count()) +
+      "ms");
+  return args;
+}
+
+/// rt.connect(name, "127.0.0.1", port), tried up to 3 times while it fails
+/// with CAF's connection_timeout. Under TSan about one node start in three
+/// failed so, within a second or two, long before any timeout (5 s): CAF
+/// 0.17's BASP broker drops, at each heartbeat tick, connections not heard
+/// from within the connection timeout, and the client side of a new
+/// connection apparently has no last-seen time until the server's handshake
+/// arrives, so a tick during the handshake drops it. Sanitized handshakes
+/// are slow enough to meet a tick often; normal ones almost never.
+inline caf::expected<worker> connect_to(runtime& rt, const std::string& name,
+                                        uint16_t port) {
+  auto w = rt.connect(name, "127.0.0.1", port);
+  for (int i = 1; i < 3 && !w; ++i) {
+    if (render(w.error()).find("connection_timeout") == std::string::npos)
+      break;
+    w = rt.connect(name, "127.0.0.1", port);
+  }
+  return w;
 }
 
 using node_map = std::map<std::string, std::unique_ptr<node_process>>;
@@ -62,9 +172,10 @@ using node_map = std::map<std::string, std::unique_ptr<node_process>>;
 inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
                          std::vector<std::string> args = fast_node_args()) {
   auto& node = nodes[name];
-  node = std::make_unique<node_process>(
-    node_binary(), std::vector<std::string>{name}, std::move(args));
-  auto w = rt.connect(name, "127.0.0.1", node->port());
+  node = std::make_unique<node_process>(node_binary(),
+                                        std::vector<std::string>{name},
+                                        std::move(args), scaled(10s));
+  auto w = connect_to(rt, name, node->port());
   if (!w)
     throw std::runtime_error("cannot connect to " + name + ": " +
                              render(w.error()));
@@ -73,10 +184,16 @@ inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
 
 /// A runtime with bob and alice, as in the tutorial.
 struct two_workers {
-  runtime rt{fast_options()};
+  runtime_config cfg;
+  runtime rt;
   node_map nodes;
   worker bob = spawn("bob");
   worker alice = spawn("alice");
+
+  explicit two_workers(const runtime_options& opts = fast_options())
+    : rt(client_config(cfg, opts)) {
+    // nop
+  }
 
   /// A new worker: in this process, or in a new node process.
   worker spawn(const std::string& name) {

@@ -10,6 +10,8 @@
 #include "workers/models.hpp"
 #include "workers/runtime.hpp"
 
+#include "fixture.hpp"
+
 using namespace workers;
 
 namespace {
@@ -98,7 +100,7 @@ TEST_CASE("models: init is deterministic in its seed", "[models]") {
 
 TEST_CASE("models: one step, bit-identical locally, as a plan and remotely",
           "[models]") {
-  runtime rt;
+  runtime rt{test::scaled_defaults()};
   auto bob = rt.spawn_worker("bob");
   for (auto kind : {model_kind::softmax, model_kind::mlp}) {
     INFO(to_string(kind));

@@ -74,8 +74,8 @@ TEST_CASE_METHOD(two_workers, "pipelining: get arrives before put",
   raw r{rt.system(), bob};
   auto id = r.ids.next();
   auto holder = r.ids.next();
-  auto pending = r.self->request(r.hdl, 5s, caf::get_atom::value, id, holder,
-                                 std::string{"test"});
+  auto pending = r.self->request(r.hdl, scaled(5s), caf::get_atom::value, id,
+                                 holder, std::string{"test"});
   caf::anon_send(r.hdl, caf::put_atom::value, id, stored_value{tensor{42}},
                  holder);
   bool ok = false;
@@ -98,7 +98,7 @@ TEST_CASE_METHOD(two_workers, "pipelining: exec arrives before its operand",
                  {},
                  r.ids.next(),
                  r.ids.next()};
-  auto pending = r.self->request(r.hdl, 5s, exec_atom::value, req);
+  auto pending = r.self->request(r.hdl, scaled(5s), exec_atom::value, req);
   caf::anon_send(r.hdl, caf::put_atom::value, x, stored_value{tensor{1, 2}}, h);
   bool ok = false;
   pending.receive([&](caf::ok_atom) { ok = true; },

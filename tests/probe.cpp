@@ -48,7 +48,7 @@ std::string outcome(const caf::expected<T>& x) {
 void failure_bound(runtime& rt, int sig, const char* what) {
   node_process node{
     WORKERS_NODE_BINARY, {"bob"}, {"--workers.park-timeout=60s"}};
-  auto bob = rt.connect("bob", "127.0.0.1", node.port()).value();
+  auto bob = value_or_throw(rt.connect("bob", "127.0.0.1", node.port()));
   auto ctx = rt.context();
   pointer<tensor> pending{std::make_shared<pointer_state>(
     ctx, bob.ref(), object_id{0xabc, 1}, ctx->next_id())};
@@ -70,8 +70,9 @@ void failure_bound(runtime& rt, int sig, const char* what) {
 void large_transfer(runtime& rt) {
   node_process bob_node{WORKERS_NODE_BINARY, {"bob"}};
   node_process alice_node{WORKERS_NODE_BINARY, {"alice"}};
-  auto bob = rt.connect("bob", "127.0.0.1", bob_node.port()).value();
-  auto alice = rt.connect("alice", "127.0.0.1", alice_node.port()).value();
+  auto bob = value_or_throw(rt.connect("bob", "127.0.0.1", bob_node.port()));
+  auto alice =
+    value_or_throw(rt.connect("alice", "127.0.0.1", alice_node.port()));
   auto big = tensor::full({16384, 4096}, 1.0, dtype::float32); // 256 MiB
   auto t0 = std::chrono::steady_clock::now();
   auto p = big.send(bob);

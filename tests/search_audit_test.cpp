@@ -125,7 +125,7 @@ TEST_CASE("load: a worker loads its own shard and others find it by tags",
     WARN("Fashion-MNIST is not installed; skipped");
     return;
   }
-  two_workers w;
+  two_workers w{data_options()};
   shard_spec spec;
   spec.shard = 1;
   spec.shards = 3;

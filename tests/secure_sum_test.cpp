@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include "workers/runtime.hpp"
+
+#include "fixture.hpp"
 #include "workers/secure_sum.hpp"
 
 using namespace workers;
@@ -26,7 +28,7 @@ TEST_CASE("secure_sum: fixed-point round trip within half a step", "[secure]") {
 
 TEST_CASE("secure_sum: shares are random alone and add up (wrapping)",
           "[secure]") {
-  runtime rt;
+  runtime rt{test::scaled_defaults()};
   auto bob = rt.spawn_worker("bob");
   auto alice = rt.spawn_worker("alice");
   auto carol = rt.spawn_worker("carol");
@@ -47,7 +49,7 @@ TEST_CASE("secure_sum: shares are random alone and add up (wrapping)",
 
 TEST_CASE("secure_sum: the secure sum of known tensors is their plain sum",
           "[secure]") {
-  runtime rt;
+  runtime rt{test::scaled_defaults()};
   auto bob = rt.spawn_worker("bob");
   auto alice = rt.spawn_worker("alice");
   auto carol = rt.spawn_worker("carol");

@@ -58,16 +58,15 @@ TEST_CASE("tls: a TLS cluster works end to end and plain clients are refused",
   auto node_args = fast_node_args();
   for (auto& a : files.args())
     node_args.push_back(a);
-  node_process bob_node{node_binary(), {"bob"}, node_args};
-  node_process alice_node{node_binary(), {"alice"}, node_args};
+  node_process bob_node{node_binary(), {"bob"}, node_args, scaled(10s)};
+  node_process alice_node{node_binary(), {"alice"}, node_args, scaled(10s)};
 
   runtime_config cfg;
   REQUIRE_FALSE(cfg.parse(files.args()));
-  cfg.request_timeout = 5s;
-  runtime rt{cfg};
-  auto bob = rt.connect("bob", "127.0.0.1", bob_node.port());
+  runtime rt{client_config(cfg, fast_options())};
+  auto bob = connect_to(rt, "bob", bob_node.port());
   REQUIRE(bob);
-  auto alice = rt.connect("alice", "127.0.0.1", alice_node.port());
+  auto alice = connect_to(rt, "alice", alice_node.port());
   REQUIRE(alice);
   // A chain and a node-to-node move, both over TLS links.
   auto p2x = tensor{1, 2, 3}.send(*bob).send(*alice);
@@ -87,5 +86,5 @@ TEST_CASE("tls: a TLS cluster works end to end and plain clients are refused",
   REQUIRE_FALSE(refused);
   CHECK(is(refused.error(), errc::peer_unreachable));
   CHECK_THAT(render(refused.error()), Contains("TLS"));
-  CHECK(took < 3s);
+  CHECK(took < scaled(3s));
 }

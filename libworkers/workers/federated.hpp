@@ -44,11 +44,17 @@
 // Example:
 //   runtime rt;
 //   std::vector<worker> ws{rt.spawn_worker("bob"), rt.spawn_worker("alice")};
-//   auto owners = place_shards(ws, iid_shards(2, 0, 1)).value();
-//   auto test = load_shard(test_spec).value();   // test_spec.split = "test"
+//   // value_or_throw (error.hpp): a failed expected throws operation_error;
+//   // never call .value() on one that may have failed (it is undefined).
+//   auto owners = value_or_throw(place_shards(ws, iid_shards(2, 0, 1)));
+//   auto test = value_or_throw(load_shard(test_spec)); // split = "test"
 //   training_options opts;                      // softmax, 5 rounds, B = 64
 //   auto result = train_federated(owners, rt.spawn_worker("secure_worker"),
 //                                 aggregation::secure, test, opts);
+//   if (!result) {                              // check before using it
+//     std::cerr << render(result.error()) << '\n';
+//     return 1;
+//   }
 //   std::cout << result->rounds.back().test_acc;
 
 #include <cstdint>
