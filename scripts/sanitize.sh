@@ -88,6 +88,7 @@ for run in "${runs[@]}"; do
   # Suppressions: CAF's code only (the .supp files say why).
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$logs/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/scripts/ubsan.supp:log_path=$logs/ubsan"
+  export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp"
   # TSan goes on after a report (halt_on_error=0) to show every race of a
   # test in one run; the process still exits with status 66, so the test
   # fails. history_size=7: the longest history, so that the earlier access
