@@ -33,23 +33,8 @@ packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
           libboost-serialization-dev catch2 openssl dataset-fashion-mnist
           libasan8 libubsan1 libtsan2)
 
-step() { printf '\n==> %s\n' "$*"; }
-
-step "Checking Debian packages: ${packages[*]}"
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
-    || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  step "Installing missing packages: ${missing[*]}"
-  $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-else
-  echo "all present"
-fi
+source "$root/scripts/packages.sh"
+install_missing "${packages[@]}"
 
 launcher=()
 if command -v ccache > /dev/null; then
