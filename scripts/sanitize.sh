@@ -40,7 +40,7 @@ launcher=()
 if command -v ccache > /dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-targets=(workers_tests workers_sim node move_and_exit)
+targets=(workers_tests workers_sim node move_and_exit hold_references)
 exclude=(-E '^bench_smoke$')
 if [ "${WORKERS_SANITIZE_BENCH:-0}" = 1 ]; then
   targets+=(bench)

@@ -125,6 +125,7 @@ inline runtime_config& client_config(runtime_config& cfg,
   cfg.request_timeout = opts.client.request_timeout;
   cfg.park_timeout = opts.worker.park_timeout;
   cfg.forward_timeout = opts.worker.forward_timeout;
+  cfg.lease = opts.client.lease;
   for (auto& [key, value] : scaled_heartbeats())
     cfg.set(key, value);
   return cfg;

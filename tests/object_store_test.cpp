@@ -282,3 +282,100 @@ TEST_CASE_METHOD(store_fixture,
   CHECK(store.find(c)->as_tensor().to_vector<int64_t>() ==
         std::vector<int64_t>{2, 4});
 }
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: unrenewed references lapse after three periods",
+                 "[store][lease]") {
+  // F1: x is renewed every period, y never; y's holder lapses at the third
+  // period after its grant, and nothing is kept of y.
+  auto x = fresh(), px = fresh(), y = fresh(), py = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, px, out));
+  REQUIRE_FALSE(store.insert(y, tensor{2}, py, out));
+  for (int period = 1; period <= 2; ++period) {
+    store.renew(x, px);
+    CHECK(store.expire_leases(out) == 0);
+    CHECK(store.size() == 2);
+  }
+  store.renew(x, px);
+  CHECK(store.expire_leases(out) == 1);
+  CHECK(store.holds(x, px));
+  CHECK(store.status(y) == object_store::presence::unknown);
+  // A renewal refreshes: x survives as long as it is renewed.
+  for (int period = 0; period < 10; ++period) {
+    store.renew(x, px);
+    store.expire_leases(out);
+  }
+  CHECK(store.holds(x, px));
+  // Shared: only the lapsed holder goes; the other keeps the object.
+  auto q = fresh();
+  store.retain(x, q, now);
+  for (int period = 0; period < 3; ++period) {
+    store.renew(x, q);
+    store.expire_leases(out);
+  }
+  CHECK_FALSE(store.holds(x, px));
+  CHECK(store.holds(x, q));
+  CHECK(out.empty());
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: a renewal never creates state",
+                 "[store][lease]") {
+  auto x = fresh(), p = fresh(), q = fresh();
+  store.renew(x, p); // before the object exists
+  CHECK(store.size() == 0);
+  CHECK(store.overhead().early_records == 0);
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  store.renew(x, q); // q holds nothing: not a retain
+  CHECK_FALSE(store.holds(x, q));
+  store.release(x, p, now, out);
+  store.renew(x, p); // trails the release
+  CHECK(store.status(x) == object_store::presence::unknown);
+  auto o = store.overhead();
+  CHECK(o.tombstones + o.early_records + o.expectations == 0);
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: lapsed pointer entries release downstream",
+                 "[store][lease]") {
+  auto e = fresh(), p = fresh(), target = fresh();
+  REQUIRE_FALSE(store.insert(e, remote_ref{alice, target}, p, out));
+  auto claims = store.claims();
+  REQUIRE(claims.size() == 1);
+  CHECK(claims[0].first.name == "alice");
+  CHECK(claims[0].second.id == target);
+  CHECK(claims[0].second.holder == e);
+  for (int period = 0; period < 3; ++period)
+    store.expire_leases(out);
+  CHECK(store.size() == 0);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].what == outbound::kind::release);
+  CHECK(out[0].id == target);
+  CHECK(out[0].holder == e);
+  CHECK(store.claims().empty());
+}
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: pins outlive leases, tombstone holders lapse",
+                 "[store][lease]") {
+  // An accepted request keeps its operand even after the holder lapsed.
+  auto x = fresh(), p = fresh(), req = fresh();
+  REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
+  store.pin(req, {x});
+  for (int period = 0; period < 3; ++period)
+    store.expire_leases(out);
+  CHECK(store.status(x) == object_store::presence::here);
+  store.unpin(req, out);
+  CHECK(store.status(x) == object_store::presence::unknown);
+  // A failed result's tombstone goes with its last (lapsed) holder.
+  auto f = fresh(), h = fresh();
+  store.fail(f, h, make_error(errc::shape_mismatch, "bad"), out);
+  store.expire_leases(out);
+  store.renew(f, h); // one period after the failure
+  store.expire_leases(out);
+  store.expire_leases(out);
+  CHECK(store.status(f) == object_store::presence::gone);
+  store.expire_leases(out); // the third period since the renewal
+  CHECK(store.status(f) == object_store::presence::unknown);
+  CHECK(store.overhead().tombstones == 0);
+}

@@ -100,6 +100,10 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(run2.inputs.size() == 1);
   auto hit = round_trip(sys, search_hit{id, id, {"#a"}, dtype::int64, {3}});
   CHECK(hit.tags == std::vector<std::string>{"#a"});
+  auto claims = round_trip(sys, std::vector<lease_claim>{{id, object_id{7, 8}}});
+  REQUIRE(claims.size() == 1);
+  CHECK(claims[0].id == id);
+  CHECK(claims[0].holder == object_id(7, 8));
   auto audit = round_trip(sys, audit_entry{1, "get", "me", id, 24, "add"});
   CHECK(audit.produced_by == "add");
   CHECK(audit.bytes == 24);
@@ -121,11 +125,12 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   configure(cfg);
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
-  CHECK(block::end - block::begin == 21);
+  CHECK(block::end - block::begin == 23);
   for (auto name :
        {"workers::object_id", "workers::tensor", "workers::worker_ref",
         "workers::stored_value", "workers::taken_value", "workers::op_request",
-        "workers::store_listing", "workers::worker_stats"}) {
+        "workers::store_listing", "workers::worker_stats",
+        "workers::lease_claim"}) {
     INFO(name);
     CHECK(sys.types().make_value(name) != nullptr);
   }

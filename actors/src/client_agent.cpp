@@ -90,8 +90,21 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
       check_barriers(self, *c);
     }
   });
+  if (auto c = ctx.lock())
+    self->delayed_send(self, c->lease() / 4, renew_atom::value);
   return {
     [acknowledge](caf::ok_atom) { acknowledge(); },
+    // Every quarter lease: renews the references of every live handle, one
+    // message per worker (protocol.hpp, F1). Sent by the agent to itself;
+    // stops once the client is gone.
+    [self, ctx](renew_atom) {
+      auto c = ctx.lock();
+      if (!c)
+        return;
+      for (auto& [where, claims] : c->claims())
+        self->send(where.hdl, renew_atom::value, std::move(claims));
+      self->delayed_send(self, c->lease() / 4, renew_atom::value);
+    },
     [self](watch_atom, const worker_ref& peer) {
       if (self->state.watch.watch(peer.hdl.address()))
         self->monitor(peer.hdl);

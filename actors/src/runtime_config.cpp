@@ -15,6 +15,7 @@ runtime_config::runtime_config() {
   request_timeout = defaults.client.request_timeout;
   park_timeout = defaults.worker.park_timeout;
   forward_timeout = defaults.worker.forward_timeout;
+  lease = defaults.worker.lease;
   data_host = defaults.data_host;
   configure(*this);
   load<caf::io::middleman>();
@@ -38,6 +39,9 @@ runtime_config::runtime_config() {
          "how long a worker waits for an object that has not arrived")
     .add(forward_timeout, "forward-timeout",
          "bound of a worker's own requests (chains, moves)")
+    .add(lease, "lease",
+         "references unrenewed this long lapse (dead or stopped holders); "
+         "the same on every node and client")
     .add(me_name, "me", "the caller's name in printed pointers")
     .add(data_host, "data-host",
          "address this process serves large tensors on (not with TLS)");
@@ -81,6 +85,8 @@ runtime_options runtime_config::options() const {
   result.client.request_timeout = request_timeout;
   result.worker.park_timeout = park_timeout;
   result.worker.forward_timeout = forward_timeout;
+  result.worker.lease = lease;
+  result.client.lease = lease;
   result.me_name = me_name;
   result.data_host = data_host;
   result.cluster = cluster_workers;

@@ -619,6 +619,23 @@ void on_tick(worker_pointer self) {
   }
 }
 
+// Every quarter lease: renews the references this worker's pointer entries
+// hold elsewhere, one message per target worker, and every other time starts
+// a new lease period, dropping references nobody renewed (F1).
+void on_lease_round(worker_pointer self) {
+  auto& st = self->state;
+  for (auto& [target, claims] : group_by_worker(st.store.claims()))
+    send_to(self, target, [target = target, claims = std::move(claims)] {
+      caf::anon_send(target.hdl, renew_atom::value, claims);
+    });
+  if (++st.lease_rounds % 2 == 0) {
+    outbox out;
+    st.store.expire_leases(out);
+    flush(self, out);
+  }
+  self->delayed_send(self, st.opts.lease / 4, renew_atom::value);
+}
+
 } // namespace
 
 worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
@@ -635,6 +652,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       fail();
   });
   on_tick(self);
+  self->delayed_send(self, st.opts.lease / 4, renew_atom::value);
   return {
     [=](caf::put_atom, object_id id, stored_value& value,
         object_id holder) -> caf::result<caf::ok_atom> {
@@ -785,6 +803,11 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       serve_run(self, rp, std::move(r), false);
       return rp;
     },
+    [=](renew_atom, const std::vector<lease_claim>& claims) {
+      for (auto& c : claims)
+        self->state.store.renew(c.id, c.holder);
+    },
+    [=](renew_atom) { on_lease_round(self); },
     [=](caf::tick_atom) { on_tick(self); },
   };
 }

@@ -64,6 +64,7 @@ class runtime_config : public caf::actor_system_config {
   caf::timespan request_timeout;
   caf::timespan park_timeout;
   caf::timespan forward_timeout;
+  caf::timespan lease;
   std::string me_name = "me";
   std::string data_host;
   std::vector<std::string> cluster_workers;

@@ -39,6 +39,12 @@ struct worker_options {
   /// Bound of this worker's own requests to other workers (forwarded
   /// operations through chains, the put of a move).
   caf::timespan forward_timeout = std::chrono::seconds(10);
+  /// How long a reference held here lives without a renewal (protocol.hpp,
+  /// F1): references of a holder that stopped renewing (its process died,
+  /// or was stopped) lapse between 1x and 1.5x this after the last renewal.
+  /// Holders renew every quarter of their own lease setting: it must be the
+  /// same across a cluster (workers.lease).
+  caf::timespan lease = std::chrono::seconds(30);
   /// Most requests that may wait for objects at once.
   size_t max_parked = 100000;
   /// Tombstone and early-record bounds of the store.
@@ -86,6 +92,9 @@ struct worker_state {
   std::unordered_map<caf::actor_addr, std::vector<std::function<void()>>>
     connecting;
   object_store::time_point next_housekeeping;
+  /// Lease rounds so far (every quarter lease; every other one starts a new
+  /// lease period in the store).
+  uint64_t lease_rounds = 0;
 };
 
 using worker_pointer = worker_actor::stateful_pointer<worker_state>;

@@ -12,6 +12,27 @@ caf::error client::translate(const caf::error& err,
   return from_transport(err, dest.name, timeout());
 }
 
+void client::track(const pointer_state* st) {
+  std::lock_guard<std::mutex> guard{tracked_mtx_};
+  tracked_.insert(st);
+}
+
+void client::untrack(const pointer_state* st) {
+  std::lock_guard<std::mutex> guard{tracked_mtx_};
+  tracked_.erase(st);
+}
+
+std::vector<std::pair<worker_ref, std::vector<lease_claim>>>
+client::claims() const {
+  std::vector<std::pair<worker_ref, lease_claim>> all;
+  {
+    std::lock_guard<std::mutex> guard{tracked_mtx_};
+    for (auto* st : tracked_)
+      st->claims(all);
+  }
+  return group_by_worker(std::move(all));
+}
+
 void client::begin_op(const worker_ref& dest) {
   bool first = false;
   {

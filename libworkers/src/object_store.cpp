@@ -50,8 +50,7 @@ bool object_store::holds(object_id id, object_id holder) const {
   auto i = entries_.find(id);
   if (i == entries_.end())
     return false;
-  auto& hs = i->second.holders;
-  return std::find(hs.begin(), hs.end(), holder) != hs.end();
+  return find_holder(i->second.holders, holder) != i->second.holders.end();
 }
 
 size_t object_store::pins(object_id id) const {
@@ -256,7 +255,7 @@ void object_store::release(object_id id, object_id holder, time_point now,
     return;
   }
   auto& hs = i->second.holders;
-  auto j = std::find(hs.begin(), hs.end(), holder);
+  auto j = find_holder(hs, holder);
   if (j == hs.end()) {
     // The retain for `holder` is still on its way (R3).
     early_releases_[id].push_back(early{holder, now});
@@ -282,7 +281,7 @@ taken_value object_store::take(object_id id, object_id holder,
   }
   // Shared (with other holders, or with accepted requests that name it): the
   // taker gets a copy, the others keep the object.
-  e.holders.erase(std::find(e.holders.begin(), e.holders.end(), holder));
+  e.holders.erase(find_holder(e.holders, holder));
   taken_value result{e.value, holder, {}};
   if (e.value.is_pointer()) {
     auto& ref = e.value.as_pointer();
@@ -303,13 +302,13 @@ stored_value object_store::begin_move(object_id id, object_id, object_id new_id,
 }
 
 void object_store::finish_move(object_id id, object_id holder,
-                               const std::string& dest, object_id new_id,
-                               time_point now, outbox& out) {
+                               const std::string&, object_id, time_point now,
+                               outbox& out) {
   auto i = entries_.find(id);
   if (i == entries_.end())
     return;
   auto& hs = i->second.holders;
-  auto j = std::find(hs.begin(), hs.end(), holder);
+  auto j = find_holder(hs, holder);
   if (j == hs.end()) {
     release(id, holder, now, out);
     return;
@@ -373,7 +372,7 @@ bool object_store::unbury(object_id id, object_id holder) {
   if (i == tombstones_.end())
     return false;
   auto& hs = i->second.holders;
-  auto j = std::find(hs.begin(), hs.end(), holder);
+  auto j = find_holder(hs, holder);
   if (j == hs.end())
     return false;
   hs.erase(j);
@@ -409,6 +408,59 @@ void object_store::unpin(object_id key, outbox& out) {
              pins(id) == 0)
       tombstones_.erase(t);
   }
+}
+
+// -- leases (F1) --------------------------------------------------------------
+
+void object_store::renew(object_id id, object_id holder) {
+  holder_list* hs = nullptr;
+  if (auto i = entries_.find(id); i != entries_.end())
+    hs = &i->second.holders;
+  else if (auto j = tombstones_.find(id); j != tombstones_.end())
+    hs = &j->second.holders;
+  if (hs == nullptr)
+    return; // released, or not granted yet: a renewal never creates state
+  if (auto k = find_holder(*hs, holder); k != hs->end())
+    k->renewed = epoch_;
+}
+
+size_t object_store::expire_leases(outbox& out) {
+  ++epoch_;
+  auto lapsed = [this](const held& h) { return epoch_ - h.renewed >= lease_epochs; };
+  auto drop = [&lapsed](holder_list& hs) {
+    auto before = hs.size();
+    hs.erase(std::remove_if(hs.begin(), hs.end(), lapsed), hs.end());
+    return before - hs.size();
+  };
+  size_t dropped = 0;
+  std::vector<object_id> emptied;
+  for (auto& [id, e] : entries_)
+    if (auto n = drop(e.holders); n > 0) {
+      dropped += n;
+      if (e.holders.empty())
+        emptied.push_back(id);
+    }
+  for (auto id : emptied)
+    if (auto i = entries_.find(id); i != entries_.end())
+      erase_if_unreferenced(i, {gone_reason::released, {}, {}}, out);
+  for (auto i = tombstones_.begin(); i != tombstones_.end();) {
+    dropped += drop(i->second.holders);
+    if (i->second.holders.empty() && pins(i->first) == 0)
+      i = tombstones_.erase(i);
+    else
+      ++i;
+  }
+  return dropped;
+}
+
+std::vector<std::pair<worker_ref, lease_claim>> object_store::claims() const {
+  std::vector<std::pair<worker_ref, lease_claim>> result;
+  for (auto& [id, e] : entries_)
+    if (e.value.is_pointer()) {
+      auto& ref = e.value.as_pointer();
+      result.emplace_back(ref.where, lease_claim{ref.id, id});
+    }
+  return result;
 }
 
 // -- pipelining support -------------------------------------------------------
@@ -536,10 +588,10 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
 
 // -- private helpers ----------------------------------------------------------
 
-void object_store::add_holder(object_id id, std::vector<object_id>& holders,
+void object_store::add_holder(object_id id, holder_list& holders,
                               object_id holder) {
   if (!cancel_early(early_releases_, id, holder))
-    holders.push_back(holder);
+    holders.push_back(held{holder, epoch_});
 }
 
 bool object_store::cancel_early(

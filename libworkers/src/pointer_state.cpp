@@ -8,7 +8,8 @@ pointer_state::pointer_state(std::shared_ptr<client> ctx, worker_ref location,
                              object_id id_at_location, object_id id)
   : ctx_(std::move(ctx)), location_(std::move(location)),
     id_at_location_(id_at_location), id_(id), phase_(phase::live) {
-  // nop
+  if (ctx_)
+    ctx_->track(this);
 }
 
 pointer_state::pointer_state(std::shared_ptr<client> ctx, caf::error err)
@@ -17,9 +18,11 @@ pointer_state::pointer_state(std::shared_ptr<client> ctx, caf::error err)
 }
 
 pointer_state::~pointer_state() {
-  // No lock needed: nobody else can reach a state that is being destroyed.
-  // A move under way keeps the state alive (the client agent holds it), so
-  // the location here is final.
+  // Once untracked, nobody else can reach a state that is being destroyed,
+  // so no lock is needed. A move under way keeps the state alive (the
+  // client agent holds it), so the location here is final.
+  if (ctx_)
+    ctx_->untrack(this);
   if (phase_ == phase::live && ctx_ && ctx_->alive() && location_.hdl)
     ctx_->post(location_, release_atom::value, id_at_location_, id_);
 }
@@ -119,6 +122,24 @@ pointer_state::settle_move(const caf::error& err) {
   }
   settled_.notify_all();
   return next;
+}
+
+void pointer_state::claims(
+  std::vector<std::pair<worker_ref, lease_claim>>& out) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (phase_ != phase::live && phase_ != phase::taking)
+    return;
+  auto add = [&](const worker_ref& where, object_id id) {
+    if (where.hdl)
+      out.emplace_back(where, lease_claim{id, id_});
+  };
+  add(location_, id_at_location_);
+  if (moving_) {
+    // The reference is at the source of the leg under way until it
+    // settles, and at the leg's destination once the put landed there.
+    add(data_at_, data_id_);
+    add(leg_dest_, leg_dest_id_);
+  }
 }
 
 std::string pointer_state::to_string() const {

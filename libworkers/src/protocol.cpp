@@ -1,11 +1,25 @@
 #include "workers/protocol.hpp"
 
 #include <ostream>
+#include <unordered_map>
 
 namespace workers {
 
 bool same_worker(const worker_ref& x, const worker_ref& y) {
   return x.hdl == y.hdl;
+}
+
+std::vector<std::pair<worker_ref, std::vector<lease_claim>>>
+group_by_worker(std::vector<std::pair<worker_ref, lease_claim>> claims) {
+  std::vector<std::pair<worker_ref, std::vector<lease_claim>>> result;
+  std::unordered_map<caf::actor_addr, size_t> index;
+  for (auto& [where, claim] : claims) {
+    auto [i, added] = index.emplace(where.hdl.address(), result.size());
+    if (added)
+      result.emplace_back(std::move(where), std::vector<lease_claim>{});
+    result[i->second].second.push_back(claim);
+  }
+  return result;
 }
 
 bool operator==(const stored_value& x, const stored_value& y) {

@@ -80,6 +80,9 @@ using client_agent_actor = caf::actor;
 struct client_options {
   /// Bound of every wait of the blocking API (get, objects, ...).
   caf::timespan request_timeout = std::chrono::seconds(10);
+  /// The workers' lease (worker_options::lease): the agent renews the
+  /// references of every live handle every quarter of it.
+  caf::timespan lease = std::chrono::seconds(30);
 };
 
 class client {
@@ -97,6 +100,18 @@ class client {
   object_id next_id() noexcept { return ids_.next(); }
 
   caf::timespan timeout() const noexcept { return opts_.request_timeout; }
+
+  caf::timespan lease() const noexcept { return opts_.lease; }
+
+  /// Registers a live handle's state (its constructor): the agent renews
+  /// its references until untrack (its destructor). Thread-safe.
+  void track(const pointer_state* st);
+
+  void untrack(const pointer_state* st);
+
+  /// The references of every tracked handle, grouped by worker: what the
+  /// agent sends in one renew message per worker (protocol.hpp, F1).
+  std::vector<std::pair<worker_ref, std::vector<lease_claim>>> claims() const;
 
   const client_agent_actor& agent() const noexcept { return agent_; }
 
@@ -237,6 +252,10 @@ class client {
   /// Peers reported down: their acknowledgements will never come, so state
   /// changes posted to them later are not counted.
   std::unordered_set<caf::actor_addr> down_peers_;
+  /// Live handle states (track/untrack). Lock order: tracked_mtx_, then a
+  /// state's own mutex (claims); a state never calls in with its own held.
+  mutable std::mutex tracked_mtx_;
+  std::unordered_set<const pointer_state*> tracked_;
 };
 
 } // namespace workers

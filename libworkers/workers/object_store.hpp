@@ -29,6 +29,7 @@
 //   store.execute(req, ids, out);                 // computes R from X, Y
 //   store.unpin(R, out);                          // Y erased now
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -214,6 +215,30 @@ class object_store {
   /// Erases everything, cascading releases; tombstones say "cleared".
   void clear(outbox& out);
 
+  // -- leases (F1) -----------------------------------------------------------
+
+  /// How many lease periods (expire_leases calls) a reference survives
+  /// without a renewal: it lapses at the third, so between two and three
+  /// periods after its last renewal or grant.
+  static constexpr uint64_t lease_epochs = 3;
+
+  /// `holder` still holds `id` (a renewal from whoever has the reference
+  /// now). Ignored if `holder` holds no reference to `id` here: a renewal
+  /// never creates state, so one that overtakes a retain or trails a
+  /// release changes nothing.
+  void renew(object_id id, object_id holder);
+
+  /// Starts a new lease period: drops every reference (of stored objects
+  /// and tombstones) not renewed during the last `lease_epochs` periods and
+  /// erases what nothing references any more, cascading into `out`. Pins
+  /// never lapse: they belong to this worker. Returns how many references
+  /// lapsed. Called by the worker every half lease.
+  size_t expire_leases(outbox& out);
+
+  /// The references this store's pointer entries hold elsewhere, for the
+  /// worker to renew: (target worker, {target id, entry id}).
+  std::vector<std::pair<worker_ref, lease_claim>> claims() const;
+
   // -- pipelining support -----------------------------------------------------
 
   /// Notes that `id` is on its way (a move) and may arrive until `until`.
@@ -243,9 +268,24 @@ class object_store {
     time_point at;
   };
 
+  /// One reference: its holder id and the lease period it was last
+  /// granted or renewed in.
+  struct held {
+    object_id holder;
+    uint64_t renewed;
+  };
+
+  using holder_list = std::vector<held>;
+
+  template <class List>
+  static auto find_holder(List& holders, object_id holder) {
+    return std::find_if(holders.begin(), holders.end(),
+                        [holder](const held& h) { return h.holder == holder; });
+  }
+
   struct entry {
     stored_value value;
-    std::vector<object_id> holders;
+    holder_list holders;
     uint64_t order;
     std::string produced_by;
     std::vector<std::string> tags;
@@ -257,13 +297,12 @@ class object_store {
   struct tombstone {
     gone_reason reason;
     caf::error error;
-    std::vector<object_id> holders;
+    holder_list holders;
   };
 
   using entry_map = std::unordered_map<object_id, entry>;
 
-  void add_holder(object_id id, std::vector<object_id>& holders,
-                  object_id holder);
+  void add_holder(object_id id, holder_list& holders, object_id holder);
 
   bool cancel_early(std::unordered_map<object_id, std::vector<early>>& records,
                     object_id id, object_id holder);
@@ -285,6 +324,8 @@ class object_store {
   std::string owner_;
   limits limits_;
   uint64_t next_order_ = 0;
+  /// The current lease period (expire_leases counts them).
+  uint64_t epoch_ = 0;
   entry_map entries_;
   std::unordered_map<object_id, tombstone> tombstones_;
   std::unordered_map<object_id, std::vector<early>> early_retains_;

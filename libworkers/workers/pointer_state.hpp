@@ -23,6 +23,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -97,6 +99,12 @@ class pointer_state {
   /// starting where the data is now; once none is left, a failed last leg
   /// points the handle back at the data.
   std::optional<move_leg> settle_move(const caf::error& err);
+
+  /// Appends the references this handle holds, by worker, for the client
+  /// agent to renew (protocol.hpp, F1): where it points, and while a move is
+  /// under way also the leg's source and destination. Nothing once spent or
+  /// failed.
+  void claims(std::vector<std::pair<worker_ref, lease_claim>>& out) const;
 
   /// "[PointerTensor | me:<id> -> bob:<id>]".
   std::string to_string() const;

@@ -54,6 +54,19 @@
 //      operation failed) moves its fate: the source tells the destination
 //      (gone), requests for the new id there fail with the original error,
 //      and the handle stays where the caller moved it.
+//   F1 Every reference is leased (worker_options::lease, 30 s by default):
+//      whoever holds it now renews it every quarter lease -- the client
+//      agent for its live handles (also both ends of a move under way), a
+//      worker for its pointer entries -- with one `renew` message per
+//      worker, naming (id, holder) pairs. A worker starts a new lease
+//      period every half lease and drops the references not renewed in the
+//      last three, so a holder that died or was stopped loses its
+//      references between 1x and 1.5x the lease after its last renewal,
+//      and the objects only it referenced go (cascading down chains). A
+//      renewal never creates state: it refreshes a reference that exists,
+//      so one that crosses a retain, a release or a take changes nothing.
+//      Pins (L1) never lapse; they are the worker's own. A stopped holder
+//      that resumes after its lease finds its objects gone (no_such_object).
 // The deterministic simulation (tests/sim) checks these rules, and R1-R4,
 // against a sequential model over thousands of random programs.
 //
@@ -142,6 +155,7 @@ using run_atom = caf::atom_constant<caf::atom("run")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -154,6 +168,7 @@ struct worker_stats;
 struct plan_run;
 struct search_hit;
 struct blob_ref;
+struct lease_claim;
 
 /// The typed interface of every worker. Who sends what:
 /// - put: clients (`tensor::send`, sending a pointer) and workers (moves).
@@ -191,7 +206,12 @@ struct blob_ref;
 ///   travels.
 /// - dial: workers on other nodes; "connect your node to mine at host:port"
 ///   (worker_actor.cpp, send_to: of two nodes, only one ever dials).
-/// - tick: the worker itself, to expire parked requests.
+/// - renew: whoever holds references to objects here (client agents, and
+///   workers for their pointer entries), every quarter lease: "these
+///   holders still hold these ids" (F1). Fire-and-forget.
+///   Without arguments: the worker itself, every quarter lease, to renew
+///   the references its pointer entries hold and start lease periods.
+/// - tick: the worker itself, to expire parked requests and leases.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
                   object_id>::with<caf::ok_atom>,
@@ -223,6 +243,8 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<dial_atom, std::string, uint16_t>::with<caf::ok_atom>,
   caf::replies_to<load_atom, shard_spec,
                   std::vector<std::string>>::with<uint64_t>,
+  caf::reacts_to<renew_atom, std::vector<lease_claim>>,
+  caf::reacts_to<renew_atom>,
   caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
@@ -409,6 +431,23 @@ struct search_hit {
              x.tags, x.dt, x.dims);
   }
 };
+
+/// "Holder `holder` still holds its reference to `id`": one entry of a
+/// lease renewal (F1).
+struct lease_claim {
+  object_id id;
+  object_id holder;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, lease_claim& x) {
+    return f(caf::meta::type_name("workers::lease_claim"), x.id, x.holder);
+  }
+};
+
+/// Groups claims by the worker they go to (one renew message each), in the
+/// order each worker first appears.
+std::vector<std::pair<worker_ref, std::vector<lease_claim>>>
+group_by_worker(std::vector<std::pair<worker_ref, lease_claim>> claims);
 
 /// A worker's objects in creation order: the equivalent of `bob._objects`.
 struct store_listing {

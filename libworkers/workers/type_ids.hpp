@@ -33,5 +33,7 @@ CAF_ADD_TYPE_ID(libworkers, (workers::audit_entry))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::audit_entry>))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::object_id>))
 CAF_ADD_TYPE_ID(libworkers, (workers::shard_spec))
+CAF_ADD_TYPE_ID(libworkers, (workers::lease_claim))
+CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::lease_claim>))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)

@@ -128,6 +128,8 @@ void driver::apply(size_t index, const step& s) {
     return clear(index, s);
   case step_kind::barrier:
     return barrier(index);
+  case step_kind::idle:
+    return idle(static_cast<size_t>(s.literal));
   }
 }
 

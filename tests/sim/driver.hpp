@@ -74,6 +74,10 @@ class driver {
   /// Observes every store once every change sent before is done.
   virtual void barrier(size_t index) = 0;
 
+  /// Lets `ticks` x 100 ms pass (a program that idles): observes nothing,
+  /// and nothing may change -- every reference is renewed meanwhile.
+  virtual void idle(size_t ticks) = 0;
+
   /// After the last handle went: the final observations and leak checks.
   virtual void finish() = 0;
 

@@ -39,14 +39,19 @@ class harness : public driver {
     cfg_.set("logger.verbosity", caf::atom("quiet"));
     sys_ = std::make_unique<caf::actor_system>(cfg_);
     sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
+    // A lease far shorter than the waits of a program (park timeouts), so
+    // every program spans many lease periods: a reference that nobody
+    // renews (protocol.hpp, F1) lapses and shows as a lost object.
     client_options copts;
     copts.request_timeout = 10s;
+    copts.lease = 400ms;
     ctx_ = std::make_shared<client>(*sys_, "me", copts);
     auto plane = std::make_shared<data_plane>();
     agent_ = sys_->spawn(client_agent, std::weak_ptr<client>{ctx_}, 20s, plane);
     ctx_->set_agent(agent_);
     worker_options wopts;
     wopts.plane = plane;
+    wopts.lease = copts.lease;
     for (size_t i = 0; i < p.workers; ++i) {
       auto name = "w" + std::to_string(i);
       auto hdl = sys_->spawn(worker_impl, name, wopts);
@@ -139,6 +144,17 @@ class harness : public driver {
   void stores(size_t index) {
     for (size_t w = 0; w < workers_.size(); ++w)
       observe_store(index, w, state_of(workers_[w]).store.listing());
+  }
+
+  // Each tick delivers everything in flight (links are slow, not
+  // stalled), then lets 100 ms pass: leases run out unless renewed.
+  void idle(size_t ticks) override {
+    for (size_t k = 0; k < ticks; ++k) {
+      while (step_once())
+        ; // nop
+      simulated_ += 100ms;
+      sched_->advance_time(100ms);
+    }
   }
 
   void barrier(size_t index) override {

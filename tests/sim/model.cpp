@@ -397,6 +397,8 @@ class model {
       return;
     case step_kind::barrier:
       return stores(index);
+    case step_kind::idle:
+      return; // time passing changes nothing
     default:
       return operation(index, s);
     }

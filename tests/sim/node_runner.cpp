@@ -1,6 +1,7 @@
 #include "sim/node_runner.hpp"
 
 #include <stdexcept>
+#include <thread>
 
 #include "workers/error.hpp"
 
@@ -13,6 +14,8 @@ node_cluster::node_cluster(const std::string& binary, size_t workers) {
   opts.client.request_timeout = 5s;
   opts.worker.park_timeout = 1s;
   opts.worker.forward_timeout = 3s;
+  // Short, so that programs span several lease periods (F1).
+  opts.worker.lease = opts.client.lease = 2s;
   rt_ = std::make_unique<runtime>(opts);
   for (size_t i = 0; i < workers; ++i) {
     auto name = "w" + std::to_string(i);
@@ -23,7 +26,8 @@ node_cluster::node_cluster(const std::string& binary, size_t workers) {
     nodes_.push_back(std::make_unique<node_process>(
       binary, std::vector<std::string>{name},
       std::vector<std::string>{"--workers.park-timeout=1s",
-                               "--workers.forward-timeout=3s"}));
+                               "--workers.forward-timeout=3s",
+                               "--workers.lease=2s"}));
     auto w = rt_->connect(name, "127.0.0.1", nodes_.back()->port());
     if (!w)
       throw std::runtime_error("cannot connect to " + name + ": " +
@@ -92,6 +96,14 @@ class node_runner : public driver {
     } catch (const operation_error& e) {
       result_.problems.push_back("clear failed: " + render(e.error()));
     }
+  }
+
+  // Real time, 1 ms a tick, so that a run stays short (a pause lets the
+  // messages in flight interleave differently). Far inside the 2 s lease:
+  // lapses are the deterministic harness's to check (and those of real
+  // processes tests/lease_test.cpp's).
+  void idle(size_t ticks) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1) * ticks);
   }
 
   void barrier(size_t index) override {

@@ -7,7 +7,7 @@ namespace workers::sim {
 const char* to_string(step_kind x) {
   static constexpr const char* names[] = {
     "send", "neg",  "add_lit", "mul_lit", "add",    "sub",   "mul",    "send_ptr",
-    "move", "get",  "copy",    "drop",    "tag",    "search", "clear", "barrier"};
+    "move", "get",  "copy",    "drop",    "tag",    "search", "clear", "barrier", "idle"};
   return names[static_cast<size_t>(x)];
 }
 
@@ -131,8 +131,12 @@ program generate(std::mt19937_64& rng, size_t length) {
     } else if (r < 96) {
       s.kind = step_kind::clear;
       s.worker = pick(p.workers);
-    } else {
+    } else if (r < 98) {
       s.kind = step_kind::barrier;
+    } else {
+      // Up to 3 s: with the harness's 400 ms lease, several lease periods.
+      s.kind = step_kind::idle;
+      s.literal = static_cast<double>(5 + pick(26));
     }
     p.steps.push_back(std::move(s));
   }
@@ -175,6 +179,9 @@ std::string to_string(const program& p) {
       out << " w" << s.worker;
       break;
     case step_kind::barrier:
+      break;
+    case step_kind::idle:
+      out << ' ' << s.literal << " ticks";
       break;
     default:
       out << " #" << s.slot;

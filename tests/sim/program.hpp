@@ -41,6 +41,8 @@ enum class step_kind : uint8_t {
   search,   // worker.search("#t<literal>"); the hits are dropped at once
   clear,    // worker.clear(), with quiet points before and after
   barrier,  // wait until the system is quiet, then compare every store
+  idle,     // time passes: `literal` ticks of 100 ms, everything in flight
+            // delivered as it comes (leases must be renewed meanwhile)
 };
 
 const char* to_string(step_kind x);
@@ -53,7 +55,7 @@ struct step {
   size_t other = 0;
   /// Index of the target worker (send, send_ptr, move, search, clear).
   size_t worker = 0;
-  /// The literal of add_lit, mul_lit, or the tag number.
+  /// The literal of add_lit, mul_lit, the tag number, or idle's ticks.
   double literal = 0;
   /// The tensor of send.
   std::vector<double> values;
