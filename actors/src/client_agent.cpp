@@ -45,10 +45,16 @@ void run_leg(caf::stateful_actor<client_agent_state>* self,
     auto c = ctx.lock();
     if (!c)
       return;
-    // If the put reached the destination before the source failed (or
-    // died), that copy would be an orphan: release it.
-    if (err)
+    // The data stays at the source. Tell the destination that the new id
+    // will not arrive, so requests sent there meanwhile fail now with the
+    // move's error instead of waiting out the move's expectation -- nobody
+    // else would if the source died (a put that lands later is refused).
+    // If the put did reach the destination first, that copy would be an
+    // orphan: release it.
+    if (err) {
+      c->post(leg.dest, gone_atom::value, leg.dest_id, leg.source.id, err);
       c->post(leg.dest, release_atom::value, leg.dest_id, leg.source.id);
+    }
     if (next)
       run_leg(self, ctx, timeout, move_ticket{state, std::move(*next)});
     // If the caller dropped the handle during the move, this is its last

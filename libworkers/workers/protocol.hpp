@@ -192,6 +192,10 @@ struct lease_claim;
 ///   operation failed): "`id`, held by `holder`, will never arrive;
 ///   requests for it fail with `why`". The move moved the object's fate
 ///   (M3): the tombstone and its reference are at the destination now.
+///   Also the client agent, when a move failed (the data stayed at the
+///   source, which may be dead): the id will not arrive, requests parked on
+///   it fail now, and a put that still comes is refused (duplicate_id).
+///   Ignored if `id` is known here already.
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
 /// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tag: clients; adds tags to an object (acknowledged like a put).

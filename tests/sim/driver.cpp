@@ -130,6 +130,8 @@ void driver::apply(size_t index, const step& s) {
     return barrier(index);
   case step_kind::idle:
     return idle(static_cast<size_t>(s.literal));
+  case step_kind::crash:
+    return crash(s.worker);
   }
 }
 

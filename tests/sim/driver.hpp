@@ -78,6 +78,10 @@ class driver {
   /// and nothing may change -- every reference is renewed meanwhile.
   virtual void idle(size_t ticks) = 0;
 
+  /// Once every change sent before is done, crashes worker `w`'s node and
+  /// lets the lease bound pass (node processes only).
+  virtual void crash(size_t w) = 0;
+
   /// After the last handle went: the final observations and leak checks.
   virtual void finish() = 0;
 

@@ -157,6 +157,10 @@ class harness : public driver {
     }
   }
 
+  void crash(size_t) override {
+    result_.problems.push_back("crash steps need node processes (--faults)");
+  }
+
   void barrier(size_t index) override {
     quiesce();
     stores(index);

@@ -6,6 +6,9 @@
 //   workers_sim --first=500 --seeds=100  programs 500..599
 //   workers_sim --nodes --seeds=100      against node processes (node_runner)
 //   workers_sim --threads --seeds=100    in this process, real threads
+//   workers_sim --faults=kill --seeds=20 against node processes, one of
+//                                        which is killed mid-program (stop:
+//                                        stopped); fresh nodes per program
 //
 // Seed S draws both the program and its schedule, so a failure reproduces
 // with --seed=S. A failing program is shrunk to a minimal one that still
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -31,14 +35,21 @@ bool verbose = false;
 /// The node processes of --nodes mode (null: the deterministic harness).
 std::unique_ptr<node_cluster> cluster;
 
+/// --faults: how crash steps crash, and a fresh cluster for each program.
+std::optional<crash_kind> faults;
+
 struct verdict {
   bool ok = true;
   std::string why;
 };
 
 verdict check(const program& p, uint64_t seed) {
-  auto expected = run_model(p);
+  auto expected = run_model(p, faults.value_or(crash_kind::kill));
+  if (faults) // a crashed cluster serves one program
+    cluster = std::make_unique<node_cluster>(WORKERS_NODE_BINARY, 5, faults);
   auto actual = cluster ? run_on_nodes(p, *cluster) : run_harness(p, seed);
+  if (faults)
+    cluster.reset();
   verdict result;
   if (verbose)
     for (auto& o : actual.observations)
@@ -71,7 +82,16 @@ verdict check(const program& p, uint64_t seed) {
 
 program make_program(uint64_t seed, size_t length) {
   std::mt19937_64 rng{seed * 0x9e3779b97f4a7c15ULL + 1};
-  return generate(rng, length);
+  return generate(rng, length, faults.has_value());
+}
+
+std::string text_arg(int argc, char** argv, const std::string& key) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind(key + "=", 0) == 0)
+      return a.substr(key.size() + 1);
+  }
+  return {};
 }
 
 // Removes chunks of steps, then single steps, as long as it still fails.
@@ -96,12 +116,8 @@ program shrink(program p, uint64_t seed) {
 }
 
 uint64_t arg(int argc, char** argv, const std::string& key, uint64_t dflt) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind(key + "=", 0) == 0)
-      return std::stoull(a.substr(key.size() + 1));
-  }
-  return dflt;
+  auto text = text_arg(argc, argv, key);
+  return text.empty() ? dflt : std::stoull(text);
 }
 
 bool flag(int argc, char** argv, const std::string& key) {
@@ -123,7 +139,17 @@ int main(int argc, char** argv) {
   auto length = arg(argc, argv, "--length", 40);
   auto max_failures = arg(argc, argv, "--max-failures", 3);
   verbose = flag(argc, argv, "--verbose");
-  if (flag(argc, argv, "--nodes"))
+  if (auto f = text_arg(argc, argv, "--faults"); f == "kill")
+    faults = crash_kind::kill;
+  else if (f == "stop")
+    faults = crash_kind::stop;
+  else if (!f.empty()) {
+    std::cerr << "--faults must be kill or stop\n";
+    return EXIT_FAILURE;
+  }
+  if (faults)
+    ; // check() starts a cluster per program
+  else if (flag(argc, argv, "--nodes"))
     cluster = std::make_unique<node_cluster>(WORKERS_NODE_BINARY, 5);
   else if (flag(argc, argv, "--threads"))
     cluster = std::make_unique<node_cluster>("", 5);
@@ -143,7 +169,7 @@ int main(int argc, char** argv) {
     std::cout << "FAILED seed " << seed << " (reproduce: workers_sim --seed="
               << seed << ")\n"
               << v.why;
-    if (cluster) // real timing: no seed reproduces the schedule
+    if (cluster || faults) // real timing: no seed reproduces the schedule
       std::cout << to_string(p) << std::flush;
     else {
       auto small = shrink(p, seed);

@@ -40,8 +40,14 @@ bool allows(const observation& expected, const observation& actual);
 /// The step index of the final observations (after every handle is dropped).
 constexpr size_t final_step = static_cast<size_t>(-1);
 
-/// Runs `p` on the model: the trace a correct runtime must produce.
-trace run_model(const program& p);
+/// How a crash step's node goes: killed (SIGKILL: its links close, peers
+/// know at once) or stopped (SIGSTOP: silent until the connection timeout).
+enum class crash_kind { kill, stop };
+
+/// Runs `p` on the model: the trace a correct runtime must produce. After a
+/// crash, what needs the crashed worker fails with peer_unreachable (or,
+/// for a stopped node, timeout while it is not yet known dead).
+trace run_model(const program& p, crash_kind how = crash_kind::kill);
 
 /// Formats a tensor's values as the traces do: "[1, -2]".
 std::string format_values(const std::vector<double>& xs);

@@ -1,5 +1,6 @@
 #include "sim/node_runner.hpp"
 
+#include <csignal>
 #include <stdexcept>
 #include <thread>
 
@@ -9,13 +10,19 @@ namespace workers::sim {
 
 using namespace std::chrono_literals;
 
-node_cluster::node_cluster(const std::string& binary, size_t workers) {
+node_cluster::node_cluster(const std::string& binary, size_t workers,
+                           std::optional<crash_kind> how)
+  : how_(how), lease_(how ? 1s : 2s) {
   runtime_options opts;
-  opts.client.request_timeout = 5s;
+  // With a crashed node, a hop's first contact to it can take its whole
+  // forward timeout (README, Known limits), and a request parked behind that
+  // its park timeout too: the client waits longer than both.
+  opts.client.request_timeout = how ? 10s : 5s;
   opts.worker.park_timeout = 1s;
   opts.worker.forward_timeout = 3s;
-  // Short, so that programs span several lease periods (F1).
-  opts.worker.lease = opts.client.lease = 2s;
+  // Short, so that programs span several lease periods (F1) and a crash's
+  // lapses come soon.
+  opts.worker.lease = opts.client.lease = lease_;
   rt_ = std::make_unique<runtime>(opts);
   for (size_t i = 0; i < workers; ++i) {
     auto name = "w" + std::to_string(i);
@@ -25,15 +32,25 @@ node_cluster::node_cluster(const std::string& binary, size_t workers) {
     }
     nodes_.push_back(std::make_unique<node_process>(
       binary, std::vector<std::string>{name},
-      std::vector<std::string>{"--workers.park-timeout=1s",
-                               "--workers.forward-timeout=3s",
-                               "--workers.lease=2s"}));
+      std::vector<std::string>{
+        "--workers.park-timeout=1s", "--workers.forward-timeout=3s",
+        "--workers.lease=" + std::to_string(lease_.count()) + "ms"}));
     auto w = rt_->connect(name, "127.0.0.1", nodes_.back()->port());
     if (!w)
       throw std::runtime_error("cannot connect to " + name + ": " +
                                render(w.error()));
     workers_.push_back(*w);
   }
+}
+
+void node_cluster::crash(size_t w) {
+  if (w >= nodes_.size() || !how_)
+    throw std::logic_error("crash: no node process w" + std::to_string(w));
+  static_cast<void>(rt_->context()->barrier());
+  nodes_[w]->kill(*how_ == crash_kind::kill ? SIGKILL : SIGSTOP);
+  // References lapse between 1x and 1.5x the lease after the last renewal;
+  // then the cascades run.
+  std::this_thread::sleep_for(lease_ * 3 / 2 + 1s);
 }
 
 node_cluster::~node_cluster() {
@@ -46,7 +63,8 @@ namespace {
 
 class node_runner : public driver {
  public:
-  node_runner(const program& p, node_cluster& cluster) : driver(p) {
+  node_runner(const program& p, node_cluster& cluster)
+    : driver(p), cluster_(cluster) {
     auto& all = cluster.workers();
     workers_.assign(all.begin(),
                     all.begin() + static_cast<ptrdiff_t>(p.workers));
@@ -106,6 +124,10 @@ class node_runner : public driver {
     std::this_thread::sleep_for(std::chrono::milliseconds(1) * ticks);
   }
 
+  void crash(size_t w) override {
+    cluster_.crash(w);
+  }
+
   void barrier(size_t index) override {
     for (size_t w = 0; w < workers_.size(); ++w) {
       auto listing = workers_[w].try_objects();
@@ -123,6 +145,8 @@ class node_runner : public driver {
       if (auto listing = w.try_objects(); listing && listing->size() > 0)
         result_.problems.push_back("left: " + to_string(*listing));
   }
+
+  node_cluster& cluster_;
 };
 
 } // namespace

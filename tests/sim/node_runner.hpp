@@ -11,7 +11,9 @@
 // with every store empty (the model's final observation), so the next one
 // starts clean.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "sim/driver.hpp"
@@ -26,14 +28,24 @@ class node_cluster {
  public:
   /// Starts the nodes (`binary` is apps/node); throws if one fails. With
   /// an empty `binary`, the workers run in this process instead (real
-  /// threads and timing, no network).
-  node_cluster(const std::string& binary, size_t workers);
+  /// threads and timing, no network). Crash steps kill or stop a node as
+  /// `how` says; the lease is 2 s (1 s for clusters that crash nodes).
+  node_cluster(const std::string& binary, size_t workers,
+               std::optional<crash_kind> how = std::nullopt);
 
   ~node_cluster();
 
   const std::vector<worker>& workers() const noexcept { return workers_; }
 
+  /// Waits until the client's changes are acknowledged, kills (SIGKILL) or
+  /// stops (SIGSTOP) the node of worker `w`, and sleeps through the lease
+  /// bound. The node stays dead (stopped ones are killed with the cluster):
+  /// a cluster that crashed serves one program only.
+  void crash(size_t w);
+
  private:
+  std::optional<crash_kind> how_;
+  std::chrono::milliseconds lease_;
   std::vector<std::unique_ptr<node_process>> nodes_;
   std::unique_ptr<runtime> rt_;
   std::vector<worker> workers_;

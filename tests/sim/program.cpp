@@ -7,7 +7,7 @@ namespace workers::sim {
 const char* to_string(step_kind x) {
   static constexpr const char* names[] = {
     "send", "neg",  "add_lit", "mul_lit", "add",    "sub",   "mul",    "send_ptr",
-    "move", "get",  "copy",    "drop",    "tag",    "search", "clear", "barrier", "idle"};
+    "move", "get",  "copy",    "drop",    "tag",    "search", "clear", "barrier", "idle", "crash"};
   return names[static_cast<size_t>(x)];
 }
 
@@ -41,7 +41,7 @@ struct guess {
 
 } // namespace
 
-program generate(std::mt19937_64& rng, size_t length) {
+program generate(std::mt19937_64& rng, size_t length, bool crash) {
   auto pick = [&](size_t n) {
     return static_cast<size_t>(std::uniform_int_distribution<size_t>{0, n - 1}(rng));
   };
@@ -52,13 +52,27 @@ program generate(std::mt19937_64& rng, size_t length) {
   p.workers = 3 + pick(3);
   std::vector<guess> live;
   auto small_int = [&] { return static_cast<double>(pick(7)) - 3; };
+  auto crash_at = crash ? length / 4 + pick(length / 2) : length;
+  auto crashed = p.workers; // none yet
+  // A worker to send to, move to, search or clear: never a crashed one.
+  auto target = [&] {
+    for (;;)
+      if (auto w = pick(p.workers); w != crashed)
+        return w;
+  };
   for (size_t i = 0; i < length; ++i) {
     step s;
     auto index = p.steps.size();
+    if (i == crash_at) {
+      s.kind = step_kind::crash;
+      s.worker = crashed = pick(p.workers);
+      p.steps.push_back(std::move(s));
+      continue;
+    }
     auto r = pick(100);
     if (live.empty() || r < 14) {
       s.kind = step_kind::send;
-      s.worker = pick(p.workers);
+      s.worker = target();
       s.values.resize(chance(0.8) ? 2 : 3);
       for (auto& v : s.values)
         v = small_int();
@@ -92,14 +106,14 @@ program generate(std::mt19937_64& rng, size_t length) {
         continue;
       s.kind = step_kind::send_ptr;
       s.slot = x.slot;
-      s.worker = pick(p.workers);
+      s.worker = target();
       live.push_back({index, x.depth + 1, s.worker});
     } else if (r < 63) {
       auto& x = live[pick(live.size())];
       s.kind = step_kind::move;
       s.slot = x.slot;
       // To another worker, back, or where it is already.
-      s.worker = pick(p.workers);
+      s.worker = target();
       x.worker = s.worker;
     } else if (r < 72) {
       auto i = pick(live.size());
@@ -126,11 +140,11 @@ program generate(std::mt19937_64& rng, size_t length) {
       s.literal = static_cast<double>(pick(2));
     } else if (r < 95) {
       s.kind = step_kind::search;
-      s.worker = pick(p.workers);
+      s.worker = target();
       s.literal = static_cast<double>(pick(2));
     } else if (r < 96) {
       s.kind = step_kind::clear;
-      s.worker = pick(p.workers);
+      s.worker = target();
     } else if (r < 98) {
       s.kind = step_kind::barrier;
     } else {
@@ -176,6 +190,7 @@ std::string to_string(const program& p) {
       out << " w" << s.worker << " #t" << s.literal;
       break;
     case step_kind::clear:
+    case step_kind::crash:
       out << " w" << s.worker;
       break;
     case step_kind::barrier:

@@ -43,6 +43,8 @@ enum class step_kind : uint8_t {
   barrier,  // wait until the system is quiet, then compare every store
   idle,     // time passes: `literal` ticks of 100 ms, everything in flight
             // delivered as it comes (leases must be renewed meanwhile)
+  crash,    // at a quiet point, `worker`'s node is killed (or stopped) and
+            // the lease bound passes; later steps never target it
 };
 
 const char* to_string(step_kind x);
@@ -66,8 +68,9 @@ struct program {
   std::vector<step> steps;
 };
 
-/// Draws a program over 3 to 5 workers with about `length` steps.
-program generate(std::mt19937_64& rng, size_t length);
+/// Draws a program over 3 to 5 workers with about `length` steps; with
+/// `crash`, one worker crashes in its middle half (node processes only).
+program generate(std::mt19937_64& rng, size_t length, bool crash = false);
 
 /// One line per step, "#<index> <kind> <operands>".
 std::string to_string(const program& p);
