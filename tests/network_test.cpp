@@ -309,6 +309,45 @@ TEST_CASE_METHOD(network,
   CHECK(alice.count() == 0);
 }
 
+TEST_CASE("network: a node stopped during a large get loses nothing",
+          "[network]") {
+  // D1 (protocol.hpp): the tensor leaves bob's store only once this process
+  // has read every byte. Stopped (SIGSTOP) at some point of the transfer --
+  // before, during or after it -- bob either delivered it or still has it.
+  // The get gives up after 2 s, well before the links' connection timeout
+  // (5 s), so that bob is still connected once it resumes.
+  auto opts = fast_options();
+  opts.client.request_timeout = scaled(2s);
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  node_map nodes;
+  auto bob = start_node(rt, nodes, "bob");
+  const auto expected = tensor::full({4096, 4096}, 0.25, dtype::float32);
+  std::mt19937 rng{std::random_device{}()};
+  for (int round = 0; round < 3; ++round) {
+    auto x = expected.send(bob); // 64 MiB: the large-tensor path
+    REQUIRE(bob.count() == 1);
+    auto result = std::async(std::launch::async, [&] { return x.try_get(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
+    nodes["bob"]->kill(SIGSTOP);
+    auto value = result.get(); // bounded by the client's timeout
+    nodes["bob"]->kill(SIGCONT);
+    INFO("round " << round << ": "
+                  << (value ? "delivered" : render(value.error())));
+    if (value) {
+      CHECK(value->equal(expected));
+      CHECK(bob.count() == 0);
+      continue;
+    }
+    // Not delivered: bob kept it, and taking it again works.
+    CHECK(bob.count() == 1);
+    auto again = x.try_get();
+    REQUIRE(again);
+    CHECK(again->equal(expected));
+    CHECK(bob.count() == 0);
+  }
+}
+
 TEST_CASE_METHOD(network, "network: messages of the wrong type are rejected",
                  "[network]") {
   auto bob = start("bob");
