@@ -1,6 +1,6 @@
 // Test helper: a caller that holds references on two nodes until it is
 // killed (tests/lease_test.cpp).
-//   hold_references BOB_PORT ALICE_PORT [libworkers options, e.g. --workers.lease=1s]
+//   hold_references BOB_PORT ALICE_PORT [options, e.g. --workers.lease=1s]
 // Puts x on bob, sends its pointer to alice (a chain me -> alice -> bob) and
 // y on alice, so that bob holds 1 object and alice 2, all referenced only by
 // this process. Prints "ready" and then waits, renewing its leases, until a

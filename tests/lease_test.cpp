@@ -70,18 +70,13 @@ struct holder_process {
   pid_t pid = -1;
 
   holder_process(uint16_t bob_port, uint16_t alice_port) {
+    // The helper's runtime takes the nodes' options: same lease, bounds
+    // and heartbeats.
     std::vector<std::string> args{WORKERS_HOLD_REFERENCES_BINARY,
                                   std::to_string(bob_port),
-                                  std::to_string(alice_port),
-                                  "--workers.lease=" +
-                                    std::to_string(lease.count()) + "ms"};
-    for (auto& [key, value] : scaled_heartbeats())
-      args.push_back("--" + key + "=" +
-                     std::to_string(
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                         value)
-                         .count()) +
-                     "ms");
+                                  std::to_string(alice_port)};
+    for (auto& arg : leased_node_args())
+      args.push_back(arg);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -102,9 +97,7 @@ struct holder_process {
     }
   }
 
-  ~holder_process() {
-    kill_now();
-  }
+  ~holder_process() { kill_now(); }
 };
 
 } // namespace

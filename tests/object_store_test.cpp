@@ -318,8 +318,7 @@ TEST_CASE_METHOD(store_fixture,
   CHECK(out.empty());
 }
 
-TEST_CASE_METHOD(store_fixture,
-                 "object_store: a renewal never creates state",
+TEST_CASE_METHOD(store_fixture, "object_store: a renewal never creates state",
                  "[store][lease]") {
   auto x = fresh(), p = fresh(), q = fresh();
   store.renew(x, p); // before the object exists

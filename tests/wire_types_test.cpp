@@ -100,7 +100,8 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(run2.inputs.size() == 1);
   auto hit = round_trip(sys, search_hit{id, id, {"#a"}, dtype::int64, {3}});
   CHECK(hit.tags == std::vector<std::string>{"#a"});
-  auto claims = round_trip(sys, std::vector<lease_claim>{{id, object_id{7, 8}}});
+  auto claims =
+    round_trip(sys, std::vector<lease_claim>{{id, object_id{7, 8}}});
   REQUIRE(claims.size() == 1);
   CHECK(claims[0].id == id);
   CHECK(claims[0].holder == object_id(7, 8));

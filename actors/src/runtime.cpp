@@ -1,5 +1,7 @@
 #include "workers/runtime.hpp"
 
+#include <chrono>
+
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/send.hpp>
@@ -103,9 +105,22 @@ caf::expected<worker> runtime::connect(const std::string& name,
     return make_error(errc::peer_unreachable,
                       "cannot connect to " + where +
                         ": this actor system has no middleman");
-  auto dir = opts_.tls
-               ? caf::openssl::remote_actor<directory_actor>(*sys_, host, port)
-               : sys_->middleman().remote_actor<directory_actor>(host, port);
+  auto attempt = [&] {
+    return opts_.tls
+             ? caf::openssl::remote_actor<directory_actor>(*sys_, host, port)
+             : sys_->middleman().remote_actor<directory_actor>(host, port);
+  };
+  // A node that is busy (or slowed down, e.g. under a sanitizer) may not
+  // finish CAF's handshake in time; that is worth two more tries, within
+  // the client's timeout. A refused connection fails at once.
+  auto deadline =
+    std::chrono::steady_clock::now() + opts_.client.request_timeout;
+  auto dir = attempt();
+  for (int retries = 2;
+       !dir && dir.error() == caf::sec::connection_timeout && retries > 0 &&
+       std::chrono::steady_clock::now() < deadline;
+       --retries)
+    dir = attempt();
   if (!dir)
     return make_error(errc::peer_unreachable,
                       "cannot connect to " + where +

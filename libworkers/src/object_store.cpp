@@ -426,7 +426,9 @@ void object_store::renew(object_id id, object_id holder) {
 
 size_t object_store::expire_leases(outbox& out) {
   ++epoch_;
-  auto lapsed = [this](const held& h) { return epoch_ - h.renewed >= lease_epochs; };
+  auto lapsed = [this](const held& h) {
+    return epoch_ - h.renewed >= lease_epochs;
+  };
   auto drop = [&lapsed](holder_list& hs) {
     auto before = hs.size();
     hs.erase(std::remove_if(hs.begin(), hs.end(), lapsed), hs.end());

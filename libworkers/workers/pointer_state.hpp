@@ -19,9 +19,9 @@
 
 #include <condition_variable>
 #include <deque>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>

@@ -81,9 +81,9 @@
 //      name it, leaves a tombstone listing those holders: requests for it
 //      fail at once with the original error, retains and releases count on
 //      it, and the last release drops it -- or the last unpin, if accepted
-//      requests still name it (L1 holds for tombstones too). An object nobody references
-//      leaves nothing (no request can name it any more), so no table grows
-//      with the number of objects a worker has seen.
+//      requests still name it (L1 holds for tombstones too). An object nobody
+//      references leaves nothing (no request can name it any more), so no table
+//      grows with the number of objects a worker has seen.
 //
 // Acknowledgements (read-your-writes). A client sends every state change
 // (put, exec, release) with its client agent as the sender, and every worker
@@ -248,8 +248,7 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<load_atom, shard_spec,
                   std::vector<std::string>>::with<uint64_t>,
   caf::reacts_to<renew_atom, std::vector<lease_claim>>,
-  caf::reacts_to<renew_atom>,
-  caf::reacts_to<caf::tick_atom>>;
+  caf::reacts_to<renew_atom>, caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
 

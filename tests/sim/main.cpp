@@ -45,8 +45,13 @@ struct verdict {
 
 verdict check(const program& p, uint64_t seed) {
   auto expected = run_model(p, faults.value_or(crash_kind::kill));
-  if (faults) // a crashed cluster serves one program
-    cluster = std::make_unique<node_cluster>(WORKERS_NODE_BINARY, 5, faults);
+  if (faults) { // a crashed cluster serves one program
+    try {
+      cluster = std::make_unique<node_cluster>(WORKERS_NODE_BINARY, 5, faults);
+    } catch (const std::exception& e) {
+      return verdict{false, std::string{"  problem: "} + e.what() + "\n"};
+    }
+  }
   auto actual = cluster ? run_on_nodes(p, *cluster) : run_harness(p, seed);
   if (faults)
     cluster.reset();

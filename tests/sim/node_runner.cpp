@@ -124,9 +124,7 @@ class node_runner : public driver {
     std::this_thread::sleep_for(std::chrono::milliseconds(1) * ticks);
   }
 
-  void crash(size_t w) override {
-    cluster_.crash(w);
-  }
+  void crash(size_t w) override { cluster_.crash(w); }
 
   void barrier(size_t index) override {
     for (size_t w = 0; w < workers_.size(); ++w) {

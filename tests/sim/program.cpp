@@ -6,8 +6,9 @@ namespace workers::sim {
 
 const char* to_string(step_kind x) {
   static constexpr const char* names[] = {
-    "send", "neg",  "add_lit", "mul_lit", "add",    "sub",   "mul",    "send_ptr",
-    "move", "get",  "copy",    "drop",    "tag",    "search", "clear", "barrier", "idle", "crash"};
+    "send", "neg",      "add_lit", "mul_lit", "add",  "sub",
+    "mul",  "send_ptr", "move",    "get",     "copy", "drop",
+    "tag",  "search",   "clear",   "barrier", "idle", "crash"};
   return names[static_cast<size_t>(x)];
 }
 
