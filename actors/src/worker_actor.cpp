@@ -28,6 +28,18 @@ void note(worker_pointer self, const stored_value* in = nullptr,
     st.tensor_bytes_out += out->as_tensor().nbytes();
 }
 
+// Runs the sends queued for a link to `addr` (see send_to), if any.
+void release_sends(worker_pointer self, const caf::actor_addr& addr) {
+  auto& q = self->state.connecting;
+  auto i = q.find(addr);
+  if (i == q.end())
+    return;
+  auto sends = std::move(i->second);
+  q.erase(i);
+  for (auto& f : sends)
+    f();
+}
+
 // Runs `send` once `peer`'s node is directly connected (or the attempt
 // failed): the first contact with a peer monitors it and makes sure the two
 // nodes have a direct link, and sends to it wait until that settles. CAF
@@ -47,6 +59,12 @@ void send_to(worker_pointer self, const worker_ref& peer,
              std::function<void()> send) {
   auto& st = self->state;
   auto addr = peer.hdl.address();
+  // A peer known down gets no link: its guarded requests fail at once,
+  // rather than after the dial still under way for it times out.
+  if (st.watch.is_down(addr)) {
+    send();
+    return;
+  }
   if (auto i = st.connecting.find(addr); i != st.connecting.end()) {
     i->second.push_back(std::move(send));
     return;
@@ -62,16 +80,7 @@ void send_to(worker_pointer self, const worker_ref& peer,
     return;
   }
   st.connecting[addr].push_back(std::move(send));
-  auto release_queue = [self, addr] {
-    auto& q = self->state.connecting;
-    auto i = q.find(addr);
-    if (i == q.end())
-      return;
-    auto sends = std::move(i->second);
-    q.erase(i);
-    for (auto& f : sends)
-      f();
-  };
+  auto release_queue = [self, addr] { release_sends(self, addr); };
   // Dial the peer's node. With TLS, only if the middleman knows no link to
   // it yet: CAF 0.17 breaks both links when a second TLS link between the
   // same two nodes is opened in the other direction.
@@ -650,6 +659,9 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& fail : self->state.watch.down(msg.source))
       fail();
+    // Sends waiting for a link to the dead peer fail now, not when the dial
+    // for it times out (send_to).
+    release_sends(self, msg.source);
   });
   on_tick(self);
   self->delayed_send(self, st.opts.lease / 4, renew_atom::value);
