@@ -173,6 +173,32 @@ TEST_CASE_METHOD(network,
 }
 
 TEST_CASE_METHOD(network,
+                 "network: work sent right after a move out of a killed "
+                 "node fails at once",
+                 "[network]") {
+  // Found by workers_sim --faults=kill (seed 5000001): the handle points at
+  // alice until the move settles, so `x + 1` goes there, for an id that
+  // never comes. Nothing told alice, so it waited out the move's
+  // expectation and the client's get timed out. The client agent now tells
+  // the destination when a move fails (gone).
+  auto bob = start("bob");
+  auto alice = start("alice");
+  auto x = tensor{5}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGKILL);
+  x.move(alice);
+  auto y = x + 1;
+  auto t = elapsed([&] {
+    auto err = error_of([&] { y.get(); });
+    INFO(render(err));
+    CHECK((is(err, errc::peer_unreachable) || is(err, errc::no_such_object)));
+  });
+  CHECK(t < failure_bound);
+  CHECK(x.location().name == "bob");
+  CHECK(alice.count() == 0);
+}
+
+TEST_CASE_METHOD(network,
                  "network: a worker restarted under its name serves "
                  "new pointers",
                  "[network]") {
@@ -351,6 +377,51 @@ TEST_CASE("network: a node stopped during a large get loses nothing",
     CHECK(again->equal(expected));
     CHECK(bob.count() == 0);
   }
+}
+
+TEST_CASE("network: a move whose source stalls past the timeout loses "
+          "nothing",
+          "[network]") {
+  // M4 (protocol.hpp): bob is frozen when asked to move x to alice, so the
+  // client's move times out; alice, told that x will not come, refuses the
+  // put bob sends once it resumes, and bob keeps x -- where the handle
+  // points again. (When the client only released alice's copy-to-be, bob
+  // erased its own once alice took the put: x was lost.) The client gives
+  // up after 2 s, well before the links' connection timeout (5 s).
+  auto opts = fast_options();
+  opts.client.request_timeout = scaled(1s);
+  opts.worker.forward_timeout = scaled(1s);
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  node_map nodes;
+  auto bob = start_node(rt, nodes, "bob");
+  auto alice = start_node(rt, nodes, "alice");
+  auto x = tensor{7, 8, 9}.send(bob);
+  REQUIRE(bob.count() == 1);
+  nodes["bob"]->kill(SIGSTOP);
+  x.move(alice);
+  CHECK(x.location().name == "alice"); // at once, until the move settles
+  auto deadline = std::chrono::steady_clock::now() + scaled(4s);
+  while (x.location().name != "bob" &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  nodes["bob"]->kill(SIGCONT);
+  CHECK(x.location().name == "bob");
+  // bob now runs the move; alice refuses the put; bob keeps x. (A get sent
+  // right away would reach bob before alice's answer and take x home
+  // anyway: wait until the put reached alice and her answer reached bob.)
+  deadline = std::chrono::steady_clock::now() + scaled(4s);
+  while (alice.stats().tensor_bytes_in == 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(scaled(200ms));
+  CHECK(bob.count() == 1);
+  CHECK(alice.count() == 0);
+  auto value = x.try_get();
+  REQUIRE(value);
+  CHECK(value->equal(tensor{7, 8, 9}));
+  CHECK(alice.count() == 0);
+  CHECK(bob.count() == 0);
 }
 
 TEST_CASE_METHOD(network, "network: messages of the wrong type are rejected",

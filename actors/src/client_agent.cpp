@@ -38,20 +38,23 @@ void run_leg(caf::stateful_actor<client_agent_state>* self,
   // Both response handlers share the ticket, so that settling can let go of
   // the handle's state before the move stops counting as unacknowledged.
   auto ticket = std::make_shared<move_ticket>(std::move(t));
-  auto settle = [self, ctx, timeout, ticket](const caf::error& err) {
+  // `told` says whether the destination already knows of a failure (gone).
+  auto settle = [self, ctx, timeout, ticket](const caf::error& err,
+                                             bool told) {
     auto state = std::move(ticket->state);
     auto& leg = ticket->leg;
     auto next = state->settle_move(err);
     auto c = ctx.lock();
     if (!c)
       return;
-    // The data stays at the source. Tell the destination that the new id
-    // will not arrive, so requests sent there meanwhile fail now with the
-    // move's error instead of waiting out the move's expectation -- nobody
-    // else would if the source died (a put that lands later is refused).
-    // If the put did reach the destination first, that copy would be an
-    // orphan: release it.
-    if (err) {
+    // The data stays at the source. If the source said so, it also undid
+    // its put; tell the destination that the new id will not arrive, so
+    // requests sent there meanwhile fail now with the move's error instead
+    // of waiting out the move's expectation, and drop that record again.
+    // If the destination was told because the source did not answer, its
+    // record stays: it refuses the put of a source that resumes, and
+    // lapses with its lease (F1), since this handle no longer renews it.
+    if (err && !told) {
       c->post(leg.dest, gone_atom::value, leg.dest_id, leg.source.id, err);
       c->post(leg.dest, release_atom::value, leg.dest_id, leg.source.id);
     }
@@ -64,12 +67,35 @@ void run_leg(caf::stateful_actor<client_agent_state>* self,
     c->end_op(leg.dest.hdl.address());
     check_barriers(self, *c);
   };
+  // The source did not answer (stalled past the timeout, or died): the put
+  // may have reached the destination all the same, and then that copy is
+  // the data. The destination decides: gone either records the failure
+  // there (and refuses a put still to come) or reports the object there.
+  auto undecided = [self, timeout, ticket, settle](caf::error err) {
+    auto& leg = ticket->leg;
+    guarded_request<caf::ok_atom>(
+      self, self->state.watch, leg.dest.hdl, leg.dest.name, timeout,
+      [settle, err](caf::ok_atom) { settle(err, true); },
+      [settle, err](const caf::error& answer) {
+        if (is(answer, errc::duplicate_id))
+          settle(caf::none, false); // it landed: the move happened
+        else
+          settle(err, false);
+      },
+      gone_atom::value, leg.dest_id, leg.source.id, err);
+  };
   auto& src = ticket->leg.source;
   guarded_request<caf::ok_atom>(
     self, self->state.watch, src.location.hdl, src.location.name, timeout,
-    [settle](caf::ok_atom) { settle(caf::none); },
-    [settle](caf::error err) { settle(err); }, move_atom::value,
-    src.id_at_location, ticket->leg.dest, ticket->leg.dest_id, src.id);
+    [settle](caf::ok_atom) { settle(caf::none, false); },
+    [settle, undecided](caf::error err) {
+      if (is(err, errc::timeout) || is(err, errc::peer_unreachable))
+        undecided(std::move(err));
+      else
+        settle(err, false);
+    },
+    move_atom::value, src.id_at_location, ticket->leg.dest,
+    ticket->leg.dest_id, src.id);
 }
 
 } // namespace

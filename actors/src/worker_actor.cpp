@@ -730,16 +730,26 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       serve_move(self, rp, id, std::move(dest), new_id, holder, false);
       return rp;
     },
-    [=](gone_atom, object_id id, object_id holder, caf::error& why) {
-      // The source of a move reports the object gone: so is `id` here.
+    [=](gone_atom, object_id id, object_id holder,
+        caf::error& why) -> caf::result<caf::ok_atom> {
+      // A move's source reports the object gone, or the client a move that
+      // failed: so is `id` here -- unless it arrived after all.
       auto& store = self->state.store;
-      if (store.status(id) == object_store::presence::unknown) {
+      switch (store.status(id)) {
+      case object_store::presence::unknown: {
         outbox out;
         store.fail(id, holder, std::move(why), out);
         flush(self, out);
         wake(self, id);
+        return caf::ok_atom::value;
       }
-      return caf::ok_atom::value;
+      case object_store::presence::here:
+        return make_error(errc::duplicate_id,
+                          "object " + to_string(id) + " is on " +
+                            store.owner() + " already");
+      default:
+        return caf::ok_atom::value;
+      }
     },
     [=](expect_atom, object_id id, caf::timespan within) {
       self->state.store.expect(id, self->clock().now() + within);

@@ -54,6 +54,17 @@
 //      operation failed) moves its fate: the source tells the destination
 //      (gone), requests for the new id there fail with the original error,
 //      and the handle stays where the caller moved it.
+//   M4 A move whose source does not answer (stalled past the client's
+//      timeout, or dead) is decided by its destination: the client agent
+//      sends it gone, which either records the failure -- a put still on
+//      its way is then refused, so the data stays at the source -- or finds
+//      the object there, and then the move happened and the handle points
+//      there. The failure record keeps the handle's holder, which nobody
+//      renews, so it lapses with its lease: a source that resumes within
+//      the lease finds its put refused and keeps the data. Left open: a
+//      source stalled longer than the lease, and a source whose own put
+//      request timed out while the destination had stored it (it takes
+//      the put back, but the handle points at the destination).
 //   F1 Every reference is leased (worker_options::lease, 30 s by default):
 //      whoever holds it now renews it every quarter lease -- the client
 //      agent for its live handles (also both ends of a move under way), a
@@ -195,7 +206,9 @@ struct lease_claim;
 ///   Also the client agent, when a move failed (the data stayed at the
 ///   source, which may be dead): the id will not arrive, requests parked on
 ///   it fail now, and a put that still comes is refused (duplicate_id).
-///   Ignored if `id` is known here already.
+///   Replies ok, or duplicate_id if `id` is here: the put landed, and when
+///   the source never answered (stalled or dead) the agent then counts the
+///   move as done -- the destination decides (M4).
 /// - list/count/clear: clients, for inspection (`bob._objects`) and cleanup.
 /// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tag: clients; adds tags to an object (acknowledged like a put).
