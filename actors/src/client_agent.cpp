@@ -85,11 +85,21 @@ void run_leg(caf::stateful_actor<client_agent_state>* self,
       gone_atom::value, leg.dest_id, leg.source.id, err);
   };
   auto& src = ticket->leg.source;
+  // Whether `err` says the source itself did not answer -- it died, or this
+  // request timed out here -- rather than the source answering with an
+  // error (then it also undid its put, and the failure is definite).
+  auto silent = [self, timeout, src](const caf::error& err) {
+    if (self->state.watch.is_down(src.location.hdl.address()))
+      return true;
+    auto local = from_transport(caf::make_error(caf::sec::request_timeout),
+                                src.location.name, timeout);
+    return is(err, errc::timeout) && message_of(err) == message_of(local);
+  };
   guarded_request<caf::ok_atom>(
     self, self->state.watch, src.location.hdl, src.location.name, timeout,
     [settle](caf::ok_atom) { settle(caf::none, false); },
-    [settle, undecided](caf::error err) {
-      if (is(err, errc::timeout) || is(err, errc::peer_unreachable))
+    [settle, undecided, silent](caf::error err) {
+      if (silent(err))
         undecided(std::move(err));
       else
         settle(err, false);
