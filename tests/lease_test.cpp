@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <thread>
 
 #include "fixture.hpp"
+#include "workers/dataset.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -206,4 +208,24 @@ TEST_CASE("lease: a handle claims its reference wherever it may be",
   CHECK(claimed().empty()); // spent: the reference went home
   st.reset();
   CHECK(ctx->claims().empty());
+}
+
+TEST_CASE("lease: data a worker loaded itself does not lapse", "[lease]") {
+  // Nobody renews a shard the data owner's worker loaded from its own disk:
+  // the worker holds it itself (object_store::insert_own).
+  if (!std::ifstream{dataset_dir() + "/" + fashion_mnist::train_labels}) {
+    WARN("Fashion-MNIST is not installed; skipped");
+    return;
+  }
+  auto opts = data_options();
+  opts.client.lease = scaled(200ms);
+  opts.worker.lease = scaled(200ms);
+  runtime rt{opts};
+  auto bob = rt.spawn_worker("bob", opts.worker);
+  shard_spec spec;
+  spec.limit = 50;
+  REQUIRE(bob.load(spec, {"#mine"}) == 50);
+  std::this_thread::sleep_for(scaled(200ms) * 10);
+  CHECK(bob.count() == 2);
+  CHECK(bob.search({"#mine", "#labels"}).size() == 1);
 }

@@ -378,3 +378,20 @@ TEST_CASE_METHOD(store_fixture,
   CHECK(store.status(f) == object_store::presence::unknown);
   CHECK(store.overhead().tombstones == 0);
 }
+
+TEST_CASE_METHOD(store_fixture,
+                 "object_store: a worker's own data never lapses",
+                 "[store][lease]") {
+  // A shard the worker loaded is held by the worker itself: no renewal
+  // comes for it, and none is needed. Others' references still lapse.
+  auto x = fresh(), own = fresh(), q = fresh();
+  REQUIRE_FALSE(store.insert_own(x, tensor{1, 2}, own, out, "loaded"));
+  store.retain(x, q, now);
+  for (int period = 0; period < 10; ++period)
+    store.expire_leases(out);
+  CHECK(store.holds(x, own));
+  CHECK_FALSE(store.holds(x, q));
+  CHECK(store.produced_by(x) == "loaded");
+  store.release(x, own, now, out);
+  CHECK(store.size() == 0);
+}

@@ -417,8 +417,9 @@ uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
   auto keep = [&](tensor t, const char* kind) {
     auto id = st.ids.next();
     outbox out;
-    st.store.insert(id, stored_value{std::move(t)}, st.ids.next(), out,
-                    "loaded");
+    // The worker's own data: its holder is the worker's, never leased out.
+    st.store.insert_own(id, stored_value{std::move(t)}, st.ids.next(), out,
+                        "loaded");
     auto all = tags;
     all.emplace_back(kind);
     st.store.tag(id, all);

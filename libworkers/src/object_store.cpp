@@ -227,6 +227,19 @@ caf::error object_store::insert(object_id id, stored_value value,
   return {};
 }
 
+caf::error object_store::insert_own(object_id id, stored_value value,
+                                    object_id holder, outbox& out,
+                                    std::string produced_by) {
+  if (auto err =
+        insert(id, std::move(value), holder, out, std::move(produced_by)))
+    return err;
+  if (auto i = entries_.find(id); i != entries_.end())
+    if (auto j = find_holder(i->second.holders, holder);
+        j != i->second.holders.end())
+      j->own = true;
+  return caf::none;
+}
+
 void object_store::retain(object_id id, object_id holder, time_point now) {
   if (auto i = entries_.find(id); i != entries_.end()) {
     add_holder(id, i->second.holders, holder);
@@ -427,7 +440,7 @@ void object_store::renew(object_id id, object_id holder) {
 size_t object_store::expire_leases(outbox& out) {
   ++epoch_;
   auto lapsed = [this](const held& h) {
-    return epoch_ - h.renewed >= lease_epochs;
+    return !h.own && epoch_ - h.renewed >= lease_epochs;
   };
   auto drop = [&lapsed](holder_list& hs) {
     auto before = hs.size();
@@ -593,7 +606,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
 void object_store::add_holder(object_id id, holder_list& holders,
                               object_id holder) {
   if (!cancel_early(early_releases_, id, holder))
-    holders.push_back(held{holder, epoch_});
+    holders.push_back(held{holder, epoch_, false});
 }
 
 bool object_store::cancel_early(

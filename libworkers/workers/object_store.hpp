@@ -158,6 +158,12 @@ class object_store {
   caf::error insert(object_id id, stored_value value, object_id holder,
                     outbox& out, std::string produced_by = "put");
 
+  /// insert() for data this worker owns itself (a shard it loaded): its
+  /// reference belongs to the worker, like a pin, and never lapses (F1).
+  /// The object stays until its holder is released, it is taken, or clear.
+  caf::error insert_own(object_id id, stored_value value, object_id holder,
+                        outbox& out, std::string produced_by);
+
   /// Adds `holder` to `id`'s holders; remembers it if `id` is not here yet.
   void retain(object_id id, object_id holder, time_point now);
 
@@ -268,11 +274,12 @@ class object_store {
     time_point at;
   };
 
-  /// One reference: its holder id and the lease period it was last
-  /// granted or renewed in.
+  /// One reference: its holder id, the lease period it was last granted or
+  /// renewed in, and whether it is this worker's own (never lapses).
   struct held {
     object_id holder;
     uint64_t renewed;
+    bool own = false;
   };
 
   using holder_list = std::vector<held>;
