@@ -76,7 +76,8 @@
 //      and the objects only it referenced go (cascading down chains). A
 //      renewal never creates state: it refreshes a reference that exists,
 //      so one that crosses a retain, a release or a take changes nothing.
-//      Pins (L1) never lapse; they are the worker's own. A stopped holder
+//      Pins (L1) never lapse, nor does data a worker loaded itself
+//      (object_store::insert_own): both are the worker's own. A stopped holder
 //      that resumes after its lease finds its objects gone (no_such_object).
 // The deterministic simulation (tests/sim) checks these rules, and R1-R4,
 // against a sequential model over thousands of random programs.
