@@ -2,6 +2,7 @@
 
 #include "workers/cluster.hpp"
 #include "workers/error.hpp"
+#include "workers/runtime_config.hpp"
 
 using namespace workers;
 
@@ -29,4 +30,25 @@ TEST_CASE("cluster: workers are found by name", "[cluster]") {
   REQUIRE_FALSE(missing);
   CHECK(is(missing.error(), errc::no_such_object));
   CHECK(render(missing.error()).find("bob, alice") != std::string::npos);
+}
+
+TEST_CASE("cluster: a config file that cannot be read is refused",
+          "[cluster]") {
+  // CAF alone ignores it, and the program would quietly run everything in
+  // one process.
+  for (std::string opt : {"--cluster=", "--config-file="}) {
+    INFO(opt);
+    runtime_config cfg;
+    std::string arg = opt + "/nonexistent/cluster.ini";
+    char prog[] = "test";
+    char* argv[] = {prog, arg.data()};
+    auto err = cfg.parse_args(2, argv);
+    CHECK(is(err, errc::bad_argument));
+    CHECK_THAT(render(err),
+               Catch::Matchers::Contains("/nonexistent/cluster.ini"));
+  }
+  runtime_config ok;
+  char prog[] = "test";
+  char* argv[] = {prog};
+  CHECK_FALSE(ok.parse_args(1, argv));
 }

@@ -1,5 +1,6 @@
 #include "workers/runtime_config.hpp"
 
+#include <fstream>
 #include <iostream>
 
 #include <caf/io/middleman.hpp>
@@ -55,13 +56,25 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
   std::vector<std::string> args;
   std::string file;
   const std::string alias = "--cluster=";
+  const std::string caf_option = "--config-file=";
+  auto starts_with = [](const std::string& x, const std::string& prefix) {
+    return x.compare(0, prefix.size(), prefix) == 0;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.compare(0, alias.size(), alias) == 0)
+    if (starts_with(arg, alias)) {
       file = arg.substr(alias.size());
-    else
-      args.push_back(std::move(arg));
+      continue;
+    }
+    if (starts_with(arg, caf_option))
+      file = arg.substr(caf_option.size());
+    args.push_back(std::move(arg));
   }
+  // CAF 0.17 ignores a config file it cannot open, so a mistyped path would
+  // quietly run everything in one process: refuse it instead.
+  if (!file.empty() && !std::ifstream{file})
+    return make_error(errc::bad_argument,
+                      "cannot read the config file " + file);
   return parse(std::move(args), file.empty() ? nullptr : file.c_str());
 }
 
