@@ -13,8 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -217,6 +219,23 @@ struct two_workers {
     return {bob.count(), alice.count(), rt.me().count()};
   }
 };
+
+/// Polls `done` every 50 ms until it holds or `bound` passed; returns the
+/// time it took, or nullopt.
+template <class Predicate>
+std::optional<std::chrono::milliseconds>
+time_until(Predicate done, std::chrono::milliseconds bound) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - t0);
+    if (done())
+      return t;
+    if (t > bound)
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
 
 /// The error thrown by `f` (an empty error if it did not throw).
 inline caf::error error_of(const std::function<void()>& f) {

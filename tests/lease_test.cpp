@@ -45,23 +45,6 @@ struct leased_nodes {
   }
 };
 
-// Polls `done` every 50 ms until it holds or `bound` passed; returns the
-// time it took, or nullopt.
-template <class Predicate>
-std::optional<std::chrono::milliseconds>
-time_until(Predicate done, std::chrono::milliseconds bound) {
-  auto t0 = std::chrono::steady_clock::now();
-  for (;;) {
-    auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - t0);
-    if (done())
-      return t;
-    if (t > bound)
-      return std::nullopt;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
 // Lapse happens between 1x and 1.5x the lease after the last renewal, which
 // came at most a quarter lease before the holder died; plus the time to
 // cascade and to ask for the count.

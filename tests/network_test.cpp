@@ -388,19 +388,13 @@ TEST_CASE("network: a move whose source stalls past the timeout loses "
   nodes["bob"]->kill(SIGSTOP);
   x.move(alice);
   CHECK(x.location().name == "alice"); // at once, until the move settles
-  auto deadline = std::chrono::steady_clock::now() + scaled(4s);
-  while (x.location().name != "bob" &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
+  time_until([&] { return x.location().name == "bob"; }, scaled(4s));
   nodes["bob"]->kill(SIGCONT);
   CHECK(x.location().name == "bob");
   // bob now runs the move; alice refuses the put; bob keeps x. (A get sent
   // right away would reach bob before alice's answer and take x home
   // anyway: wait until the put reached alice and her answer reached bob.)
-  deadline = std::chrono::steady_clock::now() + scaled(4s);
-  while (alice.stats().tensor_bytes_in == 0 &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
+  time_until([&] { return alice.stats().tensor_bytes_in > 0; }, scaled(4s));
   std::this_thread::sleep_for(scaled(200ms));
   CHECK(bob.count() == 1);
   CHECK(alice.count() == 0);
