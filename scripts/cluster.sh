@@ -20,9 +20,21 @@ names() {
     | grep -oE '"[^"@]+@' | tr -d '"@'
 }
 
+# The directory of the cluster's certificates ([cluster] certificates), if
+# it names one; relative paths are relative to the checkout.
+certificates() {
+  grep -E '^\s*certificates\s*=' "$config" | head -n 1 \
+    | sed -E 's/^[^=]*=\s*"?([^";]*)"?.*/\1/' | sed -E 's/\s+$//'
+}
+
 case "$cmd" in
   start)
     [ -x "$build/apps/node" ] || bash "$root/scripts/setup.sh"
+    certs="$(certificates)"
+    if [ -n "$certs" ] && [ ! -f "$root/$certs/ca.pem" ] && [ ! -f "$certs/ca.pem" ]; then
+      echo "==> no certificates in $certs yet: making throw-away local ones"
+      (cd "$root" && bash scripts/make-certs.sh "$certs")
+    fi
     for name in $(names); do
       if [ -f "$run_dir/$name.pid" ] && kill -0 "$(cat "$run_dir/$name.pid")" 2>/dev/null; then
         echo "==> $name already running (pid $(cat "$run_dir/$name.pid"))"

@@ -22,6 +22,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "pki.hpp"
 #include "workers/error.hpp"
 #include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
@@ -80,11 +81,14 @@ inline runtime_options scaled_defaults() {
 }
 
 /// Short bounds, so that error paths that wait for a deadline stay fast.
-inline runtime_options fast_options() {
+/// Short bounds for tests, and TLS with the test PKI's certificate for the
+/// principal `me` (as a real cluster has by default).
+inline runtime_options fast_options(const std::string& principal = "me") {
   runtime_options opts;
   opts.client.request_timeout = scaled(5s);
   opts.worker.park_timeout = scaled(200ms);
   opts.worker.forward_timeout = scaled(3s);
+  opts.gate.files = test_pki::get().files_for(principal);
   return opts;
 }
 
@@ -128,19 +132,27 @@ inline runtime_config& client_config(runtime_config& cfg,
   cfg.park_timeout = opts.worker.park_timeout;
   cfg.forward_timeout = opts.worker.forward_timeout;
   cfg.lease = opts.client.lease;
+  cfg.insecure = opts.gate.insecure;
+  cfg.openssl_certificate = opts.gate.files.certificate;
+  cfg.openssl_key = opts.gate.files.key;
+  cfg.openssl_cafile = opts.gate.files.cafile;
   for (auto& [key, value] : scaled_heartbeats())
     cfg.set(key, value);
   return cfg;
 }
 
-/// The same bounds for workers in node processes.
-inline std::vector<std::string> fast_node_args() {
+/// The same bounds for workers in node processes, which run over TLS with
+/// the test PKI's certificate for `principal`.
+inline std::vector<std::string>
+fast_node_args(const std::string& principal = "node") {
   // Heartbeats as shipped (config/local-cluster.ini), scaled under
   // sanitizers as in this process (scaled_heartbeats): shorter connection
   // timeouts drop links that carry large messages under load.
   std::vector<std::string> args{"--workers.park-timeout=" + scaled_option(1s),
                                 "--workers.forward-timeout=" +
                                   scaled_option(3s)};
+  for (auto& arg : test_pki::get().args_for(principal))
+    args.push_back(arg);
   for (auto& [key, value] : scaled_heartbeats())
     args.push_back(
       "--" + key + "=" +

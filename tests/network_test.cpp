@@ -81,12 +81,14 @@ TEST_CASE_METHOD(network, "network: a move completes after the caller exits",
                  "[network]") {
   auto bob = start("bob");
   auto alice = start("alice");
+  auto b = std::to_string(nodes["bob"]->port());
+  auto a = std::to_string(nodes["alice"]->port());
+  auto files = test_pki::get().files_for("caller");
   auto pid = fork();
   if (pid == 0) {
-    auto b = std::to_string(nodes["bob"]->port());
-    auto a = std::to_string(nodes["alice"]->port());
     execl(WORKERS_MOVE_AND_EXIT_BINARY, WORKERS_MOVE_AND_EXIT_BINARY, b.c_str(),
-          a.c_str(), static_cast<char*>(nullptr));
+          a.c_str(), files.certificate.c_str(), files.key.c_str(),
+          files.cafile.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;

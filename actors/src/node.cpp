@@ -8,7 +8,6 @@
 #include <pthread.h>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/publish.hpp>
 
 #include "workers/blob_fetcher.hpp"
 #include "workers/cluster.hpp"
@@ -29,7 +28,9 @@ caf::expected<node_options> node_config::node_opts() const {
   result.worker = options().worker;
   result.host = node_host;
   result.port = node_port;
-  result.tls = tls;
+  result.gate = options().gate;
+  if (!node_workers.empty())
+    result.gate.files = identity_files(node_workers.front());
   if (!node_workers.empty() && (node_host.empty() || node_port == 0)) {
     if (auto ep = find_endpoint(cluster_workers, node_workers.front())) {
       if (result.host.empty())
@@ -40,6 +41,13 @@ caf::expected<node_options> node_config::node_opts() const {
   }
   if (result.host.empty())
     result.host = "127.0.0.1";
+  // A node dials the hosts of its cluster and its own, no others (unless
+  // the config adds some): nobody can use it to probe other machines.
+  auto& hosts = result.gate.dial_hosts;
+  for (auto& entry : cluster_workers)
+    if (auto ep = parse_endpoint(entry))
+      hosts.push_back(ep->host);
+  hosts.push_back(result.host);
   return result;
 }
 
@@ -71,6 +79,8 @@ void node::stop() {
   for (auto& w : workers)
     caf::anon_send_exit(w.hdl, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  if (gate)
+    gate->shutdown();
 }
 
 directory_actor::behavior_type directory_impl(directory_actor::pointer self,
@@ -108,8 +118,13 @@ caf::expected<node> host_node(caf::actor_system& sys,
                       "a node needs one or more distinct, non-empty worker "
                       "names");
   node result;
-  result.plane = make_data_plane(opts.host, opts.tls);
+  result.gate = std::make_shared<gate_slot>();
+  auto gate = result.gate->get_or_make(sys, opts.gate);
+  if (!gate)
+    return gate.error();
+  result.plane = make_data_plane(opts.host, (*gate)->tls());
   auto wopts = opts.worker;
+  wopts.gate = result.gate;
   if (!wopts.plane)
     wopts.plane = result.plane;
   auto address = std::make_shared<node_address>();
@@ -119,16 +134,10 @@ caf::expected<node> host_node(caf::actor_system& sys,
     result.workers.push_back(
       worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
   result.directory = sys.spawn(directory_impl, result.workers);
-  auto port = opts.tls ? caf::openssl::publish(result.directory, opts.port,
-                                               opts.host.c_str(), true)
-                       : caf::io::publish(result.directory, opts.port,
-                                          opts.host.c_str(), true);
+  auto port = (*gate)->publish(result.directory, opts.port, opts.host);
   if (!port) {
     result.stop();
-    return make_error(errc::peer_unreachable,
-                      "cannot listen on " + opts.host + ":" +
-                        std::to_string(opts.port) + ": " +
-                        sys.render(port.error()));
+    return port.error();
   }
   result.port = *port;
   address->port = *port;

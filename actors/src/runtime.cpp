@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/send.hpp>
 
 #include "workers/blob_fetcher.hpp"
@@ -51,7 +50,9 @@ runtime::runtime(caf::actor_system& sys, runtime_options opts)
 void runtime::init() {
   auto agent_timeout =
     opts_.worker.forward_timeout + opts_.client.request_timeout;
-  plane_ = make_data_plane(opts_.data_host, opts_.tls);
+  gate_ = std::make_shared<gate_slot>();
+  opts_.worker.gate = gate_;
+  plane_ = make_data_plane(opts_.data_host, !opts_.gate.insecure);
   if (!opts_.worker.plane)
     opts_.worker.plane = plane_;
   ctx_ = std::make_shared<client>(*sys_, opts_.me_name, opts_.client);
@@ -67,6 +68,7 @@ runtime::~runtime() {
   for (auto& kvp : spawned_)
     caf::anon_send_exit(kvp.second, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
+  gate_->shutdown();
   own_.reset();
 }
 
@@ -83,6 +85,10 @@ worker runtime::spawn_worker(std::string name, worker_options opts) {
     hdl = sys_->spawn(worker_impl, name, std::move(opts));
   }
   return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};
+}
+
+caf::expected<std::shared_ptr<gate>> runtime::network() {
+  return gate_->get_or_make(*sys_, opts_.gate);
 }
 
 caf::expected<worker> runtime::connect_or_spawn(const std::string& name) {
@@ -105,10 +111,12 @@ caf::expected<worker> runtime::connect(const std::string& name,
     return make_error(errc::peer_unreachable,
                       "cannot connect to " + where +
                         ": this actor system has no middleman");
+  auto gate = network();
+  if (!gate)
+    return gate.error();
   auto attempt = [&] {
-    return opts_.tls
-             ? caf::openssl::remote_actor<directory_actor>(*sys_, host, port)
-             : sys_->middleman().remote_actor<directory_actor>(host, port);
+    return (*gate)->remote_actor<directory_actor>(host, port,
+                                                  opts_.client.request_timeout);
   };
   // A node that is busy (or slowed down, e.g. under a sanitizer) may not
   // finish CAF's handshake in time; that is worth two more tries, within
@@ -122,11 +130,13 @@ caf::expected<worker> runtime::connect(const std::string& name,
        --retries)
     dir = attempt();
   if (!dir)
-    return make_error(errc::peer_unreachable,
-                      "cannot connect to " + where +
-                        (opts_.tls ? " over TLS: " : ": ") +
-                        sys_->render(dir.error()) +
-                        (opts_.tls ? "" : " (does the node expect TLS?)"));
+    return make_error(
+      errc::peer_unreachable,
+      "cannot connect to " + where + ((*gate)->tls() ? " over TLS: " : ": ") +
+        sys_->render(dir.error()) +
+        ((*gate)->tls() ? " (is the node's certificate from our CA, "
+                          "and ours from its?)"
+                        : " (does the node expect TLS?)"));
   caf::expected<worker> result{
     make_error(errc::peer_unreachable, "no usable answer from " + where)};
   caf::scoped_actor self{*sys_};

@@ -1,10 +1,11 @@
 #include "workers/runtime_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 
 #include "workers/configure.hpp"
 #include "workers/error.hpp"
@@ -18,9 +19,13 @@ runtime_config::runtime_config() {
   forward_timeout = defaults.worker.forward_timeout;
   lease = defaults.worker.lease;
   data_host = defaults.data_host;
+  max_message_bytes = defaults.gate.max_message_bytes;
+  max_connections = defaults.gate.max_connections;
+  handshake_timeout = defaults.gate.handshake_timeout;
   configure(*this);
+  // The gate (gate.hpp) replaces CAF's TLS module: it runs TLS itself and
+  // checks every frame before CAF's parser sees it.
   load<caf::io::middleman>();
-  load<caf::openssl::manager>();
   // Measured by apps/bench (--only=configs) on 2 cores: work sharing halves
   // the round trip of a remote operation against CAF's default work
   // stealing (125 us vs 360 us). middleman.workers stays at CAF's default
@@ -45,11 +50,23 @@ runtime_config::runtime_config() {
          "the same on every node and client")
     .add(me_name, "me", "the caller's name in printed pointers")
     .add(data_host, "data-host",
-         "address this process serves large tensors on (not with TLS)");
+         "address this process serves large tensors on (insecure mode only)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
-    .add(tls, "tls", "connect to and accept from nodes over TLS");
+    .add(certificates, "certificates",
+         "directory of ca.pem and NAME.pem/NAME.key per principal")
+    .add(insecure, "insecure",
+         "plaintext between processes, identities declared, not proven "
+         "(local development only)");
+  opt_group{custom_options_, "gate"}
+    .add(max_message_bytes, "max-message-bytes",
+         "largest message a peer may announce (bytes)")
+    .add(max_connections, "max-connections", "connections open at once")
+    .add(handshake_timeout, "handshake-timeout",
+         "a new connection must authenticate within this")
+    .add(dial_hosts, "dial-hosts",
+         "hosts a node may dial besides those of its cluster");
 }
 
 caf::error runtime_config::parse_args(int argc, char** argv) {
@@ -93,6 +110,18 @@ void runtime_config::prepare() {
   set("middleman.enable-automatic-connections", false);
 }
 
+tls_files runtime_config::identity_files(const std::string& principal) const {
+  auto in_dir = [&](const std::string& file) {
+    return certificates.empty() ? std::string{} : certificates + "/" + file;
+  };
+  auto pick = [](const std::string& explicit_value, std::string fallback) {
+    return explicit_value.empty() ? fallback : explicit_value;
+  };
+  return tls_files{pick(openssl_certificate, in_dir(principal + ".pem")),
+                   pick(openssl_key, in_dir(principal + ".key")),
+                   pick(openssl_cafile, in_dir("ca.pem")), openssl_passphrase};
+}
+
 runtime_options runtime_config::options() const {
   runtime_options result;
   result.client.request_timeout = request_timeout;
@@ -103,8 +132,14 @@ runtime_options runtime_config::options() const {
   result.me_name = me_name;
   result.data_host = data_host;
   result.cluster = cluster_workers;
-  result.tls = tls;
-  result.worker.tls = tls;
+  auto& g = result.gate;
+  g.insecure = insecure;
+  g.files = identity_files(me_name);
+  g.max_message_bytes = static_cast<uint32_t>(
+    std::min<size_t>(max_message_bytes, std::numeric_limits<uint32_t>::max()));
+  g.max_connections = max_connections;
+  g.handshake_timeout = handshake_timeout;
+  g.dial_hosts = dial_hosts;
   return result;
 }
 

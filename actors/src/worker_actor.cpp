@@ -4,7 +4,6 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
 
 #include "workers/error.hpp"
@@ -74,20 +73,17 @@ void send_to(worker_pointer self, const worker_ref& peer,
     return;
   }
   self->monitor(peer.hdl);
-  auto& sys = self->system();
-  if (peer.node_port == 0 || !sys.has_middleman()) {
+  auto gate = st.opts.gate ? st.opts.gate->get() : nullptr;
+  // A process that never went on the network has no link to make; a peer
+  // in this process, or on a node already linked to it, gets the message
+  // directly.
+  if (peer.node_port == 0 || !gate || peer.hdl.node() == self->node() ||
+      gate->peers()->connected(peer.hdl.node())) {
     send();
     return;
   }
   st.connecting[addr].push_back(std::move(send));
   auto release_queue = [self, addr] { release_sends(self, addr); };
-  // Dial the peer's node. With TLS, only if the middleman knows no link to
-  // it yet: CAF 0.17 breaks both links when a second TLS link between the
-  // same two nodes is opened in the other direction.
-  auto mm = sys.middleman().actor_handle();
-  auto dialer = st.opts.tls && sys.has_openssl_manager()
-                  ? sys.openssl_manager().actor_handle()
-                  : mm;
   auto timeout = st.opts.forward_timeout;
   auto on_dial_error = [self, addr, release_queue](const caf::error&) {
     // Nobody listens at the peer's address: its node is gone (or
@@ -97,33 +93,22 @@ void send_to(worker_pointer self, const worker_ref& peer,
       fail();
     release_queue();
   };
-  auto dial = [self, dialer, timeout, peer, release_queue, on_dial_error] {
+  auto& me = st.opts.self_address;
+  if (!me || me->port == 0 || self->node() < peer.hdl.node()) {
     self
-      ->request(dialer, timeout, caf::connect_atom::value, peer.node_host,
-                peer.node_port)
+      ->request(gate->dialer(), timeout, caf::connect_atom::value,
+                peer.node_host, peer.node_port)
       .then([release_queue](const caf::node_id&, const caf::strong_actor_ptr&,
                             const std::set<std::string>&) { release_queue(); },
             on_dial_error);
-  };
-  if (!st.opts.tls) {
-    auto& me = st.opts.self_address;
-    if (!me || me->port == 0 || self->node() < peer.hdl.node()) {
-      dial();
-      return;
-    }
-    // The peer's node has the smaller id: it dials us. Its answer comes
-    // over the new link, after the handshake that made it our route.
-    self
-      ->request(peer.hdl, timeout, dial_atom::value, me->host, me->port.load())
-      .then([release_queue](caf::ok_atom) { release_queue(); }, on_dial_error);
     return;
   }
-  // The middleman also knows nodes it only reaches through another node, so
-  // with TLS a hop may stay on such a route (see README, Known limits).
-  self->request(mm, timeout, caf::get_atom::value, peer.hdl.node())
-    .then([release_queue](const caf::node_id&, const std::string&,
-                          uint16_t) { release_queue(); },
-          [dial](const caf::error&) { dial(); });
+  // The peer's node has the smaller id: it dials us. The request travels
+  // through whoever introduced us (the gate lets a `dial` request, and
+  // nothing else, be relayed; frame_guard.hpp, G1c); its answer comes over
+  // the new link, after the handshake that made it our route.
+  self->request(peer.hdl, timeout, dial_atom::value, me->host, me->port.load())
+    .then([release_queue](caf::ok_atom) { release_queue(); }, on_dial_error);
 }
 
 // Records in the audit log that the tensor `id` leaves for `to` (A1);
@@ -804,10 +789,18 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     },
     [=](dial_atom, const std::string& host, uint16_t port) {
       // A worker on a node with a larger id needs a direct link (send_to).
+      // The gate dials only hosts of the cluster (gate.dial-hosts).
       auto rp = self->make_response_promise<caf::ok_atom>();
-      auto mm = self->system().middleman().actor_handle();
+      auto gate =
+        self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+      if (!gate) {
+        rp.deliver(make_error(errc::peer_unreachable,
+                              "worker " + self->state.store.owner() +
+                                " is not on the network"));
+        return rp;
+      }
       self
-        ->request(mm, self->state.opts.forward_timeout,
+        ->request(gate->dialer(), self->state.opts.forward_timeout,
                   caf::connect_atom::value, host, port)
         .then(
           [rp](const caf::node_id&, const caf::strong_actor_ptr&,

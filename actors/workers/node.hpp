@@ -29,8 +29,9 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to bind; 0 lets the OS choose.
   uint16_t port = 0;
-  /// Accept connections over TLS only.
-  bool tls = false;
+  /// How the node accepts and opens connections: TLS with its own
+  /// certificate unless `gate.insecure` (gate.hpp).
+  gate_options gate;
   worker_options worker;
 };
 
@@ -60,6 +61,8 @@ struct node {
   std::vector<worker_ref> workers;
   /// The node's data plane, shared by its workers (bulk.hpp).
   std::shared_ptr<data_plane> plane;
+  /// The node's gate, shared by its workers.
+  std::shared_ptr<gate_slot> gate;
 
   /// Stops the workers and the directory.
   void stop();

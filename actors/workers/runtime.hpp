@@ -43,10 +43,11 @@ struct runtime_options {
   size_t scheduler_threads = 0;
   /// Every worker of the cluster as "name@host:port", for connect(name).
   std::vector<std::string> cluster;
-  /// Connect to nodes over TLS (needs CAF's [openssl] settings).
-  bool tls = false;
+  /// How this process connects to nodes: TLS with its own certificate
+  /// unless `gate.insecure` (gate.hpp).
+  gate_options gate;
   /// Address the data plane listens on for large tensors other nodes read
-  /// from this process (data_plane.hpp); off with TLS.
+  /// from this process (data_plane.hpp); only in insecure mode.
   std::string data_host = "127.0.0.1";
 };
 
@@ -109,6 +110,12 @@ class runtime {
 
   const runtime_options& options() const noexcept { return opts_; }
 
+  /// The process's gate (gate.hpp), made on first use with the runtime's
+  /// gate options; or the error that prevents it (a missing certificate).
+  /// Called by connect, and by code that talks to a node's directory
+  /// itself.
+  caf::expected<std::shared_ptr<gate>> network();
+
  private:
   void init();
 
@@ -117,6 +124,7 @@ class runtime {
   caf::actor_system* sys_ = nullptr;
   runtime_options opts_;
   std::shared_ptr<data_plane> plane_;
+  std::shared_ptr<gate_slot> gate_;
   client_agent_actor agent_;
   std::shared_ptr<client> ctx_;
   me_worker me_;

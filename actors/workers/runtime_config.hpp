@@ -14,9 +14,16 @@
 //                        ; nodes (data_plane.hpp; nodes use [node] host)
 //   [cluster]
 //   workers=["bob@127.0.0.1:47001", "alice@127.0.0.1:47002"]
-//   tls=false            ; all nodes speak TLS (set CAF's [openssl] keys:
-//                        ; certificate, key, passphrase, cafile/capath;
-//                        ; a cafile makes peers authenticate each other)
+//   insecure=false       ; true: plaintext, identities declared, not proven
+//                        ; (local development only; gate.hpp)
+//   certificates="config/tls" ; NAME.pem/.key per principal, and ca.pem
+//   [openssl]            ; or this process's identity file by file
+//   certificate="tls/me.pem"  key="tls/me.key"  cafile="tls/ca.pem"
+//   [gate]
+//   max-message-bytes=1073741824 ; largest message a peer may announce
+//   max-connections=1024 ; connections open at once
+//   handshake-timeout=10s ; a connection must authenticate within this
+//   dial-hosts=[]        ; hosts a node may dial besides its cluster's
 //
 // It also loads CAF's middleman with the defaults this project relies on:
 // CAF's automatic connections off (workers link their nodes directly
@@ -68,7 +75,22 @@ class runtime_config : public caf::actor_system_config {
   std::string me_name = "me";
   std::string data_host;
   std::vector<std::string> cluster_workers;
-  bool tls = false;
+  /// `[cluster] insecure`: plaintext between nodes (local development).
+  bool insecure = false;
+  /// `[cluster] certificates`: a directory with ca.pem and NAME.pem/.key per
+  /// principal (scripts/make-certs.sh); see identity_files.
+  std::string certificates;
+
+  /// The TLS files of `principal`: CAF's [openssl] keys where set, else
+  /// `<certificates>/<principal>.pem` and `.key` and `<certificates>/ca.pem`.
+  /// Called by options() for the client ([workers] me) and by node_opts()
+  /// for the node (its first worker).
+  tls_files identity_files(const std::string& principal) const;
+  /// `[gate]` limits (gate.hpp).
+  size_t max_message_bytes;
+  size_t max_connections;
+  caf::timespan handshake_timeout;
+  std::vector<std::string> dial_hosts;
 };
 
 } // namespace workers

@@ -18,6 +18,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "workers/bulk.hpp"
+#include "workers/gate.hpp"
 #include "workers/object_store.hpp"
 #include "workers/parking_lot.hpp"
 #include "workers/peer_watch.hpp"
@@ -49,8 +50,9 @@ struct worker_options {
   size_t max_parked = 100000;
   /// Tombstone and early-record bounds of the store.
   object_store::limits limits;
-  /// Connect to other nodes over TLS (CAF's OpenSSL module).
-  bool tls = false;
+  /// The process's gate (gate.hpp), through which workers dial other
+  /// nodes; empty in a process that never went on the network.
+  std::shared_ptr<gate_slot> gate;
   /// The address of this worker's node (nodes only; null for workers in a
   /// client process). Lets peers on other nodes dial this node.
   std::shared_ptr<node_address> self_address;

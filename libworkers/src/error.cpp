@@ -40,6 +40,8 @@ const char* to_string(errc x) {
     return "capacity_exceeded";
   case errc::duplicate_id:
     return "duplicate_id";
+  case errc::not_permitted:
+    return "not_permitted";
   }
   return "unknown";
 }

@@ -46,6 +46,9 @@ enum class errc : uint8_t {
   capacity_exceeded = 13,
   /// An id that must be fresh is already in use on the worker.
   duplicate_id = 14,
+  /// The requester's principal may not do this (policy, or an
+  /// unauthenticated peer).
+  not_permitted = 15,
 };
 
 /// The CAF error category of libworkers errors.

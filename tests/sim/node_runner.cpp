@@ -23,6 +23,9 @@ node_cluster::node_cluster(const std::string& binary, size_t workers,
   // Short, so that programs span several lease periods (F1) and a crash's
   // lapses come soon.
   opts.worker.lease = opts.client.lease = lease_;
+  // The simulation checks the protocol, not the transport: plaintext (the
+  // gate still checks every frame; gate.hpp, G0b).
+  opts.gate.insecure = true;
   rt_ = std::make_unique<runtime>(opts);
   for (size_t i = 0; i < workers; ++i) {
     auto name = "w" + std::to_string(i);
@@ -33,7 +36,8 @@ node_cluster::node_cluster(const std::string& binary, size_t workers,
     nodes_.push_back(std::make_unique<node_process>(
       binary, std::vector<std::string>{name},
       std::vector<std::string>{
-        "--workers.park-timeout=1s", "--workers.forward-timeout=3s",
+        "--cluster.insecure", "--workers.park-timeout=1s",
+        "--workers.forward-timeout=3s",
         "--workers.lease=" + std::to_string(lease_.count()) + "ms"}));
     auto w = rt_->connect(name, "127.0.0.1", nodes_.back()->port());
     if (!w)

@@ -3,7 +3,6 @@
 #include <stdexcept>
 
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/send.hpp>
 
 #include "workers/error.hpp"
@@ -26,10 +25,11 @@ worker connect_or_throw(runtime& rt, const std::string& name, uint16_t port) {
 
 echo_actor remote_directory(runtime& rt, uint16_t port) {
   auto& sys = rt.system();
-  auto dir =
-    rt.options().tls
-      ? caf::openssl::remote_actor<directory_actor>(sys, "127.0.0.1", port)
-      : sys.middleman().remote_actor<directory_actor>("127.0.0.1", port);
+  auto gate = rt.network();
+  if (!gate)
+    throw std::runtime_error(render(gate.error()));
+  auto dir = (*gate)->remote_actor<directory_actor>(
+    "127.0.0.1", port, rt.options().client.request_timeout);
   if (!dir)
     throw std::runtime_error("cannot reach the directory on port " +
                              std::to_string(port) + ": " +

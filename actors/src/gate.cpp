@@ -1,0 +1,500 @@
+#include "workers/gate.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <vector>
+
+#include <sys/socket.h>
+
+#include <caf/all.hpp>
+#include <caf/detail/socket_guard.hpp>
+#include <caf/io/basp_broker.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor_impl.hpp>
+#include <caf/io/network/default_multiplexer.hpp>
+#include <caf/io/network/doorman_impl.hpp>
+#include <caf/io/network/interfaces.hpp>
+#include <caf/io/network/stream_impl.hpp>
+#include <caf/io/scribe.hpp>
+#include <caf/policy/tcp.hpp>
+
+#include "workers/error.hpp"
+#include "workers/frame_guard.hpp"
+
+namespace workers {
+
+using caf::io::network::native_socket;
+using caf::io::network::rw_state;
+using mpx_type = caf::io::network::default_multiplexer;
+
+/// What a gate shares with its transports, which outlive it by a little
+/// (CAF destroys connections on its own schedule).
+struct gate_shared {
+  caf::actor_system* sys;
+  gate_options opts;
+  std::shared_ptr<tls_context> tls;
+  std::shared_ptr<peer_registry> peers;
+  // CAF's service actors, which no peer may address (frame_guard, G1d).
+  std::shared_ptr<std::set<caf::actor_id>> off_limits =
+    std::make_shared<std::set<caf::actor_id>>();
+  std::atomic<size_t> connections{0};
+  // Connections that have not completed their handshake yet (G0d).
+  struct pending {
+    caf::io::scribe_ptr keep_alive; // keeps the socket from being reused
+    native_socket fd;
+    std::shared_ptr<std::atomic<bool>> done;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::mutex pending_mtx;
+  std::vector<pending> pending_handshakes;
+
+  // Called by the transports: one line on stderr per refused connection.
+  void report(native_socket fd, const std::string& principal,
+              const std::string& what) {
+    auto addr = caf::io::network::remote_addr_of_fd(fd);
+    auto port = caf::io::network::remote_port_of_fd(fd);
+    std::cerr << "gate: closed a connection from "
+              << (addr ? *addr : std::string{"?"}) << ':'
+              << (port ? std::to_string(*port) : std::string{"?"})
+              << (principal.empty() ? "" : " (" + principal + ")") << ": "
+              << what << std::endl;
+  }
+};
+
+namespace {
+
+// One open connection, counted for G0d while its transport lives.
+class connection_slot {
+ public:
+  explicit connection_slot(std::shared_ptr<gate_shared> shared)
+    : shared_(std::move(shared)) {
+    ++shared_->connections;
+  }
+  ~connection_slot() { --shared_->connections; }
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  std::shared_ptr<gate_shared> shared_;
+};
+
+// The stream policy of a gated connection: TLS (or plain TCP in insecure
+// mode) below, the frame guard above (G0a, G0b).
+class guarded_policy {
+ public:
+  guarded_policy(std::shared_ptr<gate_shared> shared,
+                 std::unique_ptr<tls_session> tls, bool accepted,
+                 std::shared_ptr<std::atomic<bool>> done)
+    : shared_(shared), slot_(std::make_unique<connection_slot>(shared)),
+      tls_(std::move(tls)), guard_(std::make_unique<frame_guard>(
+                              *shared->sys, shared->peers, shared->off_limits,
+                              shared->opts.max_message_bytes, accepted)),
+      done_(std::move(done)) {
+    // nop
+  }
+
+  rw_state read_some(size_t& result, native_socket fd, void* buf, size_t len) {
+    auto out = static_cast<char*>(buf);
+    if (ready_ == pending_.size() && guard_->passable() > 0) {
+      // The middle of a direct message: straight into CAF's buffer.
+      auto state = raw_read(result, fd, out, std::min(len, guard_->passable()));
+      if (state == rw_state::success)
+        guard_->passed(result);
+      return state;
+    }
+    while (ready_ == pending_.size()) {
+      ready_ = 0;
+      pending_.clear();
+      scratch_.resize(64 * 1024);
+      size_t got = 0;
+      auto state = raw_read(got, fd, scratch_.data(), scratch_.size());
+      if (state != rw_state::success || got == 0) {
+        result = 0;
+        return state;
+      }
+      if (auto err = guard_->feed(scratch_.data(), got, pending_)) {
+        shared_->report(fd, guard_->principal(), render(err));
+        result = 0;
+        return rw_state::failure;
+      }
+      if (guard_->peer())
+        *done_ = true;
+    }
+    result = std::min(len, pending_.size() - ready_);
+    std::copy_n(pending_.data() + ready_, result, out);
+    ready_ += result;
+    return rw_state::success;
+  }
+
+  rw_state write_some(size_t& result, native_socket fd, const void* buf,
+                      size_t len) {
+    return tls_ ? tls_->write_some(result, buf, len)
+                : caf::policy::tcp::write_some(result, fd, buf, len);
+  }
+
+  bool must_read_more(native_socket, size_t threshold) {
+    return ready_ < pending_.size() ||
+           (tls_ && tls_->must_read_more(threshold));
+  }
+
+ private:
+  // Reads what the peer sent, decrypted; tells the guard who the peer is
+  // once it is known.
+  rw_state raw_read(size_t& result, native_socket fd, char* buf, size_t len) {
+    auto state = tls_ ? tls_->read_some(result, buf, len)
+                      : caf::policy::tcp::read_some(result, fd, buf, len);
+    if (!authenticated_ && state == rw_state::success && result > 0) {
+      guard_->authenticated_as(tls_ ? tls_->peer_principal() : "");
+      authenticated_ = true;
+    }
+    return state;
+  }
+
+  std::shared_ptr<gate_shared> shared_;
+  std::unique_ptr<connection_slot> slot_;
+  std::unique_ptr<tls_session> tls_;
+  std::unique_ptr<frame_guard> guard_;
+  std::shared_ptr<std::atomic<bool>> done_;
+  bool authenticated_ = false;
+  // What the guard passed and CAF has not taken yet (pending_[ready_..]).
+  std::vector<char> pending_;
+  size_t ready_ = 0;
+  std::vector<char> scratch_;
+};
+
+// A CAF scribe (one connection of a broker) over a guarded stream.
+class gated_scribe : public caf::io::scribe {
+ public:
+  gated_scribe(mpx_type& mpx, native_socket fd,
+               std::shared_ptr<gate_shared> shared,
+               std::unique_ptr<tls_session> tls, bool accepted,
+               std::shared_ptr<std::atomic<bool>> done)
+    : scribe(caf::io::network::conn_hdl_from_socket(fd)),
+      stream_(mpx, fd, std::move(shared), std::move(tls), accepted,
+              std::move(done)) {
+    // nop
+  }
+
+  void configure_read(caf::io::receive_policy::config config) override {
+    stream_.configure_read(config);
+    if (!launched_)
+      launch();
+  }
+
+  void ack_writes(bool enable) override { stream_.ack_writes(enable); }
+
+  std::vector<char>& wr_buf() override { return stream_.wr_buf(); }
+
+  std::vector<char>& rd_buf() override { return stream_.rd_buf(); }
+
+  void graceful_shutdown() override {
+    stream_.graceful_shutdown();
+    detach(&stream_.backend(), false);
+  }
+
+  void flush() override { stream_.flush(this); }
+
+  std::string addr() const override {
+    auto x = caf::io::network::remote_addr_of_fd(stream_.fd());
+    return x ? *x : std::string{};
+  }
+
+  uint16_t port() const override {
+    auto x = caf::io::network::remote_port_of_fd(stream_.fd());
+    return x ? *x : 0;
+  }
+
+  void add_to_loop() override { stream_.activate(this); }
+
+  void remove_from_loop() override { stream_.passivate(); }
+
+  native_socket fd() const { return stream_.fd(); }
+
+ private:
+  void launch() {
+    launched_ = true;
+    stream_.start(this);
+    // A TLS client speaks first; this gets its handshake going.
+    stream_.force_empty_write(this);
+  }
+
+  bool launched_ = false;
+  caf::io::network::stream_impl<guarded_policy> stream_;
+};
+
+// Makes the scribe for a connected socket, or an error (G0d, TLS setup).
+caf::expected<caf::intrusive_ptr<gated_scribe>>
+make_scribe(mpx_type& mpx, native_socket fd,
+            const std::shared_ptr<gate_shared>& shared, bool accepted) {
+  if (shared->connections >= shared->opts.max_connections)
+    return make_error(errc::capacity_exceeded,
+                      std::to_string(shared->opts.max_connections) +
+                        " connections are open already "
+                        "(gate.max-connections)");
+  caf::io::network::nonblocking(fd, true);
+  std::unique_ptr<tls_session> tls;
+  if (shared->tls) {
+    tls = shared->tls->open(fd, accepted);
+    if (!tls)
+      return make_error(errc::peer_unreachable,
+                        "cannot start a TLS session on a new connection");
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto result = caf::make_counted<gated_scribe>(mpx, fd, shared, std::move(tls),
+                                                accepted, done);
+  std::lock_guard<std::mutex> guard{shared->pending_mtx};
+  shared->pending_handshakes.push_back(gate_shared::pending{
+    result, fd, std::move(done),
+    std::chrono::steady_clock::now() + shared->opts.handshake_timeout});
+  return result;
+}
+
+// Accepts connections for a published port, each through the gate.
+class gated_doorman : public caf::io::network::doorman_impl {
+ public:
+  gated_doorman(mpx_type& mpx, native_socket fd,
+                std::shared_ptr<gate_shared> shared)
+    : caf::io::network::doorman_impl(mpx, fd), shared_(std::move(shared)) {
+    // nop
+  }
+
+  bool new_connection() override {
+    if (detached())
+      return false;
+    auto& mpx = acceptor_.backend();
+    auto fd = acceptor_.accepted_socket();
+    caf::detail::socket_guard guard{fd};
+    auto scribe = make_scribe(mpx, fd, shared_, true);
+    if (!scribe) {
+      shared_->report(fd, "", render(scribe.error()));
+      return false;
+    }
+    guard.release();
+    auto hdl = (*scribe)->hdl();
+    parent()->add_scribe(std::move(*scribe));
+    return doorman::new_connection(&mpx, hdl);
+  }
+
+ private:
+  std::shared_ptr<gate_shared> shared_;
+};
+
+// The middleman actor of a gated process: CAF's, with the gate's
+// transports for publishing (open) and dialing (connect).
+class gated_middleman : public caf::io::middleman_actor_impl {
+ public:
+  gated_middleman(caf::actor_config& cfg, caf::actor broker,
+                  std::shared_ptr<gate_shared> shared)
+    : caf::io::middleman_actor_impl(cfg, std::move(broker)),
+      shared_(std::move(shared)) {
+    // nop
+  }
+
+  const char* name() const override { return "workers::gated_middleman"; }
+
+ protected:
+  caf::expected<caf::io::scribe_ptr> connect(const std::string& host,
+                                             uint16_t port) override {
+    auto& allowed = shared_->opts.dial_hosts;
+    if (!allowed.empty() &&
+        std::find(allowed.begin(), allowed.end(), host) == allowed.end())
+      return make_error(errc::not_permitted,
+                        "this node dials only hosts of its cluster, not " +
+                          host + " (gate.dial-hosts)");
+    auto fd = caf::io::network::new_tcp_connection(host, port);
+    if (!fd)
+      return std::move(fd.error());
+    caf::detail::socket_guard guard{*fd};
+    auto scribe = make_scribe(mpx(), *fd, shared_, false);
+    if (!scribe)
+      return std::move(scribe.error());
+    guard.release();
+    return caf::io::scribe_ptr{std::move(*scribe)};
+  }
+
+  caf::expected<caf::io::doorman_ptr> open(uint16_t port, const char* addr,
+                                           bool reuse) override {
+    auto fd = caf::io::network::new_tcp_acceptor_impl(port, addr, reuse);
+    if (!fd)
+      return std::move(fd.error());
+    return caf::make_counted<gated_doorman>(mpx(), *fd, shared_);
+  }
+
+ private:
+  mpx_type& mpx() {
+    return static_cast<mpx_type&>(system().middleman().backend());
+  }
+
+  std::shared_ptr<gate_shared> shared_;
+};
+
+// Closes connections that did not complete their handshake in time (G0d),
+// once a second.
+caf::behavior handshake_reaper(caf::event_based_actor* self,
+                               std::shared_ptr<gate_shared> shared) {
+  auto tick = std::chrono::seconds(1);
+  self->delayed_send(self, tick, caf::tick_atom::value);
+  return {
+    [=](caf::tick_atom) {
+      auto now = std::chrono::steady_clock::now();
+      std::vector<gate_shared::pending> expired;
+      {
+        std::lock_guard<std::mutex> guard{shared->pending_mtx};
+        auto& xs = shared->pending_handshakes;
+        auto keep = std::partition(xs.begin(), xs.end(), [&](auto& x) {
+          return !*x.done && x.deadline > now &&
+                 x.keep_alive->get_reference_count() > 1;
+        });
+        std::move(keep, xs.end(), std::back_inserter(expired));
+        xs.erase(keep, xs.end());
+      }
+      for (auto& x : expired)
+        if (!*x.done && x.keep_alive->get_reference_count() > 1) {
+          shared->report(x.fd, "",
+                         "no handshake within the handshake "
+                         "timeout (gate.handshake-timeout)");
+          // The scribe is alive (we hold it), so its socket is still open
+          // and ours: shutting it down makes CAF close it as usual.
+          ::shutdown(x.fd, SHUT_RDWR);
+        }
+      self->delayed_send(self, tick, caf::tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<std::shared_ptr<gate>> gate::make(caf::actor_system& sys,
+                                                gate_options opts) {
+  if (!sys.has_middleman())
+    return make_error(errc::bad_argument,
+                      "the gate needs an actor system with a middleman");
+  auto shared = std::make_shared<gate_shared>();
+  shared->sys = &sys;
+  if (!opts.insecure) {
+    auto ctx = tls_context::make(opts.files);
+    if (!ctx)
+      return ctx.error();
+    shared->tls = std::move(*ctx);
+  } else
+    std::cerr << "gate: insecure mode (cluster.insecure): plaintext, and "
+                 "identities are declared, not proven; for local "
+                 "development only"
+              << std::endl;
+  shared->opts = std::move(opts);
+  shared->peers = std::make_shared<peer_registry>(sys.node());
+  std::shared_ptr<gate> result{new gate};
+  result->sys_ = &sys;
+  result->shared_ = shared;
+  auto broker =
+    sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  result->dialer_ = sys.spawn<gated_middleman, caf::detached + caf::hidden>(
+    std::move(broker), shared);
+  result->reaper_ = sys.spawn<caf::hidden>(handshake_reaper, shared);
+  auto& off = *shared->off_limits;
+  for (auto& kvp : sys.registry().named_actors())
+    if (kvp.second)
+      off.insert(kvp.second->id());
+  off.insert(sys.middleman().actor_handle().id());
+  off.insert(result->dialer_.id());
+  off.insert(result->reaper_.id());
+  return result;
+}
+
+gate::~gate() {
+  stop();
+}
+
+void gate::stop() {
+  caf::anon_send_exit(reaper_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(dialer_, caf::exit_reason::user_shutdown);
+}
+
+caf::expected<uint16_t> gate::publish(const caf::strong_actor_ptr& whom,
+                                      std::set<std::string> ifs, uint16_t port,
+                                      const std::string& host) {
+  caf::expected<uint16_t> result{
+    make_error(errc::timeout, "the middleman did not answer")};
+  caf::scoped_actor self{*sys_};
+  self
+    ->request(dialer_, std::chrono::seconds(30), caf::publish_atom::value, port,
+              whom, std::move(ifs), host, true)
+    .receive([&](uint16_t actual) { result = actual; },
+             [&](caf::error& err) {
+               auto what = sys_->render(err);
+               if (what.find("Address already in use") != std::string::npos)
+                 what = "address already in use";
+               result = make_error(errc::peer_unreachable,
+                                   "cannot listen on " + host + ":" +
+                                     std::to_string(port) + ": " + what);
+             });
+  return result;
+}
+
+caf::expected<caf::strong_actor_ptr>
+gate::remote(const std::set<std::string>& ifs, const std::string& host,
+             uint16_t port, caf::timespan timeout) {
+  caf::expected<caf::strong_actor_ptr> result{make_error(
+    errc::timeout, "no answer from " + host + ":" + std::to_string(port))};
+  caf::scoped_actor self{*sys_};
+  self->request(dialer_, timeout, caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& found) {
+        if (!ptr)
+          result = make_error(errc::peer_unreachable,
+                              "no actor is published at " + host + ":" +
+                                std::to_string(port));
+        else if (!sys_->assignable(found, ifs))
+          result = make_error(errc::wrong_kind, "the actor at " + host + ":" +
+                                                  std::to_string(port) +
+                                                  " has another interface");
+        else
+          result = std::move(ptr);
+      },
+      [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+std::shared_ptr<peer_registry> gate::peers() const {
+  return shared_->peers;
+}
+
+std::string gate::principal() const {
+  return shared_->tls ? shared_->tls->principal() : std::string{};
+}
+
+bool gate::tls() const {
+  return shared_->tls != nullptr;
+}
+
+std::shared_ptr<gate> gate_slot::get() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return gate_;
+}
+
+void gate_slot::shutdown() {
+  std::shared_ptr<gate> g;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    g.swap(gate_);
+  }
+  if (g)
+    g->stop();
+}
+
+caf::expected<std::shared_ptr<gate>>
+gate_slot::get_or_make(caf::actor_system& sys, const gate_options& opts) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!gate_) {
+    auto made = gate::make(sys, opts);
+    if (!made)
+      return made.error();
+    gate_ = std::move(*made);
+  }
+  return gate_;
+}
+
+} // namespace workers

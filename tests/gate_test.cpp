@@ -1,0 +1,254 @@
+// The gate (gate.hpp) between real processes: TLS with a certificate per
+// principal by default, refusals at the door for everyone else, and node
+// processes that survive hostile bytes.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "fixture.hpp"
+
+using namespace workers;
+using namespace workers::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// A raw TCP connection to 127.0.0.1:port, closed when it goes.
+struct raw_connection {
+  int fd = -1;
+
+  explicit raw_connection(uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+      throw std::runtime_error("cannot connect to port " +
+                               std::to_string(port));
+    timeval tv{};
+    tv.tv_sec = 1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
+  ~raw_connection() { ::close(fd); }
+
+  void send_bytes(const std::vector<uint8_t>& bytes) {
+    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    static_cast<void>(n);
+  }
+
+  // Whether the peer closed the connection within `bound` (reading and
+  // discarding what it sends meanwhile).
+  bool closed_within(std::chrono::milliseconds bound) {
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        return true;
+    }
+    return false;
+  }
+};
+
+// A BASP header (32 bytes, network byte order): operation, two padding
+// bytes, flags, payload length, operation data, source and destination
+// actor.
+std::vector<uint8_t> basp_header(uint8_t operation, uint32_t payload_len,
+                                 uint64_t operation_data = 0,
+                                 uint64_t dest_actor = 0) {
+  std::vector<uint8_t> out{operation, 0, 0, 0};
+  for (int i = 3; i >= 0; --i)
+    out.push_back(static_cast<uint8_t>(payload_len >> (8 * i)));
+  for (auto x : {operation_data, uint64_t{0}, dest_actor})
+    for (int i = 7; i >= 0; --i)
+      out.push_back(static_cast<uint8_t>(x >> (8 * i)));
+  return out;
+}
+
+bool process_alive(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
+// Resident set size of a process in KiB.
+long rss_kib(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+// The node still serves a legitimate client: a put and a get of a value.
+void check_serves(uint16_t port) {
+  runtime_config cfg;
+  runtime rt{client_config(cfg, fast_options())};
+  auto bob = connect_to(rt, "bob", port);
+  REQUIRE(bob);
+  CHECK(tensor{7, 8}.send(*bob).get().equal(tensor{7, 8}));
+}
+
+} // namespace
+
+TEST_CASE("gate: a TLS cluster with a certificate per principal works end to "
+          "end",
+          "[gate]") {
+  node_process bob_node{
+    node_binary(), {"bob"}, fast_node_args("bob"), scaled(10s)};
+  node_process alice_node{
+    node_binary(), {"alice"}, fast_node_args("alice"), scaled(10s)};
+  runtime_config cfg;
+  runtime rt{client_config(cfg, fast_options())};
+  auto bob = connect_to(rt, "bob", bob_node.port());
+  REQUIRE(bob);
+  auto alice = connect_to(rt, "alice", alice_node.port());
+  REQUIRE(alice);
+  // A chain and a node-to-node move, both over TLS links.
+  auto p2x = tensor{1, 2, 3}.send(*bob).send(*alice);
+  CHECK((p2x + p2x).get().get().equal(tensor{2, 4, 6}));
+  auto m = tensor{5}.send(*bob);
+  m.move(*alice);
+  CHECK(m.get().equal(tensor{5}));
+  p2x = {};
+  CHECK(alice->count() == 0);
+  CHECK(bob->count() == 0);
+}
+
+TEST_CASE("gate: only a certificate the cluster's CA signed gets in",
+          "[gate]") {
+  node_process bob_node{
+    node_binary(), {"bob"}, fast_node_args("bob"), scaled(10s)};
+  SECTION("a self-signed certificate is refused at once") {
+    auto opts = fast_options();
+    opts.gate.files = test_pki::get().foreign_files_for("me");
+    runtime_config cfg;
+    runtime rt{client_config(cfg, opts)};
+    auto t0 = std::chrono::steady_clock::now();
+    auto refused = rt.connect("bob", "127.0.0.1", bob_node.port());
+    REQUIRE_FALSE(refused);
+    CHECK(is(refused.error(), errc::peer_unreachable));
+    CHECK_THAT(render(refused.error()), Contains("TLS"));
+    CHECK(std::chrono::steady_clock::now() - t0 < scaled(3s));
+  }
+  SECTION("a plaintext client is refused within its request timeout") {
+    // It waits for the node's BASP handshake, the node for its TLS hello:
+    // the client's bound ends the wait (or the node's handshake timeout).
+    auto opts = fast_options();
+    opts.gate.insecure = true;
+    runtime_config cfg;
+    runtime rt{client_config(cfg, opts)};
+    auto t0 = std::chrono::steady_clock::now();
+    auto refused = rt.connect("bob", "127.0.0.1", bob_node.port());
+    REQUIRE_FALSE(refused);
+    CHECK(is(refused.error(), errc::peer_unreachable));
+    CHECK_THAT(render(refused.error()), Contains("does the node expect TLS?"));
+    CHECK(std::chrono::steady_clock::now() - t0 <
+          opts.client.request_timeout + scaled(2s));
+  }
+  SECTION("a client with missing certificate files is told which") {
+    auto opts = fast_options();
+    opts.gate.files.certificate = "/nonexistent/me.pem";
+    runtime_config cfg;
+    runtime rt{client_config(cfg, opts)};
+    auto refused = rt.connect("bob", "127.0.0.1", bob_node.port());
+    REQUIRE_FALSE(refused);
+    CHECK(is(refused.error(), errc::bad_argument));
+    CHECK_THAT(render(refused.error()), Contains("/nonexistent/me.pem"));
+    CHECK_THAT(render(refused.error()), Contains("openssl.certificate"));
+  }
+  SECTION("plaintext bytes never reach CAF") {
+    raw_connection raw{bob_node.port()};
+    raw.send_bytes(basp_header(0, 0, 1)); // the 32-byte crash of CAF 0.17
+    CHECK(raw.closed_within(scaled(3s)));
+  }
+  CHECK(process_alive(bob_node.pid()));
+  check_serves(bob_node.port());
+}
+
+TEST_CASE("gate: a node without its certificate files does not start",
+          "[gate]") {
+  std::string cmd = node_binary() + " --node.workers=[bob]";
+  for (auto& arg : fast_node_args("bob"))
+    cmd += " '" + arg + "'";
+  cmd += " --openssl.key=/nonexistent/bob.key 2>&1";
+  auto out = popen(cmd.c_str(), "r");
+  REQUIRE(out != nullptr);
+  std::string text;
+  char buf[512];
+  while (auto n = fread(buf, 1, sizeof(buf), out))
+    text.append(buf, n);
+  auto status = pclose(out);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
+  CHECK_THAT(text, Contains("/nonexistent/bob.key") && Contains("openssl.key"));
+  CHECK_THAT(text, !Contains("hosting"));
+}
+
+TEST_CASE("gate: hostile frames close their connection and nothing else",
+          "[gate]") {
+  // Plaintext, where CAF's parser would be exposed without the gate.
+  auto args = fast_node_args("bob");
+  args.push_back("--cluster.insecure");
+  args.push_back("--gate.handshake-timeout=1s");
+  node_process bob_node{node_binary(), {"bob"}, args, scaled(10s)};
+  auto port = bob_node.port();
+  auto rss_before = rss_kib(bob_node.pid());
+  SECTION("a handshake without payload (CAF 0.17 dereferences null)") {
+    for (uint8_t op : {0, 1}) {
+      raw_connection raw{port};
+      raw.send_bytes(basp_header(op, 0, 1));
+      CHECK(raw.closed_within(scaled(3s)));
+    }
+  }
+  SECTION("a message before the handshake") {
+    raw_connection raw{port};
+    raw.send_bytes(basp_header(2, 16, 1, 1));
+    CHECK(raw.closed_within(scaled(3s)));
+  }
+  SECTION("headers announcing a gigabyte each") {
+    std::vector<std::unique_ptr<raw_connection>> conns;
+    for (int i = 0; i < 4; ++i) {
+      conns.push_back(std::make_unique<raw_connection>(port));
+      conns.back()->send_bytes(basp_header(1, 1u << 30));
+    }
+    for (auto& c : conns)
+      CHECK(c->closed_within(scaled(3s)));
+    CHECK(rss_kib(bob_node.pid()) - rss_before < 64 * 1024);
+  }
+  SECTION("an undefined operation") {
+    raw_connection raw{port};
+    raw.send_bytes(basp_header(0x7f, 0));
+    CHECK(raw.closed_within(scaled(3s)));
+  }
+  SECTION("random bytes") {
+    std::vector<uint8_t> junk(4096);
+    uint32_t x = 12345;
+    for (auto& b : junk) {
+      x = x * 1103515245 + 12345;
+      b = static_cast<uint8_t>(x >> 16);
+    }
+    raw_connection raw{port};
+    raw.send_bytes(junk);
+    CHECK(raw.closed_within(scaled(3s)));
+  }
+  SECTION("a connection that never says anything") {
+    raw_connection raw{port};
+    CHECK(raw.closed_within(scaled(4s)));
+  }
+  CHECK(process_alive(bob_node.pid()));
+  auto opts = fast_options();
+  opts.gate.insecure = true;
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  auto bob = connect_to(rt, "bob", port);
+  REQUIRE(bob);
+  CHECK(tensor{7, 8}.send(*bob).get().equal(tensor{7, 8}));
+}
