@@ -44,6 +44,7 @@ runtime::runtime(runtime_config& cfg) : opts_(cfg.options()) {
 
 runtime::runtime(caf::actor_system& sys, runtime_options opts)
   : sys_(&sys), opts_(std::move(opts)) {
+  require_configured(sys.config());
   init();
 }
 

@@ -1,5 +1,8 @@
 #include "workers/configure.hpp"
 
+#include <stdexcept>
+#include <typeindex>
+
 #include <caf/message.hpp>
 
 #include "workers/error.hpp"
@@ -16,6 +19,19 @@ void configure(caf::actor_system_config& cfg) {
       return std::string{"workers::"} + to_string(static_cast<errc>(code)) +
              ": " + what;
     });
+}
+
+bool is_configured(const caf::actor_system_config& cfg) {
+  return cfg.error_renderers.count(error_category) > 0 &&
+         cfg.type_names_by_rtti.count(std::type_index{typeid(tensor)}) > 0;
+}
+
+void require_configured(const caf::actor_system_config& cfg) {
+  if (!is_configured(cfg))
+    throw std::logic_error{
+      "workers::runtime: the actor system's config lacks libworkers' message "
+      "types; call workers::configure(cfg) on the caf::actor_system_config "
+      "before constructing the caf::actor_system"};
 }
 
 } // namespace workers

@@ -44,6 +44,7 @@
 
 #include <caf/expected.hpp>
 
+#include "workers/aout.hpp"
 #include "workers/error.hpp"
 #include "workers/op_api.hpp"
 #include "workers/pointer_state.hpp"
@@ -226,6 +227,14 @@ class pointer : public op_api<pointer<T>> {
 template <class T>
 std::ostream& operator<<(std::ostream& out, const pointer<T>& x) {
   return out << x.to_string();
+}
+
+/// Called by CAF's deep_to_string (caf::aout, logging) and by programs:
+/// renders `x` as pointer::to_string does ("[PointerTensor | me:2@.. ->
+/// bob:1@..]"). Never fails.
+template <class T>
+std::string to_string(const pointer<T>& x) {
+  return x.to_string();
 }
 
 } // namespace workers

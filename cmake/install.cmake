@@ -1,0 +1,41 @@
+# install.cmake: what `cmake --install` puts under the prefix, so that an
+# external project can `find_package(libworkers CONFIG REQUIRED)` and link
+# workers::core / workers::actors (tests/consumer, scripts/consumer.sh):
+#   lib/                       libworkers_core, libworkers_actors
+#   include/workers/           the public headers of libworkers/ and actors/
+#   lib/cmake/libworkers/      config, version, exported targets, FindCAF
+# The benchmark's libraries and headers are not installed (apps only).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(WORKERS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/libworkers"
+    CACHE STRING "Where the CMake package files go, relative to the prefix")
+
+install(TARGETS workers_core workers_actors
+        EXPORT libworkersTargets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+        INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+# libworkers/workers and actors/workers merge into one include/workers.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/libworkers/workers"
+                  "${PROJECT_SOURCE_DIR}/actors/workers"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+        FILES_MATCHING PATTERN "*.hpp"
+        PATTERN "bench" EXCLUDE)
+install(EXPORT libworkersTargets
+        NAMESPACE workers::
+        DESTINATION "${WORKERS_INSTALL_CMAKEDIR}")
+
+configure_package_config_file(
+  "${PROJECT_SOURCE_DIR}/cmake/libworkersConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/libworkersConfig.cmake"
+  INSTALL_DESTINATION "${WORKERS_INSTALL_CMAKEDIR}")
+# 0.x: a new minor version may break the API.
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/libworkersConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/libworkersConfig.cmake"
+              "${PROJECT_BINARY_DIR}/libworkersConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake"
+        DESTINATION "${WORKERS_INSTALL_CMAKEDIR}")
