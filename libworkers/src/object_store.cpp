@@ -100,8 +100,11 @@ object_store::search(const std::vector<std::string>& query) const {
   for (auto& [id, e] : entries_) {
     if (e.tags.empty())
       continue;
-    auto has = [&e](const std::string& t) {
-      return std::find(e.tags.begin(), e.tags.end(), t) != e.tags.end();
+    // Captures the tags, not the binding `e`: clang 14 (C++17) rejects
+    // lambdas that capture structured bindings.
+    auto& tags = e.tags;
+    auto has = [&tags](const std::string& t) {
+      return std::find(tags.begin(), tags.end(), t) != tags.end();
     };
     if (std::all_of(query.begin(), query.end(), has))
       hits.emplace_back(e.order, id);
