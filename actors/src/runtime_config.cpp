@@ -45,7 +45,10 @@ runtime_config::runtime_config() {
          "the same on every node and client")
     .add(me_name, "me", "the caller's name in printed pointers")
     .add(data_host, "data-host",
-         "address this process serves large tensors on (not with TLS)");
+         "address this process serves large tensors on (not with TLS)")
+    .add(max_tensor_bytes, "max-tensor-bytes",
+         "largest tensor a worker creates or accepts, in bytes "
+         "(default 1 GiB)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
@@ -105,6 +108,7 @@ runtime_options runtime_config::options() const {
   result.cluster = cluster_workers;
   result.tls = tls;
   result.worker.tls = tls;
+  result.worker.limits.max_tensor_bytes = max_tensor_bytes;
   return result;
 }
 

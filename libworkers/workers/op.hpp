@@ -30,6 +30,7 @@
 
 #include "workers/dtype.hpp"
 #include "workers/shape.hpp"
+#include "workers/limits.hpp"
 
 namespace workers {
 
@@ -122,9 +123,14 @@ struct op_input {
 
 /// Evaluates `op` on `args` (arity(op) of them). Returns the result, or an
 /// error of kind shape_mismatch, dtype_mismatch, bad_axis or bad_argument
-/// whose message names the operation, shapes and dtypes.
-/// Called by tensor arithmetic and by workers executing `op_request`s.
-caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
-                               const op_attrs& attrs = {});
+/// whose message names the operation, shapes and dtypes; or, if the result
+/// (or an operand converted for it) would exceed `max_tensor_bytes`,
+/// capacity_exceeded naming its shape, size and the limit (limits.hpp, Z1),
+/// before anything is allocated. Called by tensor arithmetic (unlimited)
+/// and by workers executing `op_request`s and plans (their limit).
+caf::expected<tensor>
+evaluate(opcode op, const std::vector<op_input>& args,
+         const op_attrs& attrs = {},
+         uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
 } // namespace workers

@@ -382,6 +382,11 @@ struct blob_ref {
 /// pointer entry this is the id that holds the downstream reference). A large
 /// tensor for another node comes as `blob` instead of in `value`.
 struct taken_value {
+/// Checks that `b` announces a valid dtype and shape whose byte count is
+/// `b.nbytes`: bad_argument naming the source otherwise. Called by
+/// fetch_blob (bulk.hpp) before it allocates anything for the transfer.
+caf::error validate(const blob_ref& b);
+
   stored_value value;
   object_id holder;
   blob_ref blob;
