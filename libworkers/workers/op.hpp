@@ -26,11 +26,13 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "workers/dtype.hpp"
-#include "workers/shape.hpp"
 #include "workers/limits.hpp"
+#include "workers/shape.hpp"
+#include "workers/wire_checks.hpp"
 
 namespace workers {
 
@@ -107,7 +109,8 @@ struct op_attrs {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
     return f(caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape,
-             x.to, x.keepdims, x.start, x.length, x.num_classes);
+             x.to, x.keepdims, x.start, x.length, x.num_classes,
+             caf::meta::load_callback([&x] { return wire::check_known(x.to); }));
   }
 };
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/variant.hpp>
 
@@ -62,7 +63,8 @@ struct plan_step {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
-    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs);
+    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
+             caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
   }
 };
 
