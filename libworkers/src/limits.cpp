@@ -11,8 +11,8 @@ namespace {
 // Renders `n` bytes (possibly beyond 2^64, hence a double) with a binary
 // unit: whole numbers without decimals ("1 GiB"), others with one ("1.5 MiB").
 std::string format_size(long double n) {
-  static constexpr const char* units[] = {"B",   "KiB", "MiB", "GiB",
-                                          "TiB", "PiB", "EiB", "ZiB"};
+  static constexpr const char* units[] = {"B",   "KiB", "MiB", "GiB", "TiB",
+                                          "PiB", "EiB", "ZiB", "YiB"};
   size_t unit = 0;
   while (n >= 1024 && unit + 1 < std::size(units)) {
     n /= 1024;
@@ -48,8 +48,8 @@ caf::error check_tensor_size(const std::string& what, dtype dt, const shape& s,
   long double approx = static_cast<long double>(bytes);
   bool overflow = false;
   for (auto dim : s.dims()) {
-    overflow |= __builtin_mul_overflow(bytes, static_cast<uint64_t>(dim),
-                                       &bytes);
+    overflow |=
+      __builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes);
     approx *= static_cast<long double>(dim);
   }
   if (s.numel() == 0)
@@ -58,8 +58,8 @@ caf::error check_tensor_size(const std::string& what, dtype dt, const shape& s,
     return caf::none;
   return make_error(errc::capacity_exceeded,
                     what + " " + to_string(s) + " " + to_string(dt) + " = " +
-                      format_size(approx) + " exceeds " +
-                      max_tensor_bytes_key + " = " + format_bytes(limit));
+                      format_size(approx) + " exceeds " + max_tensor_bytes_key +
+                      " = " + format_bytes(limit));
 }
 
 } // namespace workers

@@ -594,8 +594,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                first_ref->where.name +
                                "; move them to one worker first"));
   if (refs == 0) {
-    auto value =
-      evaluate(req.op, inputs, req.attrs, limits_.max_tensor_bytes);
+    auto value = evaluate(req.op, inputs, req.attrs, limits_.max_tensor_bytes);
     if (!value)
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +

@@ -482,7 +482,8 @@ result elementwise_binary(const budget& bud, const op_input& x,
     return std::move(dt.error());
   if (op == opcode::div && *dt == dtype::int64)
     *dt = dtype::float32; // true division
-  auto out = allocate(bud, plan->result, is_comparison(op) ? dtype::int64 : *dt);
+  auto out =
+    allocate(bud, plan->result, is_comparison(op) ? dtype::int64 : *dt);
   auto a = convert(bud, *x.value, *dt);
   auto b = convert(bud, *y.value, *dt);
   if (out.numel() == 0)
@@ -644,8 +645,9 @@ result reduce(const budget& b, const tensor& x, const op_attrs& attrs) {
                   to_string(x.shape()));
   auto dt = unary_dtype(op, x.dtype());
   auto a = convert(b, x, dt);
-  auto out = allocate(b, reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
-                      op == opcode::argmax ? dtype::int64 : dt);
+  auto out =
+    allocate(b, reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
+             op == opcode::argmax ? dtype::int64 : dt);
   visit2(dt, out.dtype(), [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
@@ -847,8 +849,7 @@ result reshape(const tensor& x, const std::vector<int64_t>& dims) {
 
 // -- dispatch -----------------------------------------------------------------
 
-result dispatch_unary(const budget& b, const tensor& x,
-                      const op_attrs& attrs) {
+result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs) {
   switch (b.op) {
   case opcode::transpose:
     return transpose(b, x);

@@ -53,9 +53,8 @@ caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
   return caf::none;
 }
 
-caf::expected<std::vector<tensor>> run_plan(const plan& p,
-                                            std::vector<tensor> inputs,
-                                            uint64_t max_tensor_bytes) {
+caf::expected<std::vector<tensor>>
+run_plan(const plan& p, std::vector<tensor> inputs, uint64_t max_tensor_bytes) {
   if (auto err = validate(p, max_tensor_bytes))
     return err;
   if (inputs.size() != p.inputs)

@@ -10,17 +10,15 @@ namespace workers::wire {
 caf::error check_known(opcode x) {
   if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(last_opcode))
     return caf::none;
-  return make_error(errc::bad_argument,
-                    "decoding: unknown opcode " +
-                      std::to_string(static_cast<int>(x)));
+  return make_error(errc::bad_argument, "decoding: unknown opcode " +
+                                          std::to_string(static_cast<int>(x)));
 }
 
 caf::error check_known(dtype x) {
   if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(dtype::float64))
     return caf::none;
-  return make_error(errc::bad_argument,
-                    "decoding: unknown dtype " +
-                      std::to_string(static_cast<int>(x)));
+  return make_error(errc::bad_argument, "decoding: unknown dtype " +
+                                          std::to_string(static_cast<int>(x)));
 }
 
 caf::error bad_variant_tag(const char* type, uint8_t tag, size_t alternatives) {

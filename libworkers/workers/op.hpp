@@ -108,9 +108,10 @@ struct op_attrs {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
-    return f(caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape,
-             x.to, x.keepdims, x.start, x.length, x.num_classes,
-             caf::meta::load_callback([&x] { return wire::check_known(x.to); }));
+    return f(
+      caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape, x.to,
+      x.keepdims, x.start, x.length, x.num_classes,
+      caf::meta::load_callback([&x] { return wire::check_known(x.to); }));
   }
 };
 

@@ -63,8 +63,9 @@ struct plan_step {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
-    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
-             caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
+    return f(
+      caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
+      caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
   }
 };
 

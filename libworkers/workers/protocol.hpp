@@ -375,9 +375,10 @@ struct blob_ref {
         return err;
       if (!present)
         return caf::error{};
-      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes,
-               x.data_host, x.data_port, x.token,
-               caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
+      return f(
+        x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes, x.data_host,
+        x.data_port, x.token,
+        caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
     }
   }
 };
@@ -424,8 +425,9 @@ struct op_request {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
     return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
-             x.result, x.holder,
-             caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
+             x.result, x.holder, caf::meta::load_callback([&x] {
+               return wire::check_known(x.op);
+             }));
   }
 };
 
@@ -456,8 +458,9 @@ struct search_hit {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, search_hit& x) {
     return f(caf::meta::type_name("workers::search_hit"), x.id, x.holder,
-             x.tags, x.dt, x.dims,
-             caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
+             x.tags, x.dt, x.dims, caf::meta::load_callback([&x] {
+               return wire::check_known(x.dt);
+             }));
   }
 };
 

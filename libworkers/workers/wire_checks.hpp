@@ -80,9 +80,8 @@ template <class Inspector, class... Ts, size_t... Is>
 caf::error load_tagged(Inspector& f, caf::variant<Ts...>& x, uint8_t tag,
                        std::index_sequence<Is...>) {
   caf::error result;
-  static_cast<void>(((tag == Is ? (result = load_alternative<Is>(f, x), true)
-                                : false) ||
-                     ...));
+  static_cast<void>(
+    ((tag == Is ? (result = load_alternative<Is>(f, x), true) : false) || ...));
   return result;
 }
 
