@@ -62,7 +62,8 @@ for h in "${harnesses[@]}"; do
   crashes="$build/crashes/$h/"
   log="$build/logs/$h.log"
   mkdir -p "$work" "$crashes" "$corpus/$h"
-  echo "fuzz_$h: ${seconds} s"
+  echo "fuzz_$h: up to ${seconds} s"
+  start=$(date +%s)
   if ! nice -n 10 "$build/tests/fuzz/fuzz_$h" -max_total_time="$seconds" \
       -print_final_stats=1 -rss_limit_mb=2048 -max_len=4096 -timeout=30 \
       -artifact_prefix="$crashes" "$work" "$corpus/$h" > "$log" 2>&1; then
@@ -70,6 +71,7 @@ for h in "${harnesses[@]}"; do
     grep -m 5 -E "ERROR|runtime error|Assertion|terminate" "$log" || true
     status=1
   fi
+  elapsed=$(($(date +%s) - start))
   before=$(ls "$corpus/$h" | wc -l)
   nice -n 10 "$build/tests/fuzz/fuzz_$h" -merge=1 "$corpus/$h" "$work" \
     >> "$log" 2>&1 || true
@@ -79,7 +81,7 @@ for h in "${harnesses[@]}"; do
          grep -v MERGE | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$last")
-  summary+=("fuzz_$h: ${seconds} s, ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $before -> $after")
+  summary+=("fuzz_$h: ${elapsed} s, ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $before -> $after")
 done
 printf '%s\n' "${summary[@]}"
 exit $status

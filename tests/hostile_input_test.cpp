@@ -3,6 +3,7 @@
 // (limits.hpp). Each attack gets its specific error, allocates nothing, and
 // the worker keeps serving the next legitimate request.
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -270,6 +271,26 @@ TEST_CASE("hostile: select_rows with a huge limit (found by fuzzing)",
   CHECK(rows->size() == 3); // no limit in effect: the whole shard
   spec.shard = 2;
   CHECK(is(select_rows(spec, tensor{0, 1}).error(), errc::bad_argument));
+}
+
+TEST_CASE("hostile: empty tensors with huge dimensions (found by fuzzing)",
+          "[hostile][op]") {
+  // Broadcast strides of [0, 2^62, 4] overflowed int64 (UBSan).
+  auto x = tensor::zeros(shape{0, int64_t{1} << 62, 4});
+  auto y = tensor{1.f, 2.f, 3.f, 4.f};
+  auto z = x + y;
+  CHECK(z.shape() == shape{0, int64_t{1} << 62, 4});
+  CHECK(z.numel() == 0);
+  // Reducing an empty tensor mapped its null storage (UBSan): sums of
+  // nothing are 0, means NaN.
+  auto e = tensor::zeros(shape{0, 3}, dtype::int64);
+  CHECK(e.sum(0).equal(tensor::zeros(shape{3}, dtype::int64)));
+  auto m = e.mean(0).to_vector<float>();
+  REQUIRE(m.size() == 3);
+  CHECK(std::isnan(m[0]));
+  CHECK(tensor::zeros(shape{3, 0})
+          .matmul(tensor::zeros(shape{0, 2}))
+          .equal(tensor::zeros(shape{3, 2})));
 }
 
 // -- workers ------------------------------------------------------------------

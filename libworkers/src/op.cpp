@@ -330,16 +330,11 @@ caf::expected<broadcast_plan> plan_broadcast(opcode op, const shape& x,
                                              const shape& y) {
   auto rank = std::max(x.rank(), y.rank());
   std::array<const shape*, 2> in{{&x, &y}};
-  std::array<rank_array, 2> dims{};    // right-aligned, padded with 1s
-  std::array<rank_array, 2> strides{}; // contiguous, 0 along dims of size 1
+  std::array<rank_array, 2> dims{}; // right-aligned, padded with 1s
   for (size_t k = 0; k < 2; ++k) {
     auto pad = rank - in[k]->rank();
-    int64_t step = 1;
-    for (size_t i = rank; i-- > 0;) {
+    for (size_t i = 0; i < rank; ++i)
       dims[k][i] = i < pad ? 1 : (*in[k])[i - pad];
-      strides[k][i] = dims[k][i] == 1 ? 0 : step;
-      step *= dims[k][i];
-    }
   }
   std::vector<int64_t> out(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -352,6 +347,20 @@ caf::expected<broadcast_plan> plan_broadcast(opcode op, const shape& x,
   }
   broadcast_plan plan;
   plan.result = shape{out};
+  // Nothing to walk: an empty result, or one too large to exist (numel
+  // saturates), which the caller refuses before allocating. Strides of such
+  // shapes (a 0 next to huge dimensions) would overflow (found by fuzzing).
+  auto numel = plan.result.numel();
+  if (numel == 0 || numel == std::numeric_limits<int64_t>::max())
+    return plan;
+  std::array<rank_array, 2> strides{}; // contiguous, 0 along dims of size 1
+  for (size_t k = 0; k < 2; ++k) {
+    int64_t step = 1;
+    for (size_t i = rank; i-- > 0;) {
+      strides[k][i] = dims[k][i] == 1 ? 0 : step;
+      step *= dims[k][i];
+    }
+  }
   for (size_t i = 0; i < rank; ++i) {
     if (out[i] == 1)
       continue;
@@ -520,6 +529,8 @@ result matmul(const budget& b, const op_input& x, const op_input& y) {
   if (!dt)
     return std::move(dt.error());
   auto out = allocate(b, shape{sx[0], sy[1]}, *dt);
+  if (out.numel() == 0 || sx[1] == 0)
+    return out; // all zeros; empty operands have no storage to map
   visit(*dt, [&](auto tag) {
     using T = decltype(tag);
     using C = wrapping_t<T>;
@@ -648,6 +659,18 @@ result reduce(const budget& b, const tensor& x, const op_attrs& attrs) {
   auto out =
     allocate(b, reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
              op == opcode::argmax ? dtype::int64 : dt);
+  if (a.numel() == 0) {
+    // An empty tensor has no storage to read (Eigen would offset a null
+    // pointer; found by fuzzing): sums are 0, means of nothing NaN. max
+    // and argmax of an empty dimension were refused above.
+    if (op == opcode::mean)
+      visit(dt, [&](auto tag) {
+        using T = decltype(tag);
+        as_mutable_array<T>(out).setConstant(
+          std::numeric_limits<T>::quiet_NaN());
+      });
+    return out;
+  }
   visit2(dt, out.dtype(), [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
