@@ -111,6 +111,13 @@ TEST_CASE("hostile: the size error names the limit and the config key",
   auto huge = check_tensor_size("x", dtype::float64,
                                 shape{int64_t{1} << 40, int64_t{1} << 40}, 1);
   CHECK_THAT(render(huge), Contains("= 8 YiB exceeds"));
+  // Beyond the largest unit (found by fuzzing: a float-to-integer
+  // conversion out of range).
+  auto beyond = check_tensor_size("x", dtype::float64,
+                                  shape{int64_t{1} << 62, int64_t{1} << 62,
+                                        int64_t{1} << 62},
+                                  1);
+  CHECK_THAT(render(beyond), Contains("YiB exceeds"));
   CHECK(format_bytes(512) == "512 B");
   CHECK(format_bytes(3 * mib / 2) == "1.5 MiB");
 }

@@ -1,5 +1,6 @@
 #include "workers/limits.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 #include "workers/error.hpp"
@@ -18,12 +19,11 @@ std::string format_size(long double n) {
     n /= 1024;
     ++unit;
   }
-  char buf[64];
-  if (n == static_cast<long double>(static_cast<uint64_t>(n)))
-    std::snprintf(buf, sizeof(buf), "%llu %s",
-                  static_cast<unsigned long long>(n), units[unit]);
-  else
-    std::snprintf(buf, sizeof(buf), "%.1Lf %s", n, units[unit]);
+  // No integer conversion: beyond YiB, n still exceeds 2^64 (found by
+  // fuzzing: a float-to-integer conversion out of range).
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), n == std::floor(n) ? "%.0Lf %s" : "%.1Lf %s",
+                n, units[unit]);
   return buf;
 }
 
