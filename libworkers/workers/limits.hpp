@@ -40,9 +40,9 @@
 namespace workers {
 
 /// The default of workers.max-tensor-bytes: 1 GiB. Four times the largest
-/// tensor the tests and benchmarks move (256 MiB), and the most the wire
-/// decoder accepts inside one message (tensor.hpp), so that a worker on its
-/// defaults refuses nothing a client could send it inline.
+/// tensor the tests and benchmarks move (256 MiB), and the largest tensor
+/// the wire decoder accepts inside a message (tensor.hpp), so that a worker
+/// on its defaults refuses nothing a client could send it inline.
 constexpr uint64_t default_max_tensor_bytes = uint64_t{1} << 30;
 
 /// No limit (local evaluation in the caller's own process).
