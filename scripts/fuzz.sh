@@ -73,12 +73,15 @@ for h in "${harnesses[@]}"; do
   fi
   elapsed=$(($(date +%s) - start))
   before=$(ls "$corpus/$h" | wc -l)
-  nice -n 10 "$build/tests/fuzz/fuzz_$h" -merge=1 "$corpus/$h" "$work" \
+  nice -n 10 "$build/tests/fuzz/fuzz_$h" -merge=1 -artifact_prefix="$crashes" \
+    "$corpus/$h" "$work" \
     >> "$log" 2>&1 || true
   after=$(ls "$corpus/$h" | wc -l)
   execs=$(grep -m 1 "stat::number_of_executed_units" "$log" | awk '{print $2}')
-  last=$(grep -E "^#[0-9]+" "$log" | grep -E "DONE|pulse|NEW|REDUCE" |
-         grep -v MERGE | tail -1)
+  # The run's last status line: before its "Done" line, its crash report,
+  # or the merge's output.
+  last=$(awk '/^Done [0-9]+ runs|deadly signal|ERROR|^MERGE/ {exit}
+              /^#[0-9]+.* cov: / {line = $0} END {print line}' "$log")
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$last")
   summary+=("fuzz_$h: ${elapsed} s, ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $before -> $after")

@@ -1,6 +1,7 @@
 // Fuzzes the tensor decoder (tensor.hpp, inspect): whatever decodes must be
 // a consistent tensor (bytes = elements x element size, valid shape) that
-// prints and encodes back to exactly the bytes it was read from.
+// prints, and encodes to bytes that decode to the same tensor. (Not to the
+// very bytes it was read from: CAF accepts overlong varint lengths.)
 
 #include <cstdlib>
 
@@ -15,11 +16,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                   reinterpret_cast<const char*>(data), size};
   if (source(t))
     return 0;
-  auto used = size - source.remaining();
   auto again = fuzz::encode(t);
+  tensor u;
   if (!t.shape().valid() ||
       t.nbytes() != static_cast<size_t>(t.numel()) * size_of(t.dtype()) ||
-      again.size() != used || std::memcmp(again.data(), data, used) != 0)
+      again.size() > size - source.remaining() ||
+      fuzz::decode(reinterpret_cast<const uint8_t*>(again.data()), again.size(),
+                   u) ||
+      !u.equal(t))
     std::abort();
   static_cast<void>(to_string(t));
   return 0;
