@@ -50,7 +50,10 @@ runtime_config::runtime_config() {
          "the same on every node and client")
     .add(me_name, "me", "the caller's name in printed pointers")
     .add(data_host, "data-host",
-         "address this process serves large tensors on (insecure mode only)");
+         "address this process serves large tensors on (insecure mode only)")
+    .add(max_tensor_bytes, "max-tensor-bytes",
+         "largest tensor a worker creates or accepts, in bytes "
+         "(default 1 GiB)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
@@ -132,6 +135,7 @@ runtime_options runtime_config::options() const {
   result.me_name = me_name;
   result.data_host = data_host;
   result.cluster = cluster_workers;
+  result.worker.limits.max_tensor_bytes = max_tensor_bytes;
   auto& g = result.gate;
   g.insecure = insecure;
   g.files = identity_files(me_name);

@@ -670,6 +670,18 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       // A large tensor: read it in chunks, store it when complete (B2).
       auto rp = self->make_response_promise<caf::ok_atom>();
       auto& st = self->state;
+      auto on_error = [self, rp, id, holder](caf::error err) mutable {
+        outbox out;
+        self->state.store.fail(id, holder, err, out);
+        flush(self, out);
+        wake(self, id);
+        rp.deliver(std::move(err));
+      };
+      // Refused before a byte is read if above the limit (limits.hpp, Z2).
+      if (auto err = st.store.admit("large tensor", id, blob.dt, blob.dims)) {
+        on_error(std::move(err));
+        return rp;
+      }
       st.store.expect(id, self->clock().now() + st.opts.forward_timeout);
       fetch_blob(
         self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
@@ -680,13 +692,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
           else
             rp.deliver(caf::ok_atom::value);
         },
-        [self, rp, id, holder](caf::error err) mutable {
-          outbox out;
-          self->state.store.fail(id, holder, err, out);
-          flush(self, out);
-          wake(self, id);
-          rp.deliver(std::move(err));
-        });
+        on_error);
       return rp;
     },
     [=](chunk_atom, object_id blob, uint64_t offset,
@@ -768,7 +774,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     },
     [=](audit_atom) { return self->state.audit.entries(); },
     [=](define_atom, object_id plan_id, plan& p) -> caf::result<caf::ok_atom> {
-      if (auto err = validate(p))
+      if (auto err = validate(p, self->state.opts.limits.max_tensor_bytes))
         return with_context(err, "define on " + self->state.store.owner());
       self->state.plans[plan_id] = std::move(p);
       return caf::ok_atom::value;

@@ -41,8 +41,10 @@ caf::expected<std::vector<int64_t>> select_rows(const shard_spec& spec,
   auto total = order.size();
   auto first = total * spec.shard / spec.shards;
   auto last = total * (spec.shard + 1) / spec.shards;
-  if (spec.limit > 0)
-    last = std::min<size_t>(last, first + spec.limit);
+  // Compared as a count: first + limit would wrap for a huge limit, making
+  // last < first (fuzzing found the std::length_error that followed).
+  if (spec.limit > 0 && spec.limit < last - first)
+    last = first + static_cast<size_t>(spec.limit);
   if (first == last)
     return bad_spec(spec, "selects no samples");
   using diff = std::ptrdiff_t;

@@ -359,7 +359,7 @@ std::string dims_str(const std::vector<int64_t>& dims) {
 }
 
 // Parses the IDX header and checks the data size.
-idx_content parse_idx(bytes content) {
+idx_content parse_content(bytes content) {
   if (content.size() < 4)
     throw malformed{"truncated: " + std::to_string(content.size()) +
                     " bytes, not even a magic number"};
@@ -422,17 +422,18 @@ tensor convert_bytes(const idx_content& x, shape s, T divisor) {
   return result;
 }
 
-// Reads the IDX file at `path` (decompressing it if it is gzip), checks its
-// rank (0: any) and converts it with `f`. Every failure becomes a
-// bad_argument error naming `caller`, the file and what was wrong.
-template <class F>
-caf::expected<tensor> load(const char* caller, const std::string& path,
-                           size_t rank, const char* layout, F f) {
+// Decodes the IDX file `path` whose bytes `read()` returns (decompressing
+// them if they are gzip), checks its rank (0: any) and converts it with `f`.
+// Every failure becomes a bad_argument error naming `caller`, the file and
+// what was wrong.
+template <class Read, class F>
+caf::expected<tensor> decode(const char* caller, const std::string& path,
+                             Read read, size_t rank, const char* layout, F f) {
   try {
-    auto content = read_file(path);
+    bytes content = read();
     if (is_gzip(content))
       content = gunzip(content);
-    auto x = parse_idx(std::move(content));
+    auto x = parse_content(std::move(content));
     if (rank != 0 && x.dims.size() != rank)
       throw malformed{"expects rank " + std::to_string(rank) + " " + layout +
                       ", got " + to_string(shape{x.dims})};
@@ -446,12 +447,34 @@ caf::expected<tensor> load(const char* caller, const std::string& path,
   }
 }
 
+// decode() of the file at `path`.
+template <class F>
+caf::expected<tensor> load(const char* caller, const std::string& path,
+                           size_t rank, const char* layout, F f) {
+  return decode(
+    caller, path, [&path] { return read_file(path); }, rank, layout, f);
+}
+
+// The raw conversion of read_idx and parse_idx: int64 byte values.
+tensor raw_values(const idx_content& x) {
+  return convert_bytes<int64_t>(x, shape{x.dims}, 1);
+}
+
 } // namespace
 
 caf::expected<tensor> read_idx(const std::string& path) {
-  return load("read_idx", path, 0, "", [](const idx_content& x) {
-    return convert_bytes<int64_t>(x, shape{x.dims}, 1);
-  });
+  return load("read_idx", path, 0, "", raw_values);
+}
+
+caf::expected<tensor> parse_idx(std::vector<uint8_t> content,
+                                const std::string& name) {
+  if (content.size() > max_content)
+    return make_error(errc::bad_argument,
+                      "parse_idx: " + name + ": content above " +
+                        std::to_string(max_content) + " bytes");
+  return decode(
+    "parse_idx", name, [&content] { return std::move(content); }, 0, "",
+    raw_values);
 }
 
 caf::expected<tensor> load_images(const std::string& path) {

@@ -100,8 +100,11 @@ object_store::search(const std::vector<std::string>& query) const {
   for (auto& [id, e] : entries_) {
     if (e.tags.empty())
       continue;
-    auto has = [&e](const std::string& t) {
-      return std::find(e.tags.begin(), e.tags.end(), t) != e.tags.end();
+    // Captures the tags, not the binding `e`: clang 14 (C++17) rejects
+    // lambdas that capture structured bindings.
+    auto& tags = e.tags;
+    auto has = [&tags](const std::string& t) {
+      return std::find(tags.begin(), tags.end(), t) != tags.end();
     };
     if (std::all_of(query.begin(), query.end(), has))
       hits.emplace_back(e.order, id);
@@ -166,7 +169,7 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
       return fail_all(make_error(errc::duplicate_id, where + ": output id " +
                                                        to_string(id) +
                                                        " is already in use"));
-  auto values = run_plan(p, std::move(inputs));
+  auto values = run_plan(p, std::move(inputs), limits_.max_tensor_bytes);
   if (!values)
     return fail_all(with_context(values.error(), "on " + owner_));
   for (size_t k = 0; k < r.outputs.size(); ++k)
@@ -192,6 +195,13 @@ caf::error object_store::unknown_error(object_id id) const {
                     "no object " + to_string(id) + " on " + owner_);
 }
 
+caf::error object_store::admit(const char* how, object_id id, dtype dt,
+                               const shape& s) const {
+  return check_tensor_size(std::string{how} + " of " + to_string(id) + " on " +
+                             owner_,
+                           dt, s, limits_.max_tensor_bytes);
+}
+
 caf::error object_store::not_holder_error(object_id id,
                                           object_id holder) const {
   return make_error(errc::not_a_holder, "pointer " + to_string(holder) +
@@ -211,6 +221,13 @@ caf::error object_store::insert(object_id id, stored_value value,
   if (status(id) != presence::unknown)
     return make_error(errc::duplicate_id, "object id " + to_string(id) +
                                             " is already in use on " + owner_);
+  if (value.is_tensor()) {
+    auto& t = value.as_tensor();
+    if (auto err = admit(produced_by.c_str(), id, t.dtype(), t.shape())) {
+      fail(id, holder, err, out);
+      return err;
+    }
+  }
   expected_.erase(id);
   auto [i, added] = entries_.emplace(
     id, entry{std::move(value), {}, next_order_++, std::move(produced_by), {}});
@@ -536,6 +553,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   size_t ids_seen = 0;
   for (auto& arg : req.args) {
     if (auto lit = caf::get_if<tensor>(&arg.content)) {
+      if (auto err = admit("literal", req.result, lit->dtype(), lit->shape()))
+        return failed(std::move(err));
       inputs.push_back(op_input{lit, true});
       continue;
     }
@@ -575,7 +594,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                first_ref->where.name +
                                "; move them to one worker first"));
   if (refs == 0) {
-    auto value = evaluate(req.op, inputs, req.attrs);
+    auto value = evaluate(req.op, inputs, req.attrs, limits_.max_tensor_bytes);
     if (!value)
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +

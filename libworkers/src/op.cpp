@@ -8,6 +8,7 @@
 #include <limits>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -16,6 +17,7 @@
 #include <Eigen/Core>
 
 #include "workers/error.hpp"
+#include "workers/limits.hpp"
 #include "workers/tensor.hpp"
 
 namespace workers {
@@ -190,6 +192,25 @@ bool known(dtype dt) {
   return static_cast<uint8_t>(dt) <= static_cast<uint8_t>(dtype::float64);
 }
 
+// -- allocation (limits.hpp, Z1) ----------------------------------------------
+
+/// The operation being evaluated and the largest tensor it may create.
+struct budget {
+  opcode op;
+  uint64_t max_bytes;
+};
+
+// Returns a zeroed `dt` tensor of shape `s` for `b.op`, once its size is
+// checked against the limit. Every kernel allocates through here; throws
+// operation_error (capacity_exceeded or bad_argument), which evaluate turns
+// into its error before anything was allocated.
+tensor allocate(const budget& b, const shape& s, dtype dt) {
+  auto what = std::string{to_string(b.op)} + " output";
+  if (auto err = check_tensor_size(what, dt, s, b.max_bytes))
+    throw operation_error(std::move(err));
+  return tensor::zeros(s, dt);
+}
+
 // -- axes ---------------------------------------------------------------------
 
 /// A tensor viewed as [outer, dim, inner] around the axis `pos`.
@@ -261,10 +282,10 @@ int64_t saturating_int64(T x) {
 
 // Returns `x` converted to `to` (sharing storage if it already is `to`); used
 // by cast and to promote operands.
-tensor convert(const tensor& x, dtype to) {
+tensor convert(const budget& b, const tensor& x, dtype to) {
   if (x.dtype() == to)
     return x;
-  auto out = tensor::zeros(x.shape(), to);
+  auto out = allocate(b, x.shape(), to);
   visit2(x.dtype(), to, [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
@@ -278,11 +299,11 @@ tensor convert(const tensor& x, dtype to) {
 }
 
 // Checks `to` (it may come off the wire): bad_argument if unknown.
-result cast(const tensor& x, dtype to) {
+result cast(const budget& b, const tensor& x, dtype to) {
   if (!known(to))
     return fail(errc::bad_argument, opcode::cast,
                 "unknown dtype " + std::to_string(static_cast<int>(to)));
-  return convert(x, to);
+  return convert(b, x, to);
 }
 
 // -- broadcasting -------------------------------------------------------------
@@ -309,16 +330,11 @@ caf::expected<broadcast_plan> plan_broadcast(opcode op, const shape& x,
                                              const shape& y) {
   auto rank = std::max(x.rank(), y.rank());
   std::array<const shape*, 2> in{{&x, &y}};
-  std::array<rank_array, 2> dims{};    // right-aligned, padded with 1s
-  std::array<rank_array, 2> strides{}; // contiguous, 0 along dims of size 1
+  std::array<rank_array, 2> dims{}; // right-aligned, padded with 1s
   for (size_t k = 0; k < 2; ++k) {
     auto pad = rank - in[k]->rank();
-    int64_t step = 1;
-    for (size_t i = rank; i-- > 0;) {
+    for (size_t i = 0; i < rank; ++i)
       dims[k][i] = i < pad ? 1 : (*in[k])[i - pad];
-      strides[k][i] = dims[k][i] == 1 ? 0 : step;
-      step *= dims[k][i];
-    }
   }
   std::vector<int64_t> out(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -331,6 +347,20 @@ caf::expected<broadcast_plan> plan_broadcast(opcode op, const shape& x,
   }
   broadcast_plan plan;
   plan.result = shape{out};
+  // Nothing to walk: an empty result, or one too large to exist (numel
+  // saturates), which the caller refuses before allocating. Strides of such
+  // shapes (a 0 next to huge dimensions) would overflow (found by fuzzing).
+  auto numel = plan.result.numel();
+  if (numel == 0 || numel == std::numeric_limits<int64_t>::max())
+    return plan;
+  std::array<rank_array, 2> strides{}; // contiguous, 0 along dims of size 1
+  for (size_t k = 0; k < 2; ++k) {
+    int64_t step = 1;
+    for (size_t i = rank; i-- > 0;) {
+      strides[k][i] = dims[k][i] == 1 ? 0 : step;
+      step *= dims[k][i];
+    }
+  }
   for (size_t i = 0; i < rank; ++i) {
     if (out[i] == 1)
       continue;
@@ -450,7 +480,9 @@ caf::expected<dtype> common_dtype(opcode op, const op_input& x,
 
 // Called by dispatch for add, sub, mul, div, eq, gt and lt; fails with
 // shape_mismatch or dtype_mismatch. int64 arithmetic computes in uint64_t.
-result elementwise_binary(opcode op, const op_input& x, const op_input& y) {
+result elementwise_binary(const budget& bud, const op_input& x,
+                          const op_input& y) {
+  auto op = bud.op;
   auto plan = plan_broadcast(op, x.value->shape(), y.value->shape());
   if (!plan)
     return std::move(plan.error());
@@ -459,10 +491,10 @@ result elementwise_binary(opcode op, const op_input& x, const op_input& y) {
     return std::move(dt.error());
   if (op == opcode::div && *dt == dtype::int64)
     *dt = dtype::float32; // true division
-  auto a = convert(*x.value, *dt);
-  auto b = convert(*y.value, *dt);
   auto out =
-    tensor::zeros(plan->result, is_comparison(op) ? dtype::int64 : *dt);
+    allocate(bud, plan->result, is_comparison(op) ? dtype::int64 : *dt);
+  auto a = convert(bud, *x.value, *dt);
+  auto b = convert(bud, *y.value, *dt);
   if (out.numel() == 0)
     return out;
   visit(*dt, [&](auto tag) {
@@ -482,7 +514,7 @@ result elementwise_binary(opcode op, const op_input& x, const op_input& y) {
 
 // Fails with shape_mismatch (not 2-D, not aligned) or dtype_mismatch. int64
 // products and sums wrap modulo 2^64.
-result matmul(const op_input& x, const op_input& y) {
+result matmul(const budget& b, const op_input& x, const op_input& y) {
   auto& sx = x.value->shape();
   auto& sy = y.value->shape();
   auto op = opcode::matmul;
@@ -496,7 +528,9 @@ result matmul(const op_input& x, const op_input& y) {
   auto dt = common_dtype(op, x, y);
   if (!dt)
     return std::move(dt.error());
-  auto out = tensor::zeros(shape{sx[0], sy[1]}, *dt);
+  auto out = allocate(b, shape{sx[0], sy[1]}, *dt);
+  if (out.numel() == 0 || sx[1] == 0)
+    return out; // all zeros; empty operands have no storage to map
   visit(*dt, [&](auto tag) {
     using T = decltype(tag);
     using C = wrapping_t<T>;
@@ -507,11 +541,11 @@ result matmul(const op_input& x, const op_input& y) {
 }
 
 // Fails with shape_mismatch unless `x` is 2-D.
-result transpose(const tensor& x) {
+result transpose(const budget& b, const tensor& x) {
   if (x.rank() != 2)
     return fail(errc::shape_mismatch, opcode::transpose,
                 "expects a 2-D tensor, got shape " + to_string(x.shape()));
-  auto out = tensor::zeros(shape{x.shape()[1], x.shape()[0]}, x.dtype());
+  auto out = allocate(b, shape{x.shape()[1], x.shape()[0]}, x.dtype());
   visit(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     as_mutable_matrix<T>(out) = as_matrix<T>(x).transpose();
@@ -567,12 +601,13 @@ void assign_unary(opcode op, const tensor& x, tensor& out) {
 
 // Called by dispatch_unary for neg, abs, exp, log, relu and round; cannot
 // fail.
-result elementwise_unary(opcode op, const tensor& x) {
+result elementwise_unary(const budget& b, const tensor& x) {
+  auto op = b.op;
   if (op == opcode::round && x.dtype() == dtype::int64)
     return x;
   auto dt = unary_dtype(op, x.dtype());
-  auto a = convert(x, dt);
-  auto out = tensor::zeros(x.shape(), dt);
+  auto a = convert(b, x, dt);
+  auto out = allocate(b, x.shape(), dt);
   visit(dt, [&](auto tag) { assign_unary<decltype(tag)>(op, a, out); });
   return out;
 }
@@ -610,7 +645,8 @@ void reduce_blocks(opcode op, const T* in, const axis_view& v, R* out) {
 
 // Called by dispatch_unary for sum, mean, max and argmax; fails with bad_axis
 // or, for max/argmax over an empty dimension, bad_argument. int64 sums wrap.
-result reduce(opcode op, const tensor& x, const op_attrs& attrs) {
+result reduce(const budget& b, const tensor& x, const op_attrs& attrs) {
+  auto op = b.op;
   auto v = reduction_view(op, x.shape(), attrs.axis);
   if (!v)
     return std::move(v.error());
@@ -619,10 +655,22 @@ result reduce(opcode op, const tensor& x, const op_attrs& attrs) {
                 "cannot reduce an empty dimension of shape " +
                   to_string(x.shape()));
   auto dt = unary_dtype(op, x.dtype());
-  auto a = convert(x, dt);
+  auto a = convert(b, x, dt);
   auto out =
-    tensor::zeros(reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
-                  op == opcode::argmax ? dtype::int64 : dt);
+    allocate(b, reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
+             op == opcode::argmax ? dtype::int64 : dt);
+  if (a.numel() == 0) {
+    // An empty tensor has no storage to read (Eigen would offset a null
+    // pointer; found by fuzzing): sums are 0, means of nothing NaN. max
+    // and argmax of an empty dimension were refused above.
+    if (op == opcode::mean)
+      visit(dt, [&](auto tag) {
+        using T = decltype(tag);
+        as_mutable_array<T>(out).setConstant(
+          std::numeric_limits<T>::quiet_NaN());
+      });
+    return out;
+  }
   visit2(dt, out.dtype(), [&](auto tx, auto tr) {
     using T = decltype(tx);
     using R = decltype(tr);
@@ -665,13 +713,14 @@ void normalize_blocks(opcode op, const T* in, const axis_view& v, T* out) {
 
 // Called by dispatch_unary for softmax and log_softmax (all_axes normalizes
 // over every element); fails with bad_axis.
-result normalize(opcode op, const tensor& x, int64_t axis) {
+result normalize(const budget& b, const tensor& x, int64_t axis) {
+  auto op = b.op;
   auto v = reduction_view(op, x.shape(), axis);
   if (!v)
     return std::move(v.error());
   auto dt = unary_dtype(op, x.dtype());
-  auto a = convert(x, dt);
-  auto out = tensor::zeros(x.shape(), dt);
+  auto a = convert(b, x, dt);
+  auto out = allocate(b, x.shape(), dt);
   if (out.numel() == 0)
     return out;
   visit(dt, [&](auto tag) {
@@ -686,7 +735,7 @@ result normalize(opcode op, const tensor& x, int64_t axis) {
 
 // Called by dispatch_unary; fails with dtype_mismatch, shape_mismatch or
 // bad_argument (see op_api::one_hot).
-result one_hot(const tensor& x, int64_t num_classes) {
+result one_hot(const budget& b, const tensor& x, int64_t num_classes) {
   auto op = opcode::one_hot;
   if (x.dtype() != dtype::int64)
     return fail(errc::dtype_mismatch, op,
@@ -708,7 +757,7 @@ result one_hot(const tensor& x, int64_t num_classes) {
                   "index " + std::to_string(idx[i]) + " at position " +
                     std::to_string(i) + " is out of range for " +
                     std::to_string(num_classes) + " classes");
-  auto out = tensor::zeros(shape{n, num_classes}, dtype::float32);
+  auto out = allocate(b, shape{n, num_classes}, dtype::float32);
   auto dst = out.mutable_data<float>();
   for (int64_t i = 0; i < n; ++i)
     dst[i * num_classes + idx[i]] = 1.0f;
@@ -720,7 +769,7 @@ result one_hot(const tensor& x, int64_t num_classes) {
 // Called by dispatch_unary; copies one contiguous run per outer index (a
 // single memcpy along axis 0). Fails with bad_axis or bad_argument naming the
 // shape, axis, start and length.
-result narrow(const tensor& x, const op_attrs& attrs) {
+result narrow(const budget& b, const tensor& x, const op_attrs& attrs) {
   auto op = opcode::narrow;
   auto what = [&] {
     return "shape " + to_string(x.shape()) + ", axis " +
@@ -739,7 +788,7 @@ result narrow(const tensor& x, const op_attrs& attrs) {
                   std::to_string(v->dim) + " (" + what() + ")");
   auto dims = x.shape().dims();
   dims[v->pos] = attrs.length;
-  auto out = tensor::zeros(shape{std::move(dims)}, x.dtype());
+  auto out = allocate(b, shape{std::move(dims)}, x.dtype());
   if (out.numel() == 0)
     return out;
   auto elem = static_cast<int64_t>(size_of(x.dtype()));
@@ -757,8 +806,8 @@ result narrow(const tensor& x, const op_attrs& attrs) {
 // Called by dispatch_unary: an int64 tensor of x's shape filled from the
 // kernel's random source (getrandom, the same source as /dev/urandom). Fails
 // with bad_argument only if that source fails.
-result random_like(const tensor& x) {
-  auto out = tensor::zeros(x.shape(), dtype::int64);
+result random_like(const budget& b, const tensor& x) {
+  auto out = allocate(b, x.shape(), dtype::int64);
   auto p = out.mutable_bytes();
   auto n = out.nbytes();
   while (n > 0) {
@@ -823,48 +872,50 @@ result reshape(const tensor& x, const std::vector<int64_t>& dims) {
 
 // -- dispatch -----------------------------------------------------------------
 
-result dispatch_unary(opcode op, const tensor& x, const op_attrs& attrs) {
-  switch (op) {
+result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs) {
+  switch (b.op) {
   case opcode::transpose:
-    return transpose(x);
+    return transpose(b, x);
   case opcode::sum:
   case opcode::mean:
   case opcode::max:
   case opcode::argmax:
-    return reduce(op, x, attrs);
+    return reduce(b, x, attrs);
   case opcode::softmax:
   case opcode::log_softmax:
-    return normalize(op, x, attrs.axis);
+    return normalize(b, x, attrs.axis);
   case opcode::one_hot:
-    return one_hot(x, attrs.num_classes);
+    return one_hot(b, x, attrs.num_classes);
   case opcode::narrow:
-    return narrow(x, attrs);
+    return narrow(b, x, attrs);
   case opcode::random_like:
-    return random_like(x);
+    return random_like(b, x);
   case opcode::reshape:
     return reshape(x, attrs.new_shape);
   case opcode::cast:
-    return cast(x, attrs.to);
+    return cast(b, x, attrs.to);
   default:
-    return elementwise_unary(op, x);
+    return elementwise_unary(b, x);
   }
 }
 
-result dispatch(opcode op, const std::vector<op_input>& args,
+result dispatch(const budget& b, const std::vector<op_input>& args,
                 const op_attrs& attrs) {
   if (args.size() == 1)
-    return dispatch_unary(op, *args[0].value, attrs);
-  if (op == opcode::matmul)
-    return matmul(args[0], args[1]);
-  return elementwise_binary(op, args[0], args[1]);
+    return dispatch_unary(b, *args[0].value, attrs);
+  if (b.op == opcode::matmul)
+    return matmul(b, args[0], args[1]);
+  return elementwise_binary(b, args[0], args[1]);
 }
 
 } // namespace
 
 // Called by tensor arithmetic and by workers executing op_requests; never
-// throws: malformed requests and allocation failures become errors.
+// throws: malformed requests, outputs above the limit and allocation
+// failures become errors.
 caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
-                               const op_attrs& attrs) {
+                               const op_attrs& attrs,
+                               uint64_t max_tensor_bytes) {
   if (static_cast<uint8_t>(op) > static_cast<uint8_t>(last_opcode))
     return make_error(errc::bad_argument,
                       "unknown opcode " + std::to_string(static_cast<int>(op)));
@@ -876,11 +927,13 @@ caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
     if (arg.value == nullptr)
       return fail(errc::bad_argument, op, "missing operand");
   try {
-    return dispatch(op, args, attrs);
+    return dispatch(budget{op, max_tensor_bytes}, args, attrs);
   } catch (const operation_error& e) {
     return e.error();
   } catch (const std::bad_alloc&) {
     return fail(errc::bad_argument, op, "out of memory for the result");
+  } catch (const std::length_error&) {
+    return fail(errc::bad_argument, op, "result too large");
   }
 }
 

@@ -23,7 +23,7 @@ std::string step_name(const plan& p, size_t k) {
 
 } // namespace
 
-caf::error validate(const plan& p) {
+caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
   auto bad = [&](const std::string& what) {
     return make_error(errc::bad_argument, "plan \"" + p.name + "\": " + what);
   };
@@ -34,10 +34,16 @@ caf::error validate(const plan& p) {
     if (s.args.size() != arity(s.op))
       return bad(step_name(p, k) + " has " + std::to_string(s.args.size()) +
                  " arguments, expects " + std::to_string(arity(s.op)));
-    for (auto& a : s.args)
+    for (auto& a : s.args) {
       if (!a.is_literal && a.slot >= p.inputs + k)
         return bad(step_name(p, k) + " reads slot " + std::to_string(a.slot) +
                    ", which is not computed yet");
+      if (a.is_literal)
+        if (auto err =
+              check_tensor_size(step_name(p, k) + " literal", a.literal.dtype(),
+                                a.literal.shape(), max_tensor_bytes))
+          return err;
+    }
   }
   if (p.outputs.empty())
     return bad("has no outputs");
@@ -47,9 +53,9 @@ caf::error validate(const plan& p) {
   return caf::none;
 }
 
-caf::expected<std::vector<tensor>> run_plan(const plan& p,
-                                            std::vector<tensor> inputs) {
-  if (auto err = validate(p))
+caf::expected<std::vector<tensor>>
+run_plan(const plan& p, std::vector<tensor> inputs, uint64_t max_tensor_bytes) {
+  if (auto err = validate(p, max_tensor_bytes))
     return err;
   if (inputs.size() != p.inputs)
     return make_error(errc::bad_argument, "plan \"" + p.name + "\" takes " +
@@ -75,7 +81,7 @@ caf::expected<std::vector<tensor>> run_plan(const plan& p,
     for (auto& a : s.args)
       args.push_back(a.is_literal ? op_input{&a.literal, true}
                                   : op_input{&*slots[a.slot], false});
-    auto result = evaluate(s.op, args, s.attrs);
+    auto result = evaluate(s.op, args, s.attrs, max_tensor_bytes);
     if (!result)
       return with_context(result.error(), step_name(p, k));
     slots[p.inputs + k] = std::move(*result);

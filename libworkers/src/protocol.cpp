@@ -3,6 +3,9 @@
 #include <ostream>
 #include <unordered_map>
 
+#include "workers/error.hpp"
+#include "workers/limits.hpp"
+
 namespace workers {
 
 bool same_worker(const worker_ref& x, const worker_ref& y) {
@@ -20,6 +23,21 @@ group_by_worker(std::vector<std::pair<worker_ref, lease_claim>> claims) {
     result[i->second].second.push_back(claim);
   }
   return result;
+}
+
+caf::error validate(const blob_ref& b) {
+  auto what = "large tensor " + to_string(b.blob) + " from " + b.source_name;
+  if (auto err = check_tensor_size(what, b.dt, b.dims, unlimited_tensor_bytes))
+    return err;
+  uint64_t expected = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(b.dims.numel()),
+                             size_of(b.dt), &expected) ||
+      expected != b.nbytes)
+    return make_error(errc::bad_argument,
+                      what + ": " + to_string(b.dt) + " " + to_string(b.dims) +
+                        " does not take " + std::to_string(b.nbytes) +
+                        " bytes");
+  return caf::none;
 }
 
 bool operator==(const stored_value& x, const stored_value& y) {

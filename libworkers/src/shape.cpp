@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "workers/error.hpp"
+
 namespace workers {
 
 // Saturates at INT64_MAX instead of overflowing, so that absurd shapes from
@@ -21,6 +23,14 @@ bool shape::valid() const noexcept {
   return dims_.size() <= max_rank &&
          std::all_of(dims_.begin(), dims_.end(),
                      [](int64_t dim) { return dim >= 0; });
+}
+
+caf::error shape::check_decoded(const shape& x) {
+  if (x.valid())
+    return caf::none;
+  return make_error(errc::bad_argument,
+                    "decoding: invalid shape " + to_string(x) +
+                      " (rank at most 4, no negative dimensions)");
 }
 
 std::string to_string(const shape& x) {

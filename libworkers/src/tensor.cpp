@@ -7,13 +7,15 @@
 #include <Eigen/Core>
 
 #include "workers/error.hpp"
+#include "workers/limits.hpp"
 
 namespace workers {
 
 namespace {
 
-/// Largest tensor (in bytes) accepted from the wire.
-constexpr size_t max_wire_bytes = size_t{1} << 30;
+/// Largest tensor (in bytes) decoded from one message: the default limit
+/// (limits.hpp); a worker then checks its own limit (object_store::admit).
+constexpr size_t max_wire_bytes = default_max_tensor_bytes;
 
 bool known(dtype dt) {
   return static_cast<uint8_t>(dt) <= static_cast<uint8_t>(dtype::float64);

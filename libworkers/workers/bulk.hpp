@@ -159,6 +159,10 @@ void fetch_blob(Self* self, peer_watch& watch, const data_plane* plane,
                 const blob_ref& b, caf::timespan timeout,
                 std::function<void(tensor)> done,
                 std::function<void(caf::error)> fail) {
+  if (auto err = validate(b)) {
+    fail(std::move(err));
+    return;
+  }
   auto fetcher = plane && b.data_port != 0
                    ? plane->spawn_fetcher(self->home_system())
                    : caf::actor{};

@@ -20,7 +20,9 @@
 //   auto y = workers::load_labels(dir + "/" + fashion_mnist::train_labels);
 //   // x: float32 [60000, 784] in [0, 1]; y: int64 [60000] in 0..9
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -47,6 +49,13 @@ constexpr const char* test_labels = "t10k-labels-idx1-ubyte.gz";
 /// Called by tools that want the raw data; load_images and load_labels give
 /// model-ready tensors.
 caf::expected<tensor> read_idx(const std::string& path);
+
+/// read_idx of a file already in memory: `content` holds the bytes of an
+/// IDX file (raw or gzip-compressed), `name` names it in errors. Called by
+/// programs that received the file by other means and by the IDX fuzz
+/// harness (tests/fuzz); fails like read_idx.
+caf::expected<tensor> parse_idx(std::vector<uint8_t> content,
+                                const std::string& name);
 
 /// Reads an IDX file of images, dimensions [N, rows, cols]. Returns a float32
 /// tensor [N, rows * cols] with every byte scaled to [0, 1] (divided by 255),

@@ -40,6 +40,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "workers/limits.hpp"
 #include "workers/object_id.hpp"
 #include "workers/plan.hpp"
 #include "workers/protocol.hpp"
@@ -83,6 +84,9 @@ class object_store {
   struct limits {
     /// How long an early retain/release waits for its counterpart.
     std::chrono::seconds early_ttl{60};
+    /// The largest tensor this store creates or accepts (limits.hpp;
+    /// workers.max-tensor-bytes).
+    uint64_t max_tensor_bytes = default_max_tensor_bytes;
   };
 
   enum class presence : uint8_t { here, gone, unknown };
@@ -150,11 +154,20 @@ class object_store {
   /// not_a_holder naming `holder`, `id` and this worker.
   caf::error not_holder_error(object_id id, object_id holder) const;
 
+  /// Checks a `dt` tensor of shape `s` arriving as `id` (`how`: "put",
+  /// "literal", "large tensor") against max_tensor_bytes before it is
+  /// stored or read (limits.hpp, Z2): capacity_exceeded naming the limit
+  /// and its config key, or bad_argument for an invalid layout. Called by
+  /// insert, execute, and workers before reading a large tensor.
+  caf::error admit(const char* how, object_id id, dtype dt,
+                   const shape& s) const;
+
   // -- object lifecycle -------------------------------------------------------
 
   /// Creates `id` held by `holder` (R1), applying early records (R3);
   /// `produced_by` names its origin for the audit log ("put", "add", ...).
-  /// Fails with duplicate_id if `id` is stored or tombstoned.
+  /// Fails with duplicate_id if `id` is stored or tombstoned; a tensor above
+  /// max_tensor_bytes is refused (admit) and its failure recorded for `id`.
   caf::error insert(object_id id, stored_value value, object_id holder,
                     outbox& out, std::string produced_by = "put");
 

@@ -26,10 +26,13 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "workers/dtype.hpp"
+#include "workers/limits.hpp"
 #include "workers/shape.hpp"
+#include "workers/wire_checks.hpp"
 
 namespace workers {
 
@@ -105,8 +108,10 @@ struct op_attrs {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
-    return f(caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape,
-             x.to, x.keepdims, x.start, x.length, x.num_classes);
+    return f(
+      caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape, x.to,
+      x.keepdims, x.start, x.length, x.num_classes,
+      caf::meta::load_callback([&x] { return wire::check_known(x.to); }));
   }
 };
 
@@ -122,9 +127,14 @@ struct op_input {
 
 /// Evaluates `op` on `args` (arity(op) of them). Returns the result, or an
 /// error of kind shape_mismatch, dtype_mismatch, bad_axis or bad_argument
-/// whose message names the operation, shapes and dtypes.
-/// Called by tensor arithmetic and by workers executing `op_request`s.
-caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
-                               const op_attrs& attrs = {});
+/// whose message names the operation, shapes and dtypes; or, if the result
+/// (or an operand converted for it) would exceed `max_tensor_bytes`,
+/// capacity_exceeded naming its shape, size and the limit (limits.hpp, Z1),
+/// before anything is allocated. Called by tensor arithmetic (unlimited)
+/// and by workers executing `op_request`s and plans (their limit).
+caf::expected<tensor>
+evaluate(opcode op, const std::vector<op_input>& args,
+         const op_attrs& attrs = {},
+         uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
 } // namespace workers

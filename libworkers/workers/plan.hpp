@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/variant.hpp>
 
@@ -62,7 +63,9 @@ struct plan_step {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
-    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs);
+    return f(
+      caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
+      caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
   }
 };
 
@@ -79,16 +82,21 @@ struct plan {
   }
 };
 
-/// Checks P1 for a plan that came off the wire: bad_argument naming the
-/// plan and the step otherwise. Called by workers before storing a plan.
-caf::error validate(const plan& p);
+/// Checks P1 for a plan that came off the wire, and that its literals fit
+/// `max_tensor_bytes` (limits.hpp, Z2): bad_argument naming the plan and
+/// the step otherwise, or capacity_exceeded naming the limit. Called by
+/// workers before storing a plan (with their limit) and by run_plan.
+caf::error validate(const plan& p,
+                    uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
-/// Runs `p` on `inputs` (P2, P3). Called by workers for `run` and by
-/// callers that want the same computation locally. Fails with bad_argument
-/// on a wrong number of inputs, or with the failing step's error, whose
-/// message names the plan, the step and its operation.
-caf::expected<std::vector<tensor>> run_plan(const plan& p,
-                                            std::vector<tensor> inputs);
+/// Runs `p` on `inputs` (P2, P3), every step's result bounded by
+/// `max_tensor_bytes` (limits.hpp, Z1). Called by workers for `run` (with
+/// their limit) and by callers that want the same computation locally.
+/// Fails with bad_argument on a wrong number of inputs, or with the failing
+/// step's error, whose message names the plan, the step and its operation.
+caf::expected<std::vector<tensor>>
+run_plan(const plan& p, std::vector<tensor> inputs,
+         uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
 class plan_builder;
 

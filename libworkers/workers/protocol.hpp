@@ -128,6 +128,7 @@
 #include <vector>
 
 #include <caf/atom.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
@@ -141,6 +142,7 @@
 #include "workers/plan.hpp"
 #include "workers/staging_area.hpp"
 #include "workers/tensor.hpp"
+#include "workers/wire_checks.hpp"
 
 namespace workers {
 
@@ -325,7 +327,8 @@ struct stored_value {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  stored_value& x) {
-    return f(caf::meta::type_name("workers::stored_value"), x.content);
+    return f(caf::meta::type_name("workers::stored_value"),
+             wire::checked(x.content, "workers::stored_value"));
   }
 };
 
@@ -372,11 +375,18 @@ struct blob_ref {
         return err;
       if (!present)
         return caf::error{};
-      return f(x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes,
-               x.data_host, x.data_port, x.token);
+      return f(
+        x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes, x.data_host,
+        x.data_port, x.token,
+        caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
     }
   }
 };
+
+/// Checks that `b` announces a valid dtype and shape whose byte count is
+/// `b.nbytes`: bad_argument naming the source otherwise. Called by
+/// fetch_blob (bulk.hpp) before it allocates anything for the transfer.
+caf::error validate(const blob_ref& b);
 
 /// The answer to get: the value and the holder id the taker now owns (for a
 /// pointer entry this is the id that holds the downstream reference). A large
@@ -399,7 +409,8 @@ struct operand {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, operand& x) {
-    return f(caf::meta::type_name("workers::operand"), x.content);
+    return f(caf::meta::type_name("workers::operand"),
+             wire::checked(x.content, "workers::operand"));
   }
 };
 
@@ -414,7 +425,9 @@ struct op_request {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
     return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
-             x.result, x.holder);
+             x.result, x.holder, caf::meta::load_callback([&x] {
+               return wire::check_known(x.op);
+             }));
   }
 };
 
@@ -445,7 +458,9 @@ struct search_hit {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, search_hit& x) {
     return f(caf::meta::type_name("workers::search_hit"), x.id, x.holder,
-             x.tags, x.dt, x.dims);
+             x.tags, x.dt, x.dims, caf::meta::load_callback([&x] {
+               return wire::check_known(x.dt);
+             }));
   }
 };
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 namespace workers {
@@ -45,9 +47,14 @@ class shape {
 
   friend bool operator!=(const shape& x, const shape& y) { return !(x == y); }
 
+  /// bad_argument naming `x` unless valid(); called after decoding a shape,
+  /// so that no invalid shape leaves the deserializer.
+  static caf::error check_decoded(const shape& x);
+
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, shape& x) {
-    return f(caf::meta::type_name("workers::shape"), x.dims_);
+    return f(caf::meta::type_name("workers::shape"), x.dims_,
+             caf::meta::load_callback([&x] { return check_decoded(x); }));
   }
 
  private:

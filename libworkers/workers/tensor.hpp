@@ -24,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <caf/binary_deserializer.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
@@ -261,6 +262,7 @@ class tensor : public op_api<tensor> {
       auto err = caf::error::eval(
         [&] { return f(name, dt, s); }, [&] { return f.begin_sequence(n); },
         [&] { return validate_wire(dt, s, n); },
+        [&] { return check_remaining(f, n); },
         [&] {
           buf->resize(n);
           return n > 0 ? f.apply_raw(n, buf->data()) : caf::error{};
@@ -291,6 +293,17 @@ class tensor : public op_api<tensor> {
 
   static caf::error validate_wire(workers::dtype dt, const workers::shape& s,
                                   size_t nbytes);
+
+  /// end_of_stream if `f` reads from a buffer (as nodes do) that holds fewer
+  /// than `n` more bytes: a message cannot make the decoder allocate more
+  /// than it carries.
+  template <class Inspector>
+  static caf::error check_remaining(Inspector& f, size_t n) {
+    auto buf = dynamic_cast<caf::binary_deserializer*>(&f);
+    if (buf != nullptr && n > buf->remaining())
+      return caf::make_error(caf::sec::end_of_stream);
+    return caf::none;
+  }
 
   void check_dtype(workers::dtype expected) const;
 

@@ -1,0 +1,31 @@
+#include "workers/wire_checks.hpp"
+
+#include <string>
+
+#include "workers/error.hpp"
+#include "workers/op.hpp"
+
+namespace workers::wire {
+
+caf::error check_known(opcode x) {
+  if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(last_opcode))
+    return caf::none;
+  return make_error(errc::bad_argument, "decoding: unknown opcode " +
+                                          std::to_string(static_cast<int>(x)));
+}
+
+caf::error check_known(dtype x) {
+  if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(dtype::float64))
+    return caf::none;
+  return make_error(errc::bad_argument, "decoding: unknown dtype " +
+                                          std::to_string(static_cast<int>(x)));
+}
+
+caf::error bad_variant_tag(const char* type, uint8_t tag, size_t alternatives) {
+  return make_error(errc::bad_argument,
+                    std::string{"decoding "} + type + ": variant tag " +
+                      std::to_string(tag) + " names no alternative (0 to " +
+                      std::to_string(alternatives - 1) + ")");
+}
+
+} // namespace workers::wire
