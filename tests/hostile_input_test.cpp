@@ -417,17 +417,22 @@ TEST_CASE("hostile: a bad variant tag sent over the network does not kill "
   // An attacker's actor system sends the node an exec whose operand's
   // variant tag is 30 (before wire_checks.hpp, CAF threw from inside the
   // node's middleman and the node terminated with "invalid type found").
+  // It holds a certificate the cluster's CA signed: the gate lets it in.
   caf::actor_system_config evil_cfg;
   evil_cfg.add_message_type<raw_op_request>("workers::op_request");
   evil_cfg.add_message_type<std::vector<std::string>>(
     "std::vector<std::string>");
   evil_cfg.load<caf::io::middleman>();
   caf::actor_system evil_sys{evil_cfg};
+  gate_options evil_gate;
+  evil_gate.files = test_pki::get().files_for("intruder");
+  auto evil = gate::make(evil_sys, evil_gate);
+  REQUIRE(evil);
   caf::scoped_actor self{evil_sys};
   caf::actor dir;
   // Through the middleman actor: it does not check the typed interface.
   self
-    ->request(evil_sys.middleman().actor_handle(), scaled(10s),
+    ->request((*evil)->dialer(), scaled(10s),
               caf::connect_atom::value, "127.0.0.1", nodes.at("bob")->port())
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
@@ -445,4 +450,5 @@ TEST_CASE("hostile: a bad variant tag sent over the network does not kill "
     .receive([](const std::vector<std::string>&) { SUCCEED(); },
              [](const caf::error& e) { FAIL(caf::to_string(e)); });
   CHECK((x + x).get().equal(tensor{2, 4}));
+  (*evil)->stop();
 }
