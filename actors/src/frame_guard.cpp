@@ -42,8 +42,15 @@ frame_guard::frame_guard(
 }
 
 frame_guard::~frame_guard() {
-  if (bound_)
+  if (counted_)
     peers_->unbind(peer_);
+}
+
+void frame_guard::settle() {
+  if (bound_ && !counted_) {
+    peers_->activate(peer_);
+    counted_ = true;
+  }
 }
 
 void frame_guard::authenticated_as(std::string principal) {
@@ -169,12 +176,12 @@ caf::expected<frame_guard::verdict> frame_guard::judge() {
     return verdict::drop;
   if (from == peer_)
     return verdict::pass;
-  // Relayed to us: never on behalf of a node we know (G1c).
-  if (peers_->principal_of(from))
-    return verdict::drop;
-  if (routed && !carries_no_authority(source))
-    return verdict::drop;
-  return verdict::pass;
+  // Relayed to us (G1c): a request without authority, whoever sent it (it
+  // may have left its node before that node's own link came up), or a
+  // notice on behalf of a node we do not know.
+  if (routed)
+    return carries_no_authority(source) ? verdict::pass : verdict::drop;
+  return peers_->principal_of(from) ? verdict::drop : verdict::pass;
 }
 
 bool frame_guard::addresses_off_limits() const {

@@ -97,6 +97,7 @@ class guarded_policy {
 
   rw_state read_some(size_t& result, native_socket fd, void* buf, size_t len) {
     auto out = static_cast<char*>(buf);
+    guard_->settle();
     if (ready_ == pending_.size() && guard_->passable() > 0) {
       // The middle of a direct message: straight into CAF's buffer.
       auto state = raw_read(result, fd, out, std::min(len, guard_->passable()));

@@ -28,8 +28,14 @@ caf::error peer_registry::bind(const caf::node_id& node,
                         "' claimed a node id that belongs to '" +
                         i->second.principal + "'");
   }
-  ++i->second.connections;
   return caf::none;
+}
+
+void peer_registry::activate(const caf::node_id& node) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = bindings_.find(node);
+  if (i != bindings_.end())
+    ++i->second.connections;
 }
 
 void peer_registry::unbind(const caf::node_id& node) {

@@ -28,10 +28,11 @@
 // - G1c: a message the peer relays for another node, or asks us to relay,
 //   is passed on only if it carries no authority: a `dial` request (which a
 //   worker on a node that has no link to us yet sends through whoever
-//   introduced us) or CAF's monitor and down notices, and only on behalf
-//   of a node that has no link of its own here (so nobody can speak for a
-//   node whose principal we know). Anything else is dropped. Data between
-//   two workers therefore never travels through a third party.
+//   introduced us) or its error answer; or CAF's monitor and down notices,
+//   and those only on behalf of a node that has no link of its own here
+//   (so nobody can speak for a node whose principal we know). Anything
+//   else is dropped. Data between two workers never travels through a
+//   third party.
 //
 // Example: a peer that sends the header {server_handshake, payload_len=0}
 // gets its connection closed with "a handshake without payload", and the
@@ -86,7 +87,12 @@ class frame_guard {
   /// Called after the transport handed `n <= passable()` bytes to CAF.
   void passed(size_t n);
 
-  /// Frames dropped under G1c.
+  /// Called by the transport before it reads again, which CAF does only
+  /// after consuming what the guard passed: counts a bound connection in
+  /// the registry once CAF has taken its handshake.
+  void settle();
+
+  /// Frames dropped under G1c and G1d.
   size_t dropped() const { return dropped_; }
 
   /// The node this connection's handshake named (none before it).
@@ -112,6 +118,7 @@ class frame_guard {
   std::string principal_;
   caf::node_id peer_;
   bool bound_ = false;
+  bool counted_ = false;
   caf::error failed_;
   caf::io::basp::header hdr_;
   bool in_payload_ = false;

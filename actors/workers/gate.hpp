@@ -57,7 +57,7 @@ struct gate_options {
   /// `openssl.cafile` and `openssl.passphrase`.
   tls_files files;
   /// The largest BASP payload a peer may announce (`gate.max-message-bytes`).
-  uint32_t max_message_bytes = 1u << 30;
+  uint32_t max_message_bytes = 64u << 20;
   /// Connections open at once, accepted and dialed
   /// (`gate.max-connections`).
   size_t max_connections = 1024;

@@ -49,19 +49,22 @@ class peer_registry {
 
   /// Called by the gate when a handshake on a connection authenticated as
   /// `principal` names `node`. Answers none, or an error saying why the
-  /// connection must be closed (G2a, G2c); on success counts the
-  /// connection until `unbind` is called for it.
+  /// connection must be closed (G2a, G2c).
   caf::error bind(const caf::node_id& node, const std::string& principal);
 
-  /// Called by the gate when a connection that `bind` accepted closes.
+  /// Called by the gate once CAF has taken a bound connection's handshake
+  /// (so CAF routes to `node` over it): counts it until `unbind`.
+  void activate(const caf::node_id& node);
+
+  /// Called by the gate when a connection that `activate` counted closes.
   void unbind(const caf::node_id& node);
 
   /// Called by workers: the principal that proved it speaks for `node`, or
   /// nullopt if no checked handshake named `node` (G2b).
   std::optional<std::string> principal_of(const caf::node_id& node) const;
 
-  /// Called by workers before sending to a node: whether a connection to
-  /// it is open now (messages then go there directly).
+  /// Called by workers before sending to a node: whether CAF has a direct
+  /// connection to it (messages then go there, not through a relay).
   bool connected(const caf::node_id& node) const;
 
   /// This process's own node.
