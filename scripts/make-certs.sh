@@ -36,7 +36,7 @@ for name in "${principals[@]}"; do
   openssl req "${ec[@]}" -keyout "$name.key" -out "$name.csr" \
     -subj "/CN=$name" 2> /dev/null
   openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca-private/ca.key \
-    -CAcreateserial -days 365 -out "$name.pem" 2> /dev/null
+    -CAserial ca-private/ca.srl -CAcreateserial -days 365 -out "$name.pem" 2> /dev/null
   chmod 600 "$name.key"
   rm -f "$name.csr"
   echo "==> certificate for $name: $dir/$name.pem"
