@@ -6,10 +6,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORKERS_BUILD_DIR:-$root/build}"
-# openssl: the tests make TLS certificates with it. dataset-fashion-mnist:
+# libssl-dev: the gate runs TLS with OpenSSL. openssl: the tests and
+# scripts/make-certs.sh make TLS certificates with it. dataset-fashion-mnist:
 # the federated-learning demo's data (/usr/share/datasets/fashion-mnist).
 packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
-          libboost-serialization-dev catch2 openssl dataset-fashion-mnist
+          libboost-serialization-dev catch2 libssl-dev openssl
+          dataset-fashion-mnist
           gnuplot-nox)
 
 source "$root/scripts/packages.sh"
