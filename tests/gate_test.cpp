@@ -251,3 +251,22 @@ TEST_CASE("gate: hostile frames close their connection and nothing else",
   REQUIRE(bob);
   CHECK(tensor{7, 8}.send(*bob).get().equal(tensor{7, 8}));
 }
+
+TEST_CASE("gate: the audit log names the authenticated principal, not the "
+          "declared one",
+          "[gate]") {
+  node_process bob_node{
+    node_binary(), {"bob"}, fast_node_args("bob"), scaled(10s)};
+  auto opts = fast_options("me");
+  opts.me_name = "secure_worker"; // what the client says it is
+  runtime_config cfg;
+  cfg.me_name = opts.me_name;
+  runtime rt{client_config(cfg, opts)};
+  auto bob = connect_to(rt, "bob", bob_node.port());
+  REQUIRE(bob);
+  CHECK(tensor{1, 2}.send(*bob).get().equal(tensor{1, 2}));
+  auto log = bob->audit();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].kind == "get");
+  CHECK(log[0].to == "me (declared secure_worker)");
+}

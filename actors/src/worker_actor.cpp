@@ -122,12 +122,36 @@ void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
                     st.store.produced_by(id));
 }
 
-// The current sender for the audit log of a listing: "actor <id>@<node>"
-// (a listing carries no name; clients name themselves in gets).
+// Who the audit log names for a party on `node` that calls itself
+// `declared` (A1): the principal the gate authenticated for that node, with
+// the declared name beside it if the two differ. A party in this process,
+// or any party in insecure mode (identities declared, not proven), is
+// named as it declares itself.
+std::string audited_name(worker_pointer self, const caf::node_id& node,
+                         const std::string& declared) {
+  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+  if (!gate || node == self->node())
+    return declared;
+  auto principal = gate->peers()->principal_of(node);
+  if (!principal || principal->empty())
+    return declared;
+  if (*principal == declared)
+    return declared;
+  return *principal + " (declared " + declared + ")";
+}
+
+// The current sender, named for the audit log (audited_name): a listing
+// carries no name, so its sender is "actor <id>@<node>" unless the gate
+// knows its principal.
 std::string sender_name(worker_pointer self) {
   auto& s = self->current_sender();
   if (!s)
     return "anonymous";
+  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+  if (gate && s->node() != self->node())
+    if (auto principal = gate->peers()->principal_of(s->node());
+        principal && !principal->empty())
+      return *principal;
   return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
 }
 
@@ -583,7 +607,8 @@ void serve_move(worker_pointer self,
   }
   if (!held_here(self, id, holder, final, rp, retry))
     return;
-  audit_tensor(self, "move", dest.name, id);
+  audit_tensor(self, "move", audited_name(self, dest.hdl.node(), dest.name),
+               id);
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
@@ -662,6 +687,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       // Before make_response_promise(), which takes the sender away.
       auto& sender = self->current_sender();
       auto remote = sender && sender->node() != self->node();
+      if (sender)
+        taker = audited_name(self, sender->node(), taker);
       auto rp = self->make_response_promise<taken_value>();
       serve_take(self, rp, id, holder, std::move(taker), remote, false);
       return rp;
