@@ -183,9 +183,12 @@ inline caf::expected<worker> connect_to(runtime& rt, const std::string& name,
 
 using node_map = std::map<std::string, std::unique_ptr<node_process>>;
 
-/// Starts a node process hosting worker `name` and connects `rt` to it.
+/// Starts a node process hosting worker `name` and connects `rt` to it. The
+/// node's identity is `name`'s certificate unless `args` say otherwise.
 inline worker start_node(runtime& rt, node_map& nodes, const std::string& name,
-                         std::vector<std::string> args = fast_node_args()) {
+                         std::vector<std::string> args = {}) {
+  if (args.empty())
+    args = fast_node_args(name);
   auto& node = nodes[name];
   node = std::make_unique<node_process>(node_binary(),
                                         std::vector<std::string>{name},

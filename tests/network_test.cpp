@@ -26,8 +26,7 @@ struct network {
   runtime rt{client_config(cfg, fast_options())};
   node_map nodes;
 
-  worker start(const std::string& name,
-               std::vector<std::string> args = fast_node_args()) {
+  worker start(const std::string& name, std::vector<std::string> args = {}) {
     return start_node(rt, nodes, name, std::move(args));
   }
 };
