@@ -270,3 +270,31 @@ TEST_CASE("gate: the audit log names the authenticated principal, not the "
   CHECK(log[0].kind == "get");
   CHECK(log[0].to == "me (declared secure_worker)");
 }
+
+TEST_CASE("gate: connections beyond the limit are refused, then served again",
+          "[gate]") {
+  auto args = fast_node_args("bob");
+  args.push_back("--cluster.insecure");
+  args.push_back("--gate.max-connections=2");
+  args.push_back("--gate.handshake-timeout=1s");
+  node_process bob_node{node_binary(), {"bob"}, args, scaled(10s)};
+  {
+    raw_connection first{bob_node.port()};
+    raw_connection second{bob_node.port()};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    raw_connection third{bob_node.port()};
+    CHECK(third.closed_within(std::chrono::milliseconds(500)));
+    // The first two wait for their handshake until the timeout.
+    CHECK(first.closed_within(scaled(3s)));
+    CHECK(second.closed_within(scaled(3s)));
+  }
+  std::this_thread::sleep_for(scaled(1500ms)); // the reaper's next round
+  CHECK(process_alive(bob_node.pid()));
+  auto opts = fast_options();
+  opts.gate.insecure = true;
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  auto bob = connect_to(rt, "bob", bob_node.port());
+  REQUIRE(bob);
+  CHECK(tensor{7, 8}.send(*bob).get().equal(tensor{7, 8}));
+}

@@ -59,8 +59,9 @@ struct gate_options {
   /// The largest BASP payload a peer may announce (`gate.max-message-bytes`).
   uint32_t max_message_bytes = 64u << 20;
   /// Connections open at once, accepted and dialed
-  /// (`gate.max-connections`).
-  size_t max_connections = 1024;
+  /// (`gate.max-connections`); well below the usual limit of 1024 open
+  /// files, so that a flood is refused before accept() itself fails.
+  size_t max_connections = 512;
   /// How long a new connection may take to complete TLS and the BASP
   /// handshake (`gate.handshake-timeout`).
   caf::timespan handshake_timeout = std::chrono::seconds(10);

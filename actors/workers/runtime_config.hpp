@@ -22,7 +22,7 @@
 //   certificate="tls/me.pem"  key="tls/me.key"  cafile="tls/ca.pem"
 //   [gate]
 //   max-message-bytes=1073741824 ; largest message a peer may announce
-//   max-connections=1024 ; connections open at once
+//   max-connections=512  ; connections open at once
 //   handshake-timeout=10s ; a connection must authenticate within this
 //   dial-hosts=[]        ; hosts a node may dial besides its cluster's
 //
