@@ -1,6 +1,7 @@
 #include "workers/worker_actor.hpp"
 
 #include <memory>
+#include <optional>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
@@ -127,13 +128,23 @@ void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
 // the declared name beside it if the two differ. A party in this process,
 // or any party in insecure mode (identities declared, not proven), is
 // named as it declares itself.
-std::string audited_name(worker_pointer self, const caf::node_id& node,
-                         const std::string& declared) {
+// The principal the gate proved for a remote `node`, if any (none in this
+// process, for unknown nodes, and in insecure mode).
+std::optional<std::string> proven_principal(worker_pointer self,
+                                            const caf::node_id& node) {
   auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
   if (!gate || node == self->node())
-    return declared;
+    return std::nullopt;
   auto principal = gate->peers()->principal_of(node);
   if (!principal || principal->empty())
+    return std::nullopt;
+  return principal;
+}
+
+std::string audited_name(worker_pointer self, const caf::node_id& node,
+                         const std::string& declared) {
+  auto principal = proven_principal(self, node);
+  if (!principal)
     return declared;
   if (*principal == declared)
     return declared;
@@ -147,11 +158,8 @@ std::string sender_name(worker_pointer self) {
   auto& s = self->current_sender();
   if (!s)
     return "anonymous";
-  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
-  if (gate && s->node() != self->node())
-    if (auto principal = gate->peers()->principal_of(s->node());
-        principal && !principal->empty())
-      return *principal;
+  if (auto principal = proven_principal(self, s->node()))
+    return *principal;
   return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
 }
 
