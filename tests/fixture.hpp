@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -148,9 +149,15 @@ fast_node_args(const std::string& principal = "node") {
   // Heartbeats as shipped (config/local-cluster.ini), scaled under
   // sanitizers as in this process (scaled_heartbeats): shorter connection
   // timeouts drop links that carry large messages under load.
-  std::vector<std::string> args{"--workers.park-timeout=" + scaled_option(1s),
-                                "--workers.forward-timeout=" +
-                                  scaled_option(3s)};
+  // The nodes tests start know no cluster list: they trust the workers
+  // tests name (and "node", the principal of nodes with other names) to act
+  // for others (chains; access_control.hpp, A1), and the tests' client "me"
+  // administers them (load, clear).
+  std::vector<std::string> args{
+    "--workers.park-timeout=" + scaled_option(1s),
+    "--workers.forward-timeout=" + scaled_option(3s),
+    R"(--policy.trusted=["bob","alice","carol","far","secure_worker","node"])",
+    R"(--policy.admins=["me"])"};
   for (auto& arg : test_pki::get().args_for(principal))
     args.push_back(arg);
   for (auto& [key, value] : scaled_heartbeats())
@@ -160,6 +167,23 @@ fast_node_args(const std::string& principal = "node") {
         std::chrono::duration_cast<std::chrono::milliseconds>(value).count()) +
       "ms");
   return args;
+}
+
+/// The exit status (as waitpid reports it) and the output, stderr included,
+/// of the shell command `cmd`, killed after `limit` (coreutils' timeout).
+inline std::pair<int, std::string>
+run_and_capture(const std::string& cmd, std::chrono::milliseconds limit) {
+  auto full = "timeout -s KILL " +
+              std::to_string((limit.count() + 999) / 1000) + " " + cmd +
+              " 2>&1";
+  auto out = popen(full.c_str(), "r");
+  if (out == nullptr)
+    return {-1, "popen failed"};
+  std::string text;
+  char buf[512];
+  while (auto n = fread(buf, 1, sizeof(buf), out))
+    text.append(buf, n);
+  return {pclose(out), std::move(text)};
 }
 
 /// rt.connect(name, "127.0.0.1", port), tried up to 3 times while it fails

@@ -177,14 +177,8 @@ TEST_CASE("gate: a node without its certificate files does not start",
   std::string cmd = node_binary() + " --node.workers=[bob]";
   for (auto& arg : fast_node_args("bob"))
     cmd += " '" + arg + "'";
-  cmd += " --openssl.key=/nonexistent/bob.key 2>&1";
-  auto out = popen(cmd.c_str(), "r");
-  REQUIRE(out != nullptr);
-  std::string text;
-  char buf[512];
-  while (auto n = fread(buf, 1, sizeof(buf), out))
-    text.append(buf, n);
-  auto status = pclose(out);
+  cmd += " --openssl.key=/nonexistent/bob.key";
+  auto [status, text] = run_and_capture(cmd, scaled(30s));
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) != 0);
   CHECK_THAT(text, Contains("/nonexistent/bob.key") && Contains("openssl.key"));

@@ -152,11 +152,12 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
         self->monitor(peer.hdl);
     },
     [self, timeout](stage_atom, tensor& t, const worker_ref& dest, object_id id,
-                    object_id holder) {
+                    object_id holder, object_policy& policy) {
       auto now = staging_area::clock::now();
       auto& plane = *self->state.plane;
       plane.staging().expire(now);
       auto ref = plane.stage(self, "me", t, now + timeout);
+      ref.policy = std::move(policy);
       // The worker's answer (once it read every byte) acknowledges the put.
       self->send(dest.hdl, caf::put_atom::value, id, std::move(ref), holder);
     },

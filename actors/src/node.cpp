@@ -29,8 +29,10 @@ caf::expected<node_options> node_config::node_opts() const {
   result.host = node_host;
   result.port = node_port;
   result.gate = options().gate;
-  if (!node_workers.empty())
+  if (!node_workers.empty()) {
     result.gate.files = identity_files(node_workers.front());
+    result.worker.access.local_principal = node_workers.front();
+  }
   if (!node_workers.empty() && (node_host.empty() || node_port == 0)) {
     if (auto ep = find_endpoint(cluster_workers, node_workers.front())) {
       if (result.host.empty())
@@ -127,6 +129,12 @@ caf::expected<node> host_node(caf::actor_system& sys,
   wopts.gate = result.gate;
   if (!wopts.plane)
     wopts.plane = result.plane;
+  // The node's own workers act for each other (moves between them, chains
+  // through them); a node's local principal is its first worker (its
+  // certificate's name).
+  wopts.access.trusted.insert(opts.workers.begin(), opts.workers.end());
+  if (wopts.access.local_principal.empty())
+    wopts.access.local_principal = opts.workers.front();
   auto address = std::make_shared<node_address>();
   address->host = opts.host;
   wopts.self_address = address;

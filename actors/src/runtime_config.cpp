@@ -7,6 +7,7 @@
 
 #include <caf/io/middleman.hpp>
 
+#include "workers/cluster.hpp"
 #include "workers/configure.hpp"
 #include "workers/error.hpp"
 
@@ -70,6 +71,22 @@ runtime_config::runtime_config() {
          "a new connection must authenticate within this")
     .add(dial_hosts, "dial-hosts",
          "hosts a node may dial besides those of its cluster");
+  opt_group{custom_options_, "policy"}
+    .add(admins, "admins",
+         "principals that act as this process's workers: load, clear all, "
+         "grant on their data (\"*\": everyone, local development only)")
+    .add(trusted, "trusted",
+         "principals that may act for others, forwarding their requests "
+         "(default: the workers of [cluster] workers)")
+    .add(admin_plans, "admin-plans", "only admins may define plans")
+    .add(aggregate_min_rows, "aggregate-min-rows",
+         "a sum or mean over at least this many rows of private data may "
+         "leave (0: never)")
+    .add(approved_plans, "approved-plans",
+         "hashes of plans whose outputs may leave (plan_hash)")
+    .add(disable_checks, "disable-checks",
+         "serve every request without permission checks (to measure their "
+         "cost only)");
 }
 
 caf::error runtime_config::parse_args(int argc, char** argv) {
@@ -144,6 +161,18 @@ runtime_options runtime_config::options() const {
   g.max_connections = max_connections;
   g.handshake_timeout = handshake_timeout;
   g.dial_hosts = dial_hosts;
+  auto& access = result.worker.access;
+  access.enforce = !disable_checks;
+  access.admins.insert(admins.begin(), admins.end());
+  access.admin_plans = admin_plans;
+  access.aggregate_min_rows = aggregate_min_rows;
+  access.approved_plans.insert(approved_plans.begin(), approved_plans.end());
+  access.local_principal = me_name;
+  // The cluster's workers forward requests on behalf of others (A1).
+  access.trusted.insert(trusted.begin(), trusted.end());
+  for (auto& entry : cluster_workers)
+    if (auto ep = parse_endpoint(entry))
+      access.trusted.insert(ep->worker);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include "workers/error.hpp"
+#include "workers/plan_hash.hpp"
 
 namespace workers {
 
@@ -161,6 +162,58 @@ std::string sender_name(worker_pointer self) {
   if (auto principal = proven_principal(self, s->node()))
     return *principal;
   return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
+}
+
+// The principal behind the current message (access_control.hpp), which
+// `on_behalf` names when a forwarding worker acts for someone (A1):
+// - this process: trusted and an admin (one trust domain), named as it
+//   declares itself, or as the process (access_config::local_principal);
+// - a peer the gate authenticated (TLS): its certificate's principal, or
+//   whom it acts for if it is one of the cluster's workers;
+// - a peer in insecure mode: declared, not proven -- its CAF node id, or
+//   whom it says it acts for.
+// Called by every handler that reads, changes or grants anything, before
+// make_response_promise() (which takes the sender away).
+requester resolve(worker_pointer self, const std::string& on_behalf = {}) {
+  auto& cfg = self->state.store.access();
+  auto& s = self->current_sender();
+  requester who;
+  if (!s) {
+    who.name = "anonymous";
+    return who;
+  }
+  if (s->node() == self->node()) {
+    who.name = on_behalf.empty() ? cfg.local_principal : on_behalf;
+    who.admin = true;
+    who.trusted = true;
+    who.local = true;
+    return who;
+  }
+  if (auto principal = proven_principal(self, s->node())) {
+    who.proven = true;
+    who.trusted = cfg.trusted.count(*principal) > 0;
+    if (who.trusted && !on_behalf.empty()) {
+      who.name = on_behalf;
+      return who;
+    }
+    who.name = std::move(*principal);
+    who.admin = cfg.is_admin(who.name);
+    return who;
+  }
+  who.name =
+    on_behalf.empty() ? "node " + caf::to_string(s->node()) : on_behalf;
+  who.trusted = true;
+  who.admin = cfg.is_admin(who.name);
+  return who;
+}
+
+// Answers `rp` with the refusal `err` of `who`'s `operation` on `id`, after
+// recording it in the audit log (access_control.hpp, A3).
+template <class Promise>
+void refuse(worker_pointer self, Promise& rp, const requester& who,
+            const std::string& operation, object_id id, caf::error err) {
+  self->state.audit.refused(operation, who.name, id, err);
+  rp.deliver(std::move(err));
 }
 
 // Monitors and connects to the worker a pointer entry names, so its death is
@@ -318,9 +371,12 @@ bool held_here(worker_pointer self, object_id id, object_id holder, bool final,
   return true;
 }
 
-// Stores what a put brought (R1) and serves the requests waiting for it.
-caf::error store_put(worker_pointer self, object_id id, stored_value value,
-                     object_id holder) {
+// Stores what a put from `who` brought (R1), owned as admit_policy says,
+// and serves the requests waiting for it.
+caf::error store_put(worker_pointer self, const requester& who, object_id id,
+                     stored_value value, object_id holder) {
+  value.policy =
+    admit_policy(std::move(value.policy), who, self->state.store.owner());
   note(self, &value);
   watch_target(self, value);
   outbox out;
@@ -332,14 +388,19 @@ caf::error store_put(worker_pointer self, object_id id, stored_value value,
 
 // get: takes `holder`'s reference to `id` (protocol.hpp, R4).
 void serve_take(worker_pointer self,
-                caf::typed_response_promise<taken_value> rp, object_id id,
-                object_id holder, std::string taker, bool remote, bool final) {
+                caf::typed_response_promise<taken_value> rp, requester who,
+                object_id id, object_id holder, std::string taker, bool remote,
+                bool final) {
   auto& store = self->state.store;
   auto retry = [=](bool f) {
-    serve_take(self, rp, id, holder, taker, remote, f);
+    serve_take(self, rp, who, id, holder, taker, remote, f);
   };
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  if (auto err = store.permits(id, who, right::take, "get")) {
+    refuse(self, rp, who, "get", id, std::move(err));
+    return;
+  }
   audit_tensor(self, "get", taker, id);
   auto& st = self->state;
   if (auto v = store.find(id); remote && v->is_tensor() &&
@@ -354,11 +415,12 @@ void serve_take(worker_pointer self,
       st.opts.plane->stage(caf::actor_cast<caf::actor>(self), store.owner(),
                            v->as_tensor(),
                            self->clock().now() + st.opts.forward_timeout);
+    value.blob.policy = v->policy;
     rp.deliver(std::move(value));
     return;
   }
   outbox out;
-  auto value = store.take(id, holder, st.ids, out);
+  auto value = store.take(id, holder, st.holder_ids, out);
   flush(self, out);
   note(self, nullptr, &value.value);
   rp.deliver(std::move(value));
@@ -374,8 +436,8 @@ std::vector<object_id> operand_ids(const op_request& req) {
 
 // run: runs a stored plan on tensors here, or parks until its inputs land.
 void serve_run(worker_pointer self,
-               caf::typed_response_promise<caf::ok_atom> rp, plan_run r,
-               bool final) {
+               caf::typed_response_promise<caf::ok_atom> rp, requester who,
+               plan_run r, bool final) {
   auto& st = self->state;
   outbox out;
   auto i = st.plans.find(r.plan_id);
@@ -387,7 +449,12 @@ void serve_run(worker_pointer self,
                                  st.store.owner() + " (define it first)");
     st.store.fail_results(r.outputs, r.holders, outcome.error, out);
   } else {
-    outcome = st.store.run(i->second, r, out);
+    auto& approved = st.store.access().approved_plans;
+    auto rule = approved.count(i->second.hash) > 0
+                  ? "output of the approved plan \"" + i->second.steps.name +
+                      "\" (" + i->second.hash + ")"
+                  : std::string{};
+    outcome = st.store.run(i->second.steps, r, out, who, std::move(rule));
   }
   if (outcome.what == exec_outcome::kind::missing && final) {
     outcome.what = exec_outcome::kind::failed;
@@ -398,13 +465,16 @@ void serve_run(worker_pointer self,
   auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
   if (outcome.what == exec_outcome::kind::missing) {
     park_request(self, key, r.inputs, r.outputs, r.holders, outcome.missing, rp,
-                 [=](bool f) { serve_run(self, rp, r, f); });
+                 [=](bool f) { serve_run(self, rp, who, r, f); });
     return;
   }
   unpin(self, key);
   for (auto id : r.outputs)
     wake(self, id);
-  if (outcome.what == exec_outcome::kind::failed)
+  if (outcome.what == exec_outcome::kind::failed &&
+      outcome.error.code() == static_cast<uint8_t>(errc::not_permitted))
+    refuse(self, rp, who, "run", r.plan_id, std::move(outcome.error));
+  else if (outcome.what == exec_outcome::kind::failed)
     rp.deliver(std::move(outcome.error));
   else
     rp.deliver(caf::ok_atom::value);
@@ -435,8 +505,8 @@ uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
     auto id = st.ids.next();
     outbox out;
     // The worker's own data: its holder is the worker's, never leased out.
-    st.store.insert_own(id, stored_value{std::move(t)}, st.ids.next(), out,
-                        "loaded");
+    st.store.insert_own(id, stored_value{std::move(t)}, st.holder_ids.next(),
+                        out, "loaded");
     auto all = tags;
     all.emplace_back(kind);
     st.store.tag(id, all);
@@ -450,14 +520,20 @@ uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
 // tag: adds `tags` to `id`, waiting for it like an operation would (the
 // object may still be on its way: a tag right after a move or an exec).
 void serve_tag(worker_pointer self,
-               caf::typed_response_promise<caf::ok_atom> rp, object_id id,
-               std::vector<std::string> tags, bool final) {
+               caf::typed_response_promise<caf::ok_atom> rp, requester who,
+               object_id id, std::vector<std::string> tags, bool final) {
   auto& store = self->state.store;
   if (store.status(id) == object_store::presence::unknown) {
     wait_for(self, id, final, store.unknown_error(id), rp,
-             [=](bool f) { serve_tag(self, rp, id, tags, f); });
+             [=](bool f) { serve_tag(self, rp, who, id, tags, f); });
     return;
   }
+  if (auto policy = store.policy_of(id))
+    if (auto err =
+          check_owner(store.access(), store.owner(), who, *policy, "tag", id)) {
+      refuse(self, rp, who, "tag", id, std::move(err));
+      return;
+    }
   if (auto err = store.tag(id, tags))
     rp.deliver(std::move(err));
   else
@@ -465,14 +541,14 @@ void serve_tag(worker_pointer self,
 }
 
 // search: the ids carrying all of `query`, each retained for a new holder.
-std::vector<search_hit> serve_search(worker_pointer self,
+std::vector<search_hit> serve_search(worker_pointer self, const requester& who,
                                      const std::vector<std::string>& query) {
   auto& st = self->state;
   std::vector<search_hit> hits;
-  for (auto id : st.store.search(query)) {
+  for (auto id : st.store.search(query, who)) {
     search_hit hit;
     hit.id = id;
-    hit.holder = st.ids.next();
+    hit.holder = st.holder_ids.next();
     hit.tags = st.store.tags(id);
     if (auto v = st.store.find(id); v && v->is_tensor()) {
       hit.dt = v->as_tensor().dtype();
@@ -486,11 +562,11 @@ std::vector<search_hit> serve_search(worker_pointer self,
 
 // exec: runs, forwards, parks or fails an operation.
 void serve_exec(worker_pointer self,
-                caf::typed_response_promise<caf::ok_atom> rp, op_request req,
-                bool final) {
+                caf::typed_response_promise<caf::ok_atom> rp, requester who,
+                op_request req, bool final) {
   auto& st = self->state;
   outbox out;
-  auto r = st.store.execute(req, st.ids, out);
+  auto r = st.store.execute(req, st.ids, out, who);
   if (r.what == exec_outcome::kind::missing && final) {
     r.what = exec_outcome::kind::failed;
     r.error = st.store.unknown_error(r.missing);
@@ -498,16 +574,19 @@ void serve_exec(worker_pointer self,
   }
   flush(self, out);
   if (r.what == exec_outcome::kind::missing) {
-    park_request(self, req.result, operand_ids(req), {req.result},
-                 {req.holder}, r.missing,
-                 rp, [=](bool f) { serve_exec(self, rp, req, f); });
+    park_request(self, req.result, operand_ids(req), {req.result}, {req.holder},
+                 r.missing, rp,
+                 [=](bool f) { serve_exec(self, rp, who, req, f); });
     return;
   }
   switch (r.what) {
   case exec_outcome::kind::failed:
     unpin(self, req.result);
     wake(self, req.result);
-    rp.deliver(std::move(r.error));
+    if (r.error.code() == static_cast<uint8_t>(errc::not_permitted))
+      refuse(self, rp, who, to_string(req.op), req.result, std::move(r.error));
+    else
+      rp.deliver(std::move(r.error));
     return;
   case exec_outcome::kind::done:
     unpin(self, req.result);
@@ -585,12 +664,12 @@ void send_move_put(worker_pointer self,
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
 // destination acknowledged; on failure the data stays.
 void serve_move(worker_pointer self,
-                caf::typed_response_promise<caf::ok_atom> rp, object_id id,
-                worker_ref dest, object_id new_id, object_id holder,
-                bool final) {
+                caf::typed_response_promise<caf::ok_atom> rp, requester who,
+                object_id id, worker_ref dest, object_id new_id,
+                object_id holder, bool final) {
   auto& st = self->state;
   auto retry = [=](bool f) {
-    serve_move(self, rp, id, dest, new_id, holder, f);
+    serve_move(self, rp, who, id, dest, new_id, holder, f);
   };
   if (st.store.status(id) == object_store::presence::gone) {
     // Nothing to move but the object's fate: the destination records it, so
@@ -615,6 +694,11 @@ void serve_move(worker_pointer self,
   }
   if (!held_here(self, id, holder, final, rp, retry))
     return;
+  if (auto err =
+        st.store.permits(id, who, right::move, "move to " + dest.name)) {
+    refuse(self, rp, who, "move", id, std::move(err));
+    return;
+  }
   audit_tensor(self, "move", audited_name(self, dest.hdl.node(), dest.name),
                id);
   outbox out;
@@ -626,6 +710,7 @@ void serve_move(worker_pointer self,
     auto ref = st.opts.plane->stage(caf::actor_cast<caf::actor>(self),
                                     st.store.owner(), value.as_tensor(),
                                     self->clock().now() + st.opts.forward_timeout);
+    ref.policy = value.policy;
     send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
     return;
   }
@@ -672,7 +757,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   st.opts = opts;
   if (!st.opts.plane)
     st.opts.plane = std::make_shared<data_plane>();
-  st.store = object_store{std::move(name), opts.limits};
+  st.store = object_store{std::move(name), opts.limits, opts.access};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
   st.next_housekeeping = self->clock().now();
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -687,7 +772,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   return {
     [=](caf::put_atom, object_id id, stored_value& value,
         object_id holder) -> caf::result<caf::ok_atom> {
-      if (auto err = store_put(self, id, std::move(value), holder))
+      if (auto err =
+            store_put(self, resolve(self), id, std::move(value), holder))
         return err;
       return caf::ok_atom::value;
     },
@@ -697,12 +783,15 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       auto remote = sender && sender->node() != self->node();
       if (sender)
         taker = audited_name(self, sender->node(), taker);
+      auto who = resolve(self);
       auto rp = self->make_response_promise<taken_value>();
-      serve_take(self, rp, id, holder, std::move(taker), remote, false);
+      serve_take(self, rp, std::move(who), id, holder, std::move(taker), remote,
+                 false);
       return rp;
     },
     [=](caf::put_atom, object_id id, blob_ref& blob, object_id holder) {
       // A large tensor: read it in chunks, store it when complete (B2).
+      auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
       auto& st = self->state;
       auto on_error = [self, rp, id, holder](caf::error err) mutable {
@@ -720,9 +809,9 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       st.store.expect(id, self->clock().now() + st.opts.forward_timeout);
       fetch_blob(
         self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
-        [self, rp, id, holder](tensor t) mutable {
-          if (auto err =
-                store_put(self, id, stored_value{std::move(t)}, holder))
+        [self, rp, who, id, holder, policy = blob.policy](tensor t) mutable {
+          if (auto err = store_put(self, who, id,
+                                   stored_value{std::move(t), policy}, holder))
             rp.deliver(std::move(err));
           else
             rp.deliver(caf::ok_atom::value);
@@ -747,14 +836,17 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](exec_atom, op_request& req) {
+      auto who = resolve(self, req.principal);
       auto rp = self->make_response_promise<caf::ok_atom>();
-      serve_exec(self, rp, std::move(req), false);
+      serve_exec(self, rp, std::move(who), std::move(req), false);
       return rp;
     },
     [=](move_atom, object_id id, worker_ref& dest, object_id new_id,
         object_id holder) {
+      auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
-      serve_move(self, rp, id, std::move(dest), new_id, holder, false);
+      serve_move(self, rp, std::move(who), id, std::move(dest), new_id, holder,
+                 false);
       return rp;
     },
     [=](gone_atom, object_id id, object_id holder,
@@ -782,42 +874,79 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       self->state.store.expect(id, self->clock().now() + within);
     },
     [=](list_atom) {
-      // A listing shows values: each tensor in it leaves this worker (A1).
-      auto listing = self->state.store.listing();
+      // A listing shows the values its asker may see: each tensor in it
+      // leaves this worker (A1); the others are listed without values.
+      auto listing = self->state.store.listing(resolve(self));
       for (auto& entry : listing.entries)
         audit_tensor(self, "list", sender_name(self), entry.first);
       return listing;
     },
     [=](count_atom) { return static_cast<uint64_t>(self->state.store.size()); },
     [=](clear_atom) {
-      // Objects and plans alike: clear leaves the worker as new.
+      // From an admin, objects and plans alike: clear leaves the worker as
+      // new. From anyone else: what is theirs.
+      auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
+      auto& st = self->state;
       outbox out;
-      self->state.store.clear(out);
-      self->state.plans.clear();
+      if (who.admin || !st.store.access().enforce) {
+        st.store.clear(out);
+        st.plans.clear();
+      } else {
+        st.store.clear_owned(who.name, out);
+        for (auto i = st.plans.begin(); i != st.plans.end();)
+          i = i->second.owner == who.name ? st.plans.erase(i) : std::next(i);
+      }
       flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
       return rp;
     },
     [=](stats_atom) { return self->state.stats; },
     [=](tag_atom, object_id id, std::vector<std::string>& tags) {
+      auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
-      serve_tag(self, rp, id, std::move(tags), false);
+      serve_tag(self, rp, std::move(who), id, std::move(tags), false);
       return rp;
     },
     [=](search_atom, const std::vector<std::string>& query) {
-      return serve_search(self, query);
+      return serve_search(self, resolve(self), query);
     },
     [=](audit_atom) { return self->state.audit.entries(); },
     [=](define_atom, object_id plan_id, plan& p) -> caf::result<caf::ok_atom> {
-      if (auto err = validate(p, self->state.opts.limits.max_tensor_bytes))
-        return with_context(err, "define on " + self->state.store.owner());
-      self->state.plans[plan_id] = std::move(p);
+      auto& st = self->state;
+      auto who = resolve(self);
+      auto& cfg = st.store.access();
+      caf::error refusal;
+      if (cfg.enforce && cfg.admin_plans && !who.admin)
+        refusal = admin_only(st.store.owner(), who, "define plans");
+      else if (auto i = st.plans.find(plan_id);
+               cfg.enforce && i != st.plans.end() && !who.admin &&
+               i->second.owner != who.name)
+        refusal =
+          make_error(errc::not_permitted,
+                     who.name + " may not redefine plan " + to_string(plan_id) +
+                       " on " + st.store.owner() + ": it belongs to " +
+                       i->second.owner + " (rule: only the owner may)");
+      if (refusal) {
+        st.audit.refused("define", who.name, plan_id, refusal);
+        return refusal;
+      }
+      if (auto err = validate(p, st.opts.limits.max_tensor_bytes))
+        return with_context(err, "define on " + st.store.owner());
+      auto hash = plan_hash(p);
+      st.plans[plan_id] =
+        worker_state::stored_plan{std::move(p), who.name, std::move(hash)};
       return caf::ok_atom::value;
     },
     [=](load_atom, const shard_spec& spec, std::vector<std::string>& tags) {
       // Reading and decompressing the files takes a second: a detached
       // helper does it, so this worker's thread keeps serving meanwhile.
+      auto who = resolve(self);
       auto rp = self->make_response_promise<uint64_t>();
+      if (self->state.store.access().enforce && !who.admin) {
+        refuse(self, rp, who, "load", object_id{},
+               admin_only(self->state.store.owner(), who, "load data"));
+        return rp;
+      }
       auto loader = self->spawn<caf::detached>(shard_loader);
       self->request(loader, caf::infinite, load_atom::value, spec)
         .then(
@@ -856,9 +985,20 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](run_atom, plan_run& r) {
+      auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
-      serve_run(self, rp, std::move(r), false);
+      serve_run(self, rp, std::move(who), std::move(r), false);
       return rp;
+    },
+    [=](permit_atom, const grant& g) -> caf::result<caf::ok_atom> {
+      auto who = resolve(self);
+      auto& st = self->state;
+      if (auto err = st.store.permit(g, who)) {
+        if (err.code() == static_cast<uint8_t>(errc::not_permitted))
+          st.audit.refused("permit", who.name, g.id, err);
+        return err;
+      }
+      return caf::ok_atom::value;
     },
     [=](renew_atom, const std::vector<lease_claim>& claims) {
       for (auto& c : claims)

@@ -94,6 +94,14 @@ class runtime_config : public caf::actor_system_config {
   size_t max_connections;
   caf::timespan handshake_timeout;
   std::vector<std::string> dial_hosts;
+  /// `[policy]`: who may do what on this process's workers
+  /// (access_control.hpp).
+  std::vector<std::string> admins;
+  std::vector<std::string> trusted;
+  bool admin_plans = false;
+  size_t aggregate_min_rows = 0;
+  std::vector<std::string> approved_plans;
+  bool disable_checks = false;
 };
 
 } // namespace workers

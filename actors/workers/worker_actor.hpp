@@ -50,6 +50,8 @@ struct worker_options {
   size_t max_parked = 100000;
   /// Tombstone and early-record bounds of the store.
   object_store::limits limits;
+  /// Who may do what here (access_control.hpp; the `[policy]` section).
+  access_config access;
   /// The process's gate (gate.hpp), through which workers dial other
   /// nodes; empty in a process that never went on the network.
   std::shared_ptr<gate_slot> gate;
@@ -74,6 +76,9 @@ struct worker_state {
   object_store store;
   parking_lot<waiter> lot;
   id_generator ids;
+  /// Holder ids this worker grants (take, search): drawn from an origin of
+  /// their own, so nobody derives them from the object ids they see.
+  id_generator holder_ids;
   /// Pointer entries whose forwarded operation has not answered yet; a get
   /// or move of one waits, so that the caller learns the chain's outcome.
   std::unordered_set<object_id> forwarding;
@@ -84,8 +89,15 @@ struct worker_state {
   /// Operands pinned for parked requests (key: the request's first result
   /// id, which holds the pins): see pin() in worker_actor.cpp.
   std::unordered_map<object_id, std::vector<object_id>> pins;
+  /// A plan stored by `define`: who defined it, and its hash for approvals
+  /// (plan_hash.hpp).
+  struct stored_plan {
+    plan steps;
+    std::string owner;
+    std::string hash;
+  };
   /// Plans stored by `define`, until clear.
-  std::unordered_map<object_id, plan> plans;
+  std::unordered_map<object_id, stored_plan> plans;
   /// Peers with requests from this worker in flight (chains, moves).
   peer_watch watch;
   /// Sends waiting for a direct connection to a peer's node: everything to

@@ -16,6 +16,16 @@ std::string to_string(object_id x) {
   return buf;
 }
 
+std::optional<object_id> parse_object_id(const std::string& text) {
+  unsigned long long seq = 0;
+  unsigned long long origin = 0;
+  int used = 0;
+  if (std::sscanf(text.c_str(), "%llu@%llx%n", &seq, &origin, &used) != 2 ||
+      static_cast<size_t>(used) != text.size() || origin == 0)
+    return std::nullopt;
+  return object_id{origin, seq};
+}
+
 namespace {
 
 // The test hook of id_generator::seed_origins: a seeded generator of

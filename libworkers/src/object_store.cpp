@@ -26,8 +26,8 @@ object_store::object_store(std::string owner)
   // nop
 }
 
-object_store::object_store(std::string owner, limits lim)
-  : owner_(std::move(owner)), limits_(lim) {
+object_store::object_store(std::string owner, limits lim, access_config access)
+  : owner_(std::move(owner)), limits_(lim), access_(std::move(access)) {
   // nop
 }
 
@@ -84,6 +84,84 @@ store_listing object_store::listing() const {
   return result;
 }
 
+namespace {
+
+// Why `who` may not see a value with `policy`, for a hidden listing entry.
+std::string hidden_reason(const object_policy& policy) {
+  if (policy.raw)
+    return "private data of " + policy.owner;
+  if (policy.guarded())
+    return "computed from private data, not released";
+  return "belongs to " + policy.owner;
+}
+
+// "float32 [2, 3]" for a tensor, "pointer" for a pointer entry.
+std::string describe_value(const stored_value& v) {
+  if (!v.is_tensor())
+    return "pointer";
+  auto& t = v.as_tensor();
+  return std::string{to_string(t.dtype())} + " " + to_string(t.shape());
+}
+
+} // namespace
+
+store_listing object_store::listing(const requester& who) const {
+  auto all = listing();
+  store_listing result;
+  result.worker = std::move(all.worker);
+  for (auto& [id, value] : all.entries) {
+    if (allows(access_, owner_, who, value.policy, right::see))
+      result.entries.emplace_back(id, std::move(value));
+    else
+      result.hidden.emplace_back(id, describe_value(value) + ", " +
+                                       hidden_reason(value.policy));
+  }
+  return result;
+}
+
+const object_policy* object_store::policy_of(object_id id) const {
+  auto i = entries_.find(id);
+  return i != entries_.end() ? &i->second.value.policy : nullptr;
+}
+
+caf::error object_store::permits(object_id id, const requester& who, right r,
+                                 const std::string& operation) const {
+  auto policy = policy_of(id);
+  if (policy == nullptr)
+    return caf::none;
+  return check(access_, owner_, who, *policy, r, operation, id);
+}
+
+caf::error object_store::permit(const grant& g, const requester& who) {
+  auto i = entries_.find(g.id);
+  if (i == entries_.end())
+    return status(g.id) == presence::gone ? gone_error(g.id)
+                                          : unknown_error(g.id);
+  auto& policy = i->second.value.policy;
+  auto reveals =
+    g.what == right::take || g.what == right::move || g.what == right::see;
+  // Admins grant on the worker's data (A2); owners on what is theirs and
+  // not private.
+  auto as_admin = who.admin && allows(access_, owner_, who, policy, g.what) &&
+                  (policy.raw || !policy.sources.empty());
+  auto as_owner = who.name == policy.owner && !policy.guarded();
+  if (access_.enforce && !who.local && !policy.owner.empty() && !as_admin &&
+      !as_owner)
+    return make_error(errc::not_permitted,
+                      who.name + " may not grant " + to_string(g.what) +
+                        " on " + to_string(g.id) + " on " + owner_ +
+                        ": only its owner (" + policy.owner +
+                        ") may, or an admin of " + owner_ +
+                        " for its data (policy.admins)");
+  auto& list = policy.grants(g.what);
+  if (std::find(list.begin(), list.end(), g.principal) == list.end())
+    list.push_back(g.principal);
+  if (as_admin && reveals && !policy.raw && policy.released.empty())
+    policy.released = "released by " + who.name + " (admin of " + owner_ +
+                      ") to " + g.principal;
+  return caf::none;
+}
+
 std::string object_store::produced_by(object_id id) const {
   auto i = entries_.find(id);
   return i != entries_.end() ? i->second.produced_by : std::string{};
@@ -116,6 +194,19 @@ object_store::search(const std::vector<std::string>& query) const {
   return result;
 }
 
+std::vector<object_id>
+object_store::search(const std::vector<std::string>& query,
+                     const requester& who) const {
+  auto hits = search(query);
+  hits.erase(std::remove_if(hits.begin(), hits.end(),
+                            [&](object_id id) {
+                              return !allows(access_, owner_, who,
+                                             *policy_of(id), right::search);
+                            }),
+             hits.end());
+  return hits;
+}
+
 caf::error object_store::tag(object_id id,
                              const std::vector<std::string>& tags) {
   auto i = entries_.find(id);
@@ -128,7 +219,8 @@ caf::error object_store::tag(object_id id,
   return caf::none;
 }
 
-exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
+exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out,
+                               const requester& who, std::string release_rule) {
   exec_outcome result;
   auto fail_all = [&](caf::error err) {
     fail_results(r.outputs, r.holders, err, out);
@@ -144,6 +236,8 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
                             " outputs, the call names " +
                             std::to_string(r.outputs.size())));
   std::vector<tensor> inputs;
+  std::vector<const object_policy*> policies;
+  std::vector<std::string> names;
   for (auto id : r.inputs) {
     switch (status(id)) {
     case presence::gone:
@@ -161,7 +255,12 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
                                  where + ": input " + to_string(id) +
                                    " points to " + v.as_pointer().where.name +
                                    "; plans run where their inputs are"));
+    if (auto err = check(access_, owner_, who, v.policy, right::compute,
+                         "plan \"" + p.name + "\"", id))
+      return fail_all(std::move(err));
     inputs.push_back(v.as_tensor());
+    policies.push_back(&v.policy);
+    names.push_back(source_name(owner_, id));
   }
   // All or nothing (P2): refuse taken output ids before storing any.
   for (auto id : r.outputs)
@@ -172,9 +271,11 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out) {
   auto values = run_plan(p, std::move(inputs), limits_.max_tensor_bytes);
   if (!values)
     return fail_all(with_context(values.error(), "on " + owner_));
+  auto policy = computed_by(
+    derive(who.name, policies, names, std::move(release_rule)), who, owner_);
   for (size_t k = 0; k < r.outputs.size(); ++k)
-    insert(r.outputs[k], std::move((*values)[k]), r.holders[k], out,
-           "plan " + p.name);
+    insert(r.outputs[k], stored_value{std::move((*values)[k]), policy},
+           r.holders[k], out, "plan " + p.name);
   return result;
 }
 
@@ -247,6 +348,9 @@ caf::error object_store::insert(object_id id, stored_value value,
 caf::error object_store::insert_own(object_id id, stored_value value,
                                     object_id holder, outbox& out,
                                     std::string produced_by) {
+  // The worker's own data is private unless its loader said otherwise.
+  if (value.policy.owner.empty())
+    value.policy = private_data(owner_);
   if (auto err =
         insert(id, std::move(value), holder, out, std::move(produced_by)))
     return err;
@@ -397,6 +501,15 @@ void object_store::clear(outbox& out) {
     erase(entries_.begin(), {gone_reason::cleared, {}, {}}, true, out);
 }
 
+void object_store::clear_owned(const std::string& principal, outbox& out) {
+  for (auto i = entries_.begin(); i != entries_.end();) {
+    auto next = std::next(i);
+    if (i->second.value.policy.owner == principal)
+      erase(i, {gone_reason::cleared, {}, {}}, true, out);
+    i = next;
+  }
+}
+
 bool object_store::unbury(object_id id, object_id holder) {
   auto i = tombstones_.find(id);
   if (i == tombstones_.end())
@@ -531,7 +644,7 @@ void object_store::expire(time_point now) {
 // -- operations ---------------------------------------------------------------
 
 exec_outcome object_store::execute(const op_request& req, id_generator& ids,
-                                   outbox& out) {
+                                   outbox& out, const requester& who) {
   exec_outcome result;
   auto failed = [&](caf::error err) {
     fail(req.result, req.holder, err, out);
@@ -548,6 +661,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   }
   // Resolve operands: stored tensors, pointer entries, or literals.
   std::vector<op_input> inputs;
+  std::vector<const object_policy*> policies;
+  std::vector<std::string> names;
   const remote_ref* first_ref = nullptr;
   size_t refs = 0;
   size_t ids_seen = 0;
@@ -556,6 +671,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       if (auto err = admit("literal", req.result, lit->dtype(), lit->shape()))
         return failed(std::move(err));
       inputs.push_back(op_input{lit, true});
+      policies.push_back(nullptr);
+      names.emplace_back();
       continue;
     }
     auto id = caf::get<object_id>(arg.content);
@@ -571,6 +688,11 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       break;
     }
     auto& value = entries_.find(id)->second.value;
+    if (auto err = check(access_, owner_, who, value.policy, right::compute,
+                         to_string(req.op), id))
+      return failed(std::move(err));
+    policies.push_back(&value.policy);
+    names.push_back(source_name(owner_, id));
     if (value.is_tensor()) {
       inputs.push_back(op_input{&value.as_tensor(), false});
       continue;
@@ -599,8 +721,16 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +
                                  message_of(value.error())));
-    if (auto err = insert(req.result, std::move(*value), req.holder, out,
-                          to_string(req.op)))
+    auto rule = policies.empty() || policies.front() == nullptr
+                  ? std::string{}
+                  : aggregate_release(req, inputs, *policies.front());
+    if (auto err =
+          insert(req.result,
+                 stored_value{std::move(*value),
+                              computed_by(derive(who.name, policies, names,
+                                                 std::move(rule)),
+                                          who, owner_)},
+                 req.holder, out, to_string(req.op)))
       return failed(std::move(err));
     return result;
   }
@@ -611,11 +741,14 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   result.forwarded = req;
   result.forwarded.result = ids.next();
   result.forwarded.holder = req.result;
+  result.forwarded.principal = who.name;
   for (auto& arg : result.forwarded.args)
     if (auto id = caf::get_if<object_id>(&arg.content))
       *id = entries_.find(*id)->second.value.as_pointer().id;
   remote_ref target{result.next, result.forwarded.result};
-  if (auto err = insert(req.result, stored_value{target}, req.holder, out))
+  if (auto err = insert(req.result,
+                        stored_value{target, derive(who.name, policies, names)},
+                        req.holder, out))
     return failed(std::move(err));
   return result;
 }
@@ -666,6 +799,25 @@ void object_store::erase_if_unreferenced(entry_map::iterator i, tombstone why,
 
 void object_store::bury(object_id id, tombstone why) {
   tombstones_.emplace(id, std::move(why));
+}
+
+std::string object_store::aggregate_release(const op_request& req,
+                                            const std::vector<op_input>& inputs,
+                                            const object_policy& first) const {
+  if (!first.guarded() || inputs.empty() || inputs.front().value == nullptr)
+    return {};
+  if (req.op != opcode::sum && req.op != opcode::mean)
+    return {};
+  auto& dims = inputs.front().value->shape();
+  if (dims.rank() == 0)
+    return {};
+  // Over the rows: all axes, or axis 0 (also written as -rank).
+  auto axis = req.attrs.axis;
+  auto rank = static_cast<int64_t>(dims.rank());
+  if (axis != op_attrs::all_axes && axis != 0 && axis != -rank)
+    return {};
+  return aggregate_rule(access_, to_string(req.op),
+                        static_cast<uint64_t>(dims[0]));
 }
 
 std::string object_store::describe(const op_request& req) const {

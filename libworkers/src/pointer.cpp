@@ -5,7 +5,11 @@
 namespace workers {
 
 pointer<tensor> tensor::send(const worker& dest) const {
-  return pointer<tensor>{detail::send_tensor(*this, dest)};
+  return pointer<tensor>{detail::send_tensor(*this, dest, {})};
+}
+
+pointer<tensor> tensor::send(const worker& dest, object_policy policy) const {
+  return pointer<tensor>{detail::send_tensor(*this, dest, std::move(policy))};
 }
 
 namespace detail {
@@ -55,26 +59,29 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
     req.args.insert(pos, operand{*literal});
   }
   req.result = ctx->next_id();
-  req.holder = ctx->next_id();
+  req.holder = ctx->next_holder();
   auto result =
     std::make_shared<pointer_state>(ctx, tx->location, req.result, req.holder);
   ctx->post(tx->location, exec_atom::value, std::move(req));
   return result;
 }
 
-state_ptr send_tensor(const tensor& x, const worker& dest) {
+state_ptr send_tensor(const tensor& x, const worker& dest,
+                      object_policy policy) {
   auto ctx = dest.context();
   auto id = ctx->next_id();
-  auto holder = ctx->next_id();
+  auto holder = ctx->next_holder();
   if (needs_bulk(x, dest.handle(), ctx->system().node())) {
     // Large, for another node (bulk.hpp): the agent stages it and sends a
     // blob_ref; operations sent meanwhile wait at the worker for `id`.
     caf::anon_send(dest.handle(), expect_atom::value, id, ctx->timeout());
     ctx->begin_op(dest.ref());
-    caf::anon_send(ctx->agent(), stage_atom::value, x, dest.ref(), id, holder);
+    caf::anon_send(ctx->agent(), stage_atom::value, x, dest.ref(), id, holder,
+                   std::move(policy));
     return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
   }
-  ctx->post(dest.ref(), caf::put_atom::value, id, stored_value{x}, holder);
+  ctx->post(dest.ref(), caf::put_atom::value, id,
+            stored_value{x, std::move(policy)}, holder);
   return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
 }
 
@@ -86,7 +93,7 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest) {
   if (!tx)
     return failed(ctx, tx.error());
   auto entry = ctx->next_id();
-  auto holder = ctx->next_id();
+  auto holder = ctx->next_holder();
   // R2: register the new reference at the owner before anything else can
   // drop the one we hold (same channel, so it arrives first).
   caf::anon_send(tx->location.hdl, retain_atom::value, tx->id_at_location,

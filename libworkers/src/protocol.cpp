@@ -77,6 +77,10 @@ std::string to_string(const store_listing& x) {
     items.push_back(to_string(id) + ": " + to_string(value, x.worker, id));
     total += items.back().size() + 2;
   }
+  for (auto& [id, why] : x.hidden) {
+    items.push_back(to_string(id) + ": <hidden: " + why + ">");
+    total += items.back().size() + 2;
+  }
   // Like Python's pprint: one line if it fits in 80 columns, else one entry
   // per line, continuation lines indented by one space.
   bool wrap = total > 80 && items.size() > 1;

@@ -36,7 +36,7 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
   std::vector<pointer<tensor>> result;
   for (size_t i = 0; i < outputs_; ++i) {
     auto id = ctx_->next_id();
-    auto holder = ctx_->next_id();
+    auto holder = ctx_->next_holder();
     r.outputs.push_back(id);
     r.holders.push_back(holder);
     result.emplace_back(

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "workers/error.hpp"
+#include "workers/object_policy.hpp"
 #include "workers/op.hpp"
 
 namespace workers::wire {
@@ -18,6 +19,13 @@ caf::error check_known(dtype x) {
   if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(dtype::float64))
     return caf::none;
   return make_error(errc::bad_argument, "decoding: unknown dtype " +
+                                          std::to_string(static_cast<int>(x)));
+}
+
+caf::error check_known(right x) {
+  if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(last_right))
+    return caf::none;
+  return make_error(errc::bad_argument, "decoding: unknown right " +
                                           std::to_string(static_cast<int>(x)));
 }
 

@@ -59,6 +59,15 @@ uint64_t worker::load(const shard_spec& spec,
     ctx_->ask<uint64_t>(ref_, load_atom::value, spec, std::move(tags)));
 }
 
+caf::error worker::permit(object_id id, right what,
+                          std::string principal) const {
+  if (auto err = ctx_->barrier())
+    return err;
+  auto done = ctx_->ask<caf::ok_atom>(ref_, permit_atom::value,
+                                      grant{id, what, std::move(principal)});
+  return done ? caf::error{} : std::move(done.error());
+}
+
 std::vector<audit_entry> worker::audit() const {
   if (auto err = ctx_->barrier())
     throw operation_error(err);

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "workers/object_id.hpp"
@@ -35,7 +36,8 @@ namespace workers {
 
 struct audit_entry {
   uint64_t seq = 0;
-  /// "get", "move" or "list".
+  /// "get", "move" or "list"; for a refused request "refused " and the
+  /// operation ("refused get").
   std::string kind;
   /// Who received it: a worker's or client's name.
   std::string to;
@@ -43,11 +45,13 @@ struct audit_entry {
   uint64_t bytes = 0;
   /// The operation that produced the tensor here.
   std::string produced_by;
+  /// For a refusal: the error, naming the rule (access_control.hpp, A3).
+  std::string note;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
     return f(caf::meta::type_name("workers::audit_entry"), x.seq, x.kind, x.to,
-             x.id, x.bytes, x.produced_by);
+             x.id, x.bytes, x.produced_by, x.note);
   }
 };
 
@@ -60,7 +64,12 @@ class audit_log {
 
   /// Records that a tensor left (A1). Called by the worker before sending.
   void record(std::string kind, std::string to, object_id id, uint64_t bytes,
-              std::string produced_by);
+              std::string produced_by, std::string note = {});
+
+  /// Records that `who`'s `operation` on `id` was refused with `why`
+  /// (access_control.hpp, A3). Called by the worker before answering.
+  void refused(const std::string& operation, std::string who, object_id id,
+               const caf::error& why);
 
   /// The retained entries, oldest first. Answers the `audit` message.
   std::vector<audit_entry> entries() const;

@@ -97,7 +97,13 @@ class client {
   /// The caller's name in printed pointers ("me").
   const std::string& name() const noexcept { return name_; }
 
+  /// A fresh object id. Called by whatever creates objects.
   object_id next_id() noexcept { return ids_.next(); }
+
+  /// A fresh holder id (a handle's reference): from an origin of its own,
+  /// which no object id shows, so nobody who sees this client's object ids
+  /// can derive its references (protocol.hpp).
+  object_id next_holder() noexcept { return holder_ids_.next(); }
 
   caf::timespan timeout() const noexcept { return opts_.request_timeout; }
 
@@ -244,6 +250,7 @@ class client {
   client_agent_actor agent_;
   client_options opts_;
   id_generator ids_;
+  id_generator holder_ids_;
   std::atomic<bool> alive_{true};
   mutable std::mutex ops_mtx_;
   std::condition_variable ops_done_;

@@ -63,6 +63,9 @@ class object_id {
 /// "seq@origin", e.g. "17@9f2c4e1a7b3d5e60".
 std::string to_string(object_id x);
 
+/// The id `text` prints (to_string's form); nullopt if it is not one.
+std::optional<object_id> parse_object_id(const std::string& text);
+
 /// Generates fresh ids: a random nonzero origin, then seq = 1, 2, 3, ...
 /// Thread-safe. Each client and each worker owns one.
 class id_generator {

@@ -28,6 +28,11 @@
 //   store.insert(Y, t, H, out);                   // H cancelled, pin keeps Y
 //   store.execute(req, ids, out);                 // computes R from X, Y
 //   store.unpin(R, out);                          // Y erased now
+//
+// Access (access_control.hpp): execute, run, listing and search take the
+// requester and decide with the objects' policies; the worker asks
+// permits() before a get, move or tag. A refused operation fails like any
+// other (its result records the not_permitted error) and changes nothing.
 
 #include <algorithm>
 #include <chrono>
@@ -40,6 +45,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "workers/access_control.hpp"
 #include "workers/limits.hpp"
 #include "workers/object_id.hpp"
 #include "workers/plan.hpp"
@@ -93,7 +99,10 @@ class object_store {
 
   explicit object_store(std::string owner);
 
-  object_store(std::string owner, limits lim);
+  object_store(std::string owner, limits lim, access_config access = {});
+
+  /// The access rules this store decides with.
+  const access_config& access() const noexcept { return access_; }
 
   // -- queries ----------------------------------------------------------------
 
@@ -125,8 +134,22 @@ class object_store {
 
   size_t size() const noexcept { return entries_.size(); }
 
-  /// All entries in creation order.
+  /// All entries in creation order, values included (tests, snapshots).
   store_listing listing() const;
+
+  /// The entries in creation order; those whose values `who` may not see
+  /// are listed as hidden, with dtype, shape and why. Called by workers
+  /// for `list`.
+  store_listing listing(const requester& who) const;
+
+  /// The policy of the stored `id`, or nullptr.
+  const object_policy* policy_of(object_id id) const;
+
+  /// Nothing if `id` is not stored or `who` may exercise `r` on it (for
+  /// `operation`), otherwise not_permitted (access_control.hpp, A3).
+  /// Called by workers before get, move and tag.
+  caf::error permits(object_id id, const requester& who, right r,
+                     const std::string& operation) const;
 
   /// The operation that produced the stored `id` ("" if not stored).
   std::string produced_by(object_id id) const;
@@ -137,6 +160,19 @@ class object_store {
   /// Ids of the stored objects that carry every tag in `query`, in creation
   /// order (PySyft's worker.search). An empty query matches tagged objects.
   std::vector<object_id> search(const std::vector<std::string>& query) const;
+
+  /// search() restricted to the objects `who` may find. Called by workers.
+  std::vector<object_id> search(const std::vector<std::string>& query,
+                                const requester& who) const;
+
+  // -- grants -----------------------------------------------------------------
+
+  /// Grants `g.what` on `g.id` to `g.principal`, if `who` may: the owner on
+  /// objects that are not private, an admin on the worker's own data and
+  /// what is derived from it; an admin's grant of take, move or see on a
+  /// derived object also releases it. Fails with not_permitted, or
+  /// no_such_object. Called by workers for `permit`.
+  caf::error permit(const grant& g, const requester& who);
 
   // -- tags -------------------------------------------------------------------
 
@@ -234,6 +270,10 @@ class object_store {
   /// Erases everything, cascading releases; tombstones say "cleared".
   void clear(outbox& out);
 
+  /// Erases the objects owned by `principal` (a clear by someone who is not
+  /// an admin), like clear().
+  void clear_owned(const std::string& principal, outbox& out);
+
   // -- leases (F1) -----------------------------------------------------------
 
   /// How many lease periods (expire_leases calls) a reference survives
@@ -274,12 +314,20 @@ class object_store {
   /// Runs plan `p` on the tensors `run.inputs` stored here and stores its
   /// outputs as `run.outputs` held by `run.holders` (P2: all or none; on
   /// failure every output id records the error). Reports a missing input.
-  exec_outcome run(const plan& p, const plan_run& run, outbox& out);
+  /// `who` needs compute on every input; the outputs are theirs, derived
+  /// from the inputs' policies, and released by `release_rule` if not empty
+  /// (an approved plan).
+  exec_outcome run(const plan& p, const plan_run& run, outbox& out,
+                   const requester& who = {}, std::string release_rule = {});
 
   /// Runs `req` here (all operands are tensors on this worker), prepares its
   /// forwarding (all are pointer entries to one other worker: installs the
   /// result as a pointer entry first), reports a missing operand, or fails.
-  exec_outcome execute(const op_request& req, id_generator& ids, outbox& out);
+  /// `who` needs compute on every operand; the result is theirs, with the
+  /// provenance of its operands (object_policy.hpp, P2). A forwarded request
+  /// names `who` as its principal (access_control.hpp, A1).
+  exec_outcome execute(const op_request& req, id_generator& ids, outbox& out,
+                       const requester& who = {});
 
  private:
   struct early {
@@ -341,8 +389,15 @@ class object_store {
 
   std::string describe(const op_request& req) const;
 
+  /// The release rule of an aggregate `req` computes from `inputs`, if any
+  /// (access_config::aggregate_min_rows).
+  std::string aggregate_release(const op_request& req,
+                                const std::vector<op_input>& inputs,
+                                const object_policy& first) const;
+
   std::string owner_;
   limits limits_;
+  access_config access_;
   uint64_t next_order_ = 0;
   /// The current lease period (expire_leases counts them).
   uint64_t epoch_ = 0;

@@ -73,8 +73,10 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
                     const state_ptr* y, const tensor* literal,
                     bool literal_first);
 
-/// Puts a copy of `x` on `dest`.
-state_ptr send_tensor(const tensor& x, const worker& dest);
+/// Puts a copy of `x` on `dest`, asking for `policy` (the worker decides
+/// what it keeps of it: access_control.hpp, admit_policy).
+state_ptr send_tensor(const tensor& x, const worker& dest,
+                      object_policy policy);
 
 /// Puts a pointer entry naming `x`'s object on `dest` (retaining it first).
 state_ptr send_pointer(const state_ptr& x, const worker& dest);

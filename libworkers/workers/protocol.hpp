@@ -138,6 +138,7 @@
 #include "workers/audit_log.hpp"
 #include "workers/dataset.hpp"
 #include "workers/object_id.hpp"
+#include "workers/object_policy.hpp"
 #include "workers/op.hpp"
 #include "workers/plan.hpp"
 #include "workers/staging_area.hpp"
@@ -170,6 +171,7 @@ using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
+using permit_atom = caf::atom_constant<caf::atom("permit")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -183,6 +185,7 @@ struct plan_run;
 struct search_hit;
 struct blob_ref;
 struct lease_claim;
+struct grant;
 
 /// The typed interface of every worker. Who sends what:
 /// - put: clients (`tensor::send`, sending a pointer) and workers (moves).
@@ -231,7 +234,14 @@ struct lease_claim;
 ///   holders still hold these ids" (F1). Fire-and-forget.
 ///   Without arguments: the worker itself, every quarter lease, to renew
 ///   the references its pointer entries hold and start lease periods.
+/// - permit: an object's owner, or an admin of the worker for its own data
+///   (access_control.hpp, A2): grants a right on an object to a principal;
+///   an admin's grant of take, move or see on data derived from the
+///   worker's private data also releases it. Replies ok or not_permitted.
 /// - tick: the worker itself, to expire parked requests and leases.
+/// Every request is checked against the object's policy (object_policy.hpp)
+/// for the principal the worker resolves its sender to (access_control.hpp);
+/// a refusal is errc::not_permitted and changes nothing.
 using worker_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, object_id, stored_value,
                   object_id>::with<caf::ok_atom>,
@@ -264,7 +274,9 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<load_atom, shard_spec,
                   std::vector<std::string>>::with<uint64_t>,
   caf::reacts_to<renew_atom, std::vector<lease_claim>>,
-  caf::reacts_to<renew_atom>, caf::reacts_to<caf::tick_atom>>;
+  caf::reacts_to<renew_atom>,
+  caf::replies_to<permit_atom, grant>::with<caf::ok_atom>,
+  caf::reacts_to<caf::tick_atom>>;
 
 // -- value types --------------------------------------------------------------
 
@@ -300,17 +312,21 @@ struct remote_ref {
   }
 };
 
-/// What a worker stores under an id: a tensor or a pointer entry.
+/// What a worker stores under an id: a tensor or a pointer entry, and who
+/// may do what with it (object_policy.hpp), which travels with it.
 struct stored_value {
   caf::variant<tensor, remote_ref> content;
+  object_policy policy;
 
   stored_value() = default;
 
-  stored_value(tensor x) : content(std::move(x)) {
+  stored_value(tensor x, object_policy p = {})
+    : content(std::move(x)), policy(std::move(p)) {
     // nop
   }
 
-  stored_value(remote_ref x) : content(std::move(x)) {
+  stored_value(remote_ref x, object_policy p = {})
+    : content(std::move(x)), policy(std::move(p)) {
     // nop
   }
 
@@ -328,11 +344,12 @@ struct stored_value {
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  stored_value& x) {
     return f(caf::meta::type_name("workers::stored_value"),
-             wire::checked(x.content, "workers::stored_value"));
+             wire::checked(x.content, "workers::stored_value"), x.policy);
   }
 };
 
-/// Deep equality: same tensor bytes, or same worker and id.
+/// Deep equality of the contents: same tensor bytes, or same worker and id
+/// (the policies are not compared).
 bool operator==(const stored_value& x, const stored_value& y);
 
 /// How the value stored as `id` on worker `owner` prints in a listing:
@@ -359,6 +376,9 @@ struct blob_ref {
   std::string data_host;
   uint16_t data_port = 0;
   blob_token token;
+  /// The policy the tensor is stored with at its destination (a move's
+  /// put; object_policy.hpp).
+  object_policy policy;
 
   bool valid() const { return static_cast<bool>(source); }
 
@@ -377,7 +397,7 @@ struct blob_ref {
         return caf::error{};
       return f(
         x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes, x.data_host,
-        x.data_port, x.token,
+        x.data_port, x.token, x.policy,
         caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
     }
   }
@@ -415,17 +435,20 @@ struct operand {
 };
 
 /// "Compute `op` on `args`, store the result as `result`, held by `holder`."
+/// `principal` names whom a forwarding worker acts for (access_control.hpp,
+/// A1); it is empty from clients and ignored from untrusted senders.
 struct op_request {
   opcode op = opcode::add;
   std::vector<operand> args;
   op_attrs attrs;
   object_id result;
   object_id holder;
+  std::string principal;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
     return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
-             x.result, x.holder, caf::meta::load_callback([&x] {
+             x.result, x.holder, x.principal, caf::meta::load_callback([&x] {
                return wire::check_known(x.op);
              }));
   }
@@ -476,23 +499,40 @@ struct lease_claim {
   }
 };
 
+/// "Grant `what` on object `id` to `principal`" (the permit message).
+struct grant {
+  object_id id;
+  right what = right::take;
+  std::string principal;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, grant& x) {
+    return f(
+      caf::meta::type_name("workers::grant"), x.id, x.what, x.principal,
+      caf::meta::load_callback([&x] { return wire::check_known(x.what); }));
+  }
+};
+
 /// Groups claims by the worker they go to (one renew message each), in the
 /// order each worker first appears.
 std::vector<std::pair<worker_ref, std::vector<lease_claim>>>
 group_by_worker(std::vector<std::pair<worker_ref, lease_claim>> claims);
 
 /// A worker's objects in creation order: the equivalent of `bob._objects`.
+/// Objects whose values the asker may not see (object_policy.hpp, right
+/// see) are in `hidden` instead, with their dtype and shape and why.
 struct store_listing {
   std::string worker;
   std::vector<std::pair<object_id, stored_value>> entries;
+  std::vector<std::pair<object_id, std::string>> hidden;
 
-  size_t size() const { return entries.size(); }
+  size_t size() const { return entries.size() + hidden.size(); }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  store_listing& x) {
     return f(caf::meta::type_name("workers::store_listing"), x.worker,
-             x.entries);
+             x.entries, x.hidden);
   }
 };
 

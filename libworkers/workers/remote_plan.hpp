@@ -46,6 +46,9 @@ class remote_plan {
 
   const worker_ref& where() const noexcept { return where_; }
 
+  /// The id the plan is stored under on where().
+  object_id id() const noexcept { return id_; }
+
  private:
   std::shared_ptr<client> ctx_;
   worker_ref where_;

@@ -38,6 +38,7 @@ namespace workers {
 template <class T>
 class pointer;
 class worker;
+struct object_policy;
 
 namespace detail {
 
@@ -219,6 +220,11 @@ class tensor : public op_api<tensor> {
   /// Stores a copy of this tensor on `dest` and returns a pointer to it, at
   /// once (no round trip). Defined in pointer.cpp.
   pointer<tensor> send(const worker& dest) const;
+
+  /// send(), asking `dest` to keep it under `policy` (object_policy.hpp):
+  /// e.g. `x.send(bob, private_data("bob"))` from an admin of bob makes it
+  /// bob's private data; anyone else's put is theirs, whatever it asks.
+  pointer<tensor> send(const worker& dest, object_policy policy) const;
 
   // -- comparison -------------------------------------------------------------
 

@@ -35,5 +35,7 @@ CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::object_id>))
 CAF_ADD_TYPE_ID(libworkers, (workers::shard_spec))
 CAF_ADD_TYPE_ID(libworkers, (workers::lease_claim))
 CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::lease_claim>))
+CAF_ADD_TYPE_ID(libworkers, (workers::grant))
+CAF_ADD_TYPE_ID(libworkers, (workers::object_policy))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)

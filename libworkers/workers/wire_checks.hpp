@@ -36,6 +36,7 @@
 namespace workers {
 
 enum class opcode : uint8_t;
+enum class right : uint8_t;
 
 namespace wire {
 
@@ -46,6 +47,10 @@ caf::error check_known(opcode x);
 /// bad_argument "unknown dtype N" if `x` is not a dtype. Called by the
 /// inspect functions of op_attrs, blob_ref and search_hit after loading.
 caf::error check_known(dtype x);
+
+/// bad_argument "unknown right N" if `x` is above last_right. Called by
+/// the inspect function of grant after loading.
+caf::error check_known(right x);
 
 /// bad_argument naming `type` and the tag byte that names no alternative.
 caf::error bad_variant_tag(const char* type, uint8_t tag, size_t alternatives);

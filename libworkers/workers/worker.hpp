@@ -68,6 +68,12 @@ class worker {
   /// Every tensor that left the worker (audit_log.hpp). Blocking; throws.
   std::vector<audit_entry> audit() const;
 
+  /// Grants `what` on the object `id` here to `principal` (the `permit`
+  /// message; object_policy.hpp): for its owner, or an admin of the worker
+  /// releasing data derived from the worker's own. Blocking; returns the
+  /// worker's refusal (not_permitted, no_such_object) or a timeout.
+  caf::error permit(object_id id, right what, std::string principal) const;
+
   /// Stores `p` on the worker, to be run there per call (plan.hpp). Returns
   /// at once; a bad plan fails each later run with the reason.
   remote_plan define(const plan& p) const;

@@ -63,9 +63,9 @@ void driver::apply(size_t index, const step& s) {
   };
   switch (s.kind) {
   case step_kind::send:
-    slots_[index] =
-      slot{wd::send_tensor(tensor::from_vector(s.values), workers_[s.worker]),
-           1};
+    slots_[index] = slot{
+      wd::send_tensor(tensor::from_vector(s.values), workers_[s.worker], {}),
+      1};
     return;
   case step_kind::neg:
   case step_kind::add_lit:

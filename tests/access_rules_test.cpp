@@ -1,0 +1,313 @@
+// Ownership and permissions as plain logic: object policies, their
+// derivation through operations (provenance), and the store's decisions
+// (object_policy.hpp, access_control.hpp, object_store.hpp).
+
+#include <catch2/catch.hpp>
+
+#include "workers/error.hpp"
+#include "workers/object_store.hpp"
+
+using namespace workers;
+using Catch::Matchers::Contains;
+
+namespace {
+
+requester as(std::string name, bool admin = false) {
+  requester who;
+  who.name = std::move(name);
+  who.admin = admin;
+  return who;
+}
+
+errc kind_of(const caf::error& err) {
+  return static_cast<errc>(err.code());
+}
+
+struct policy_store {
+  access_config cfg = [] {
+    access_config x;
+    x.admins = {"bob_admin"};
+    x.aggregate_min_rows = 4;
+    return x;
+  }();
+  object_store store{"bob", {}, cfg};
+  id_generator ids{0xb0b};
+  outbox out;
+
+  object_id fresh() { return ids.next(); }
+
+  // Stores `t` as `policy` says, held by a fresh holder; returns its id.
+  object_id put(tensor t, object_policy policy) {
+    auto id = fresh();
+    REQUIRE_FALSE(store.insert(
+      id, stored_value{std::move(t), std::move(policy)}, fresh(), out));
+    return id;
+  }
+
+  // Runs `op` (with `attrs`) on `x` for `who`; returns the outcome and the
+  // result id.
+  std::pair<exec_outcome, object_id>
+  exec(opcode op, object_id x, const requester& who, op_attrs attrs = {}) {
+    op_request req;
+    req.op = op;
+    req.args.push_back(operand{x});
+    req.attrs = attrs;
+    req.result = fresh();
+    req.holder = fresh();
+    auto r = store.execute(req, ids, out, who);
+    return {std::move(r), req.result};
+  }
+};
+
+op_attrs axis(int64_t a) {
+  op_attrs x;
+  x.axis = a;
+  return x;
+}
+
+} // namespace
+
+TEST_CASE("access: an object's owner may do everything, others nothing "
+          "unless granted",
+          "[access]") {
+  access_config cfg;
+  auto p = owned_by("me");
+  for (auto r :
+       {right::take, right::move, right::see, right::compute, right::search}) {
+    CHECK(allows(cfg, "bob", as("me"), p, r));
+    CHECK_FALSE(allows(cfg, "bob", as("intruder"), p, r));
+  }
+  p.may_compute = {"model_owner"};
+  p.may_see = {anyone};
+  CHECK(allows(cfg, "bob", as("model_owner"), p, right::compute));
+  CHECK_FALSE(allows(cfg, "bob", as("intruder"), p, right::compute));
+  CHECK(allows(cfg, "bob", as("intruder"), p, right::see));
+  auto err = check(cfg, "bob", as("intruder"), p, right::take, "get",
+                   object_id{0xab, 3});
+  CHECK(kind_of(err) == errc::not_permitted);
+  CHECK_THAT(message_of(err), Contains("intruder may not take object 3@") &&
+                                Contains("on bob (get): it belongs to me") &&
+                                Contains("take granted to nobody"));
+  // Admins of a worker do not act on clients' objects.
+  CHECK_FALSE(
+    allows(cfg, "bob", as("bob_admin", true), owned_by("me"), right::take));
+  // With checks off, everything is allowed.
+  cfg.enforce = false;
+  CHECK(allows(cfg, "bob", as("intruder"), owned_by("me"), right::take));
+}
+
+TEST_CASE("access: private data is computed on, never taken raw", "[access]") {
+  access_config cfg;
+  auto p = private_data("bob");
+  CHECK(p.raw);
+  CHECK(allows(cfg, "bob", as("model_owner"), p, right::compute));
+  CHECK(allows(cfg, "bob", as("model_owner"), p, right::search));
+  for (auto r : {right::take, right::move, right::see}) {
+    CHECK_FALSE(allows(cfg, "bob", as("model_owner"), p, r));
+    // Its worker's admins act as the worker (A2), on its data only.
+    CHECK(allows(cfg, "bob", as("bob_admin", true), p, r));
+    CHECK_FALSE(allows(cfg, "alice", as("alice_admin", true), p, r));
+  }
+  auto err = check(cfg, "bob", as("model_owner"), p, right::take, "get",
+                   object_id{0xab, 1});
+  CHECK_THAT(message_of(err), Contains("private data of bob") &&
+                                Contains("its values never leave raw"));
+}
+
+TEST_CASE("access: provenance is the union of the operands' sources",
+          "[access]") {
+  auto x = private_data("bob");
+  auto y = owned_by("me");
+  auto z = derive("m", {&x, &y, nullptr}, {"bob:1@ab", "bob:2@ab", ""});
+  CHECK(z.owner == "m");
+  CHECK(z.sources == std::vector<std::string>{"bob:1@ab"});
+  CHECK(z.guarded());
+  CHECK_FALSE(z.raw);
+  // Derived from derived: the sources carry on, without duplicates.
+  auto w = derive("m", {&z, &x}, {"bob:3@ab", "bob:1@ab"});
+  CHECK(w.sources == std::vector<std::string>{"bob:1@ab"});
+  // A rule releases; released inputs only make a released result.
+  auto r = derive("m", {&x}, {"bob:1@ab"}, "aggregate");
+  CHECK(r.released == "aggregate");
+  CHECK_FALSE(r.guarded());
+  auto s = derive("m", {&r, &y}, {"bob:4@ab", "bob:2@ab"});
+  CHECK_FALSE(s.guarded());
+  CHECK(s.sources == std::vector<std::string>{"bob:1@ab"});
+  // Public inputs make a public result.
+  CHECK(derive("m", {&y}, {"bob:2@ab"}).sources.empty());
+}
+
+TEST_CASE("access: provenance is capped, counting what it leaves out",
+          "[access]") {
+  std::vector<object_policy> raw(max_sources + 5, private_data("bob"));
+  std::vector<const object_policy*> inputs;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    inputs.push_back(&raw[i]);
+    names.push_back("bob:" + std::to_string(i));
+  }
+  auto p = derive("m", inputs, names);
+  REQUIRE(p.sources.size() == max_sources + 1);
+  CHECK(p.sources.back() == "... and 5 more");
+}
+
+TEST_CASE("access: only trusted senders set an object's owner and "
+          "provenance",
+          "[access]") {
+  auto claimed = private_data("bob");
+  claimed.sources = {"bob:1@ab"};
+  claimed.released = "forged";
+  claimed.may_take = {"friend"};
+  auto kept = admit_policy(claimed, as("intruder"), "bob");
+  CHECK(kept.owner == "intruder");
+  CHECK(kept.sources.empty());
+  CHECK(kept.released.empty());
+  CHECK(kept.may_take == std::vector<std::string>{"friend"});
+  auto who = as("alice");
+  who.trusted = true;
+  CHECK(admit_policy(claimed, who, "bob") == claimed);
+  // A put that claims no owner belongs to its sender, trusted or not.
+  CHECK(admit_policy(object_policy{}, who, "bob").owner == "alice");
+  // An admin of bob puts bob's own data, without provenance.
+  auto data = admit_policy(claimed, as("bob_admin", true), "bob");
+  CHECK(data.owner == "bob");
+  CHECK(data.raw);
+  CHECK(data.sources.empty());
+  // Not on another worker.
+  CHECK(admit_policy(claimed, as("bob_admin", true), "alice").owner ==
+        "bob_admin");
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: computing on someone else's object is refused and "
+                 "changes nothing",
+                 "[access]") {
+  auto x = put(tensor{1, 2, 3}, owned_by("me"));
+  auto [r, result] = exec(opcode::neg, x, as("intruder"));
+  REQUIRE(r.what == exec_outcome::kind::failed);
+  CHECK(kind_of(r.error) == errc::not_permitted);
+  CHECK_THAT(message_of(r.error), Contains("intruder may not compute on "
+                                           "object "));
+  CHECK(store.size() == 1);
+  CHECK(store.find(x)->as_tensor().equal(tensor{1, 2, 3}));
+  // The result id records the refusal, like any failed operation.
+  CHECK(kind_of(store.gone_error(result)) == errc::not_permitted);
+  // The owner computes; the result is theirs.
+  auto [ok, mine] = exec(opcode::neg, x, as("me"));
+  REQUIRE(ok.what == exec_outcome::kind::done);
+  CHECK(store.policy_of(mine)->owner == "me");
+  CHECK(store.policy_of(mine)->sources.empty());
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: aggregates over enough rows of private data leave, "
+                 "other results do not",
+                 "[access]") {
+  auto x = put(tensor::full({4, 3}, 1.0), private_data("bob"));
+  auto m = as("model_owner");
+  auto sum_rows = exec(opcode::sum, x, m, axis(0)).second;
+  auto sum_all = exec(opcode::mean, x, m).second;
+  auto per_row = exec(opcode::mean, x, m, axis(1)).second;
+  auto scaled = exec(opcode::neg, x, m).second;
+  CHECK_THAT(store.policy_of(sum_rows)->released,
+             Contains("aggregate (sum) over 4 rows") &&
+               Contains("policy.aggregate-min-rows = 4"));
+  CHECK_FALSE(store.permits(sum_rows, m, right::take, "get"));
+  CHECK_FALSE(store.permits(sum_all, m, right::take, "get"));
+  for (auto id : {per_row, scaled}) {
+    auto err = store.permits(id, m, right::take, "get");
+    CHECK(kind_of(err) == errc::not_permitted);
+    CHECK_THAT(message_of(err), Contains("computed from private data (bob:") &&
+                                  Contains("not released"));
+    CHECK(store.policy_of(id)->sources ==
+          std::vector<std::string>{source_name("bob", x)});
+  }
+  // Fewer rows than the policy asks for: not an aggregate.
+  auto few = put(tensor::full({3, 3}, 1.0), private_data("bob"));
+  CHECK(store.policy_of(exec(opcode::sum, few, m, axis(0)).second)
+          ->released.empty());
+  // The raw data itself never leaves.
+  CHECK(kind_of(store.permits(x, m, right::take, "get")) ==
+        errc::not_permitted);
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: listings hide values, search finds only what one "
+                 "may find",
+                 "[access]") {
+  auto mine = put(tensor{1}, owned_by("me"));
+  auto data = put(tensor{2}, private_data("bob"));
+  REQUIRE_FALSE(store.tag(mine, {"#x"}));
+  REQUIRE_FALSE(store.tag(data, {"#x"}));
+  auto seen = store.listing(as("me"));
+  REQUIRE(seen.entries.size() == 1);
+  CHECK(seen.entries[0].first == mine);
+  REQUIRE(seen.hidden.size() == 1);
+  CHECK(seen.hidden[0].first == data);
+  CHECK_THAT(seen.hidden[0].second,
+             Contains("int64") && Contains("private data of bob"));
+  CHECK_THAT(to_string(seen), Contains("<hidden: "));
+  CHECK(store.listing(as("intruder")).entries.empty());
+  CHECK(store.listing(as("intruder")).size() == 2);
+  CHECK(store.search({"#x"}, as("me")) == std::vector<object_id>{mine, data});
+  CHECK(store.search({"#x"}, as("intruder")) == std::vector<object_id>{data});
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: owners grant on their objects, admins release "
+                 "derived data",
+                 "[access]") {
+  auto mine = put(tensor{1}, owned_by("me"));
+  auto data = put(tensor::full({2, 2}, 1.0), private_data("bob"));
+  auto derived = exec(opcode::neg, data, as("model_owner")).second;
+  // The owner grants; a stranger cannot.
+  CHECK(kind_of(store.permit(grant{mine, right::take, "intruder"},
+                             as("intruder"))) == errc::not_permitted);
+  REQUIRE_FALSE(store.permit(grant{mine, right::take, "friend"}, as("me")));
+  CHECK_FALSE(store.permits(mine, as("friend"), right::take, "get"));
+  // The model owner owns the derived result but cannot release it.
+  CHECK(kind_of(store.permit(grant{derived, right::take, "model_owner"},
+                             as("model_owner"))) == errc::not_permitted);
+  // bob's admin can.
+  REQUIRE_FALSE(store.permit(grant{derived, right::take, "model_owner"},
+                             as("bob_admin", true)));
+  CHECK_FALSE(store.permits(derived, as("model_owner"), right::take, "get"));
+  CHECK_THAT(store.policy_of(derived)->released,
+             Contains("released by bob_admin"));
+  // Unknown ids are named.
+  CHECK(kind_of(store.permit(grant{fresh(), right::take, "x"}, as("me"))) ==
+        errc::no_such_object);
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: a clear by a non-admin removes only its own objects",
+                 "[access]") {
+  put(tensor{1}, owned_by("me"));
+  put(tensor{2}, owned_by("intruder"));
+  put(tensor{3}, private_data("bob"));
+  store.clear_owned("intruder", out);
+  CHECK(store.size() == 2);
+  store.clear(out);
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("access: grants travel on the wire", "[access][wire]") {
+  grant g{object_id{1, 2}, right::search, "model_owner"};
+  CHECK(to_string(g.what) == std::string{"search"});
+  CHECK(wire::check_known(static_cast<right>(9)));
+  CHECK_FALSE(wire::check_known(right::search));
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: what an admin computes from the worker's own data "
+                 "is the worker's, released",
+                 "[access]") {
+  auto data = put(tensor::full({2, 2}, 1.0), private_data("bob"));
+  auto admin = as("bob_admin", true);
+  auto derived = exec(opcode::neg, data, admin).second;
+  CHECK_THAT(store.policy_of(derived)->released,
+             Contains("computed by bob_admin, an admin of bob"));
+  // The same computation by anyone else stays private.
+  auto other = exec(opcode::neg, data, as("model_owner")).second;
+  CHECK(store.policy_of(other)->guarded());
+}
