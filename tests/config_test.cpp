@@ -224,6 +224,8 @@ TEST_CASE("config: bad command-line options say what is expected", "[config]") {
   CHECK(message({"config/local-cluster.ini"}) ==
         "unexpected argument config/local-cluster.ini (options are "
         "--section.key=value; see --help)");
+  CHECK(message({"--cluster", "config/local-cluster.ini"}) ==
+        "--cluster takes its file after '=': --cluster=FILE");
   CHECK_THAT(message({"--cluster=/nonexistent/cluster.ini"}),
              Contains("cannot read the config file /nonexistent/cluster.ini"));
 }

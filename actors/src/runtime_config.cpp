@@ -98,6 +98,9 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
       file = arg.substr(alias.size());
       continue;
     }
+    if (arg == "--cluster" || arg == "--config-file")
+      return make_error(errc::bad_argument,
+                        arg + " takes its file after '=': " + arg + "=FILE");
     if (arg == "--help" || arg == "-h" || arg == "-?") {
       help = true; // CAF's --help would list its own options only
       continue;
