@@ -9,14 +9,16 @@
 #
 # The node binary reads the list itself (`node --print-cluster`, CAF's own
 # parser), so every valid INI list syntax works, on one line or many, and a
-# bad config fails here with the node's message. WORKERS_BUILD_DIR and
-# WORKERS_RUN_DIR (pid and log files) override the defaults.
+# bad config fails here with the node's message. WORKERS_BUILD_DIR,
+# WORKERS_RUN_DIR (pid and log files) and WORKERS_START_SECONDS (how long a
+# node may take to listen, 10) override the defaults.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORKERS_BUILD_DIR:-$root/build}"
 node="$build/apps/node"
 cmd="${1:-}"
 config="$(realpath "${2:-$root/config/local-cluster.ini}")"
+start_seconds="${WORKERS_START_SECONDS:-10}"
 run_dir="${WORKERS_RUN_DIR:-/tmp/libworkers-cluster}/$(basename "$config" .ini)"
 mkdir -p "$run_dir"
 
@@ -71,7 +73,7 @@ case "$cmd" in
         < /dev/null > "$log" 2>&1 &
       pid=$!
       echo "$pid" > "$pidfile"
-      for _ in $(seq 1 50); do
+      for _ in $(seq 1 $((start_seconds * 10))); do
         grep -q "node: hosting" "$log" && break
         alive "$pid" || break
         sleep 0.1

@@ -123,8 +123,7 @@ config_problems check_cluster_list(const std::vector<std::string>& cluster,
     auto ep = parse_endpoint(entry);
     if (!ep)
       result.push_back(source +
-                       ": [cluster] workers: " + message_of(ep.error()) +
-                       " (expected \"name@host:port\")");
+                       ": [cluster] workers: " + message_of(ep.error()));
     else if (!names.insert(ep->worker).second)
       result.push_back(source + ": [cluster] workers: worker \"" + ep->worker +
                        "\" is listed twice");
