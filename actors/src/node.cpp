@@ -17,15 +17,15 @@
 namespace workers {
 
 node_config::node_config() {
-  opt_group{custom_options_, "node"}
-    .add(node_workers, "workers", "names of the workers this node hosts")
-    .add(node_host, "host", "address to bind (default 127.0.0.1)")
-    .add(node_port, "port", "port to bind (0: from the cluster list or any)");
+  strict_sections_.push_back("node");
   opt_group{custom_options_, "global"}.add(
     print_cluster, "print-cluster",
     "print the nodes of [cluster] workers, one per line: NAME[,NAME...] "
     "HOST:PORT, and exit");
-  strict_sections_.push_back("node");
+  opt_group{custom_options_, "node"}
+    .add(node_workers, "workers", "names of the workers this node hosts")
+    .add(node_host, "host", "address to bind (default 127.0.0.1)")
+    .add(node_port, "port", "port to bind (0: from the cluster list or any)");
 }
 
 caf::expected<node_options> node_config::node_opts() const {

@@ -29,13 +29,13 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to bind; 0 lets the OS choose.
   uint16_t port = 0;
-  /// Where host and port came from, for errors (e.g. "set by node.port");
-  /// empty: set in code.
-  std::string address_source;
   /// How the node accepts and opens connections: TLS with its own
   /// certificate unless `gate.insecure` (gate.hpp).
   gate_options gate;
   worker_options worker;
+  /// Where host and port came from, for errors (e.g. "set by node.port");
+  /// empty: set in code.
+  std::string address_source;
 };
 
 /// The configuration of a node program: libworkers' options plus
@@ -55,11 +55,12 @@ class node_config : public runtime_config {
   /// a hosted worker is not in it or the workers are at different addresses.
   caf::expected<node_options> node_opts() const;
 
+  /// `--print-cluster`: print the nodes of the cluster list and exit.
+  bool print_cluster = false;
+
   std::vector<std::string> node_workers;
   std::string node_host;
   uint16_t node_port = 0;
-  /// `--print-cluster`: print the nodes of the cluster list and exit.
-  bool print_cluster = false;
 };
 
 /// A running node.
