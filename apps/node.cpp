@@ -5,11 +5,16 @@
 //
 // Prints "node: hosting bob on 127.0.0.1:PORT" once it listens, then serves
 // until SIGINT or SIGTERM. All options: node --help.
+//
+//   node --config-file=config/local-cluster.ini --print-cluster
+//
+// prints the cluster's nodes, one line each (scripts/cluster.sh).
 
 #include <iostream>
 
 #include <caf/actor_system.hpp>
 
+#include "workers/cluster_layout.hpp"
 #include "workers/error.hpp"
 #include "workers/node.hpp"
 
@@ -19,9 +24,12 @@ int main(int argc, char** argv) {
   workers::node_config cfg;
   if (auto code = cfg.parse_or_exit(argc, argv, "node"))
     return *code;
+  if (cfg.print_cluster)
+    return workers::print_cluster(cfg, std::cout, std::cerr);
   auto opts = cfg.node_opts();
   if (!opts) {
-    std::cerr << "node: " << workers::render(opts.error()) << '\n';
+    std::cerr << "node: bad configuration: "
+              << workers::message_of(opts.error()) << '\n';
     return 2;
   }
   cfg.prepare();

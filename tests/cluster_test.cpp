@@ -7,12 +7,12 @@
 using namespace workers;
 
 TEST_CASE("cluster: entries parse as name@host:port", "[cluster]") {
-  auto ep = parse_endpoint("secure_worker@127.0.0.1:47003");
+  auto ep = parse_endpoint("secure_worker@127.0.0.1:27003");
   REQUIRE(ep);
   CHECK(ep->worker == "secure_worker");
   CHECK(ep->host == "127.0.0.1");
-  CHECK(ep->port == 47003);
-  CHECK(to_string(*ep) == "secure_worker@127.0.0.1:47003");
+  CHECK(ep->port == 27003);
+  CHECK(to_string(*ep) == "secure_worker@127.0.0.1:27003");
   for (auto bad : {"bob", "@h:1", "bob@:1", "bob@h", "bob@h:0", "bob@h:70000",
                    "bob@h:12x"}) {
     INFO(bad);

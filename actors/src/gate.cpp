@@ -6,7 +6,11 @@
 #include <mutex>
 #include <vector>
 
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <caf/all.hpp>
 #include <caf/detail/socket_guard.hpp>
@@ -282,6 +286,31 @@ class gated_doorman : public caf::io::network::doorman_impl {
   std::shared_ptr<gate_shared> shared_;
 };
 
+// Whether binding `addr`:`port` fails because something listens there.
+// CAF 0.17 reports every failed bind as "tcp socket creation failed" and
+// keeps errno to itself, so open() asks the kernel once more.
+bool address_in_use(uint16_t port, const char* addr) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(addr, std::to_string(port).c_str(), &hints, &found) != 0)
+    return false;
+  bool in_use = false;
+  for (auto i = found; i != nullptr && !in_use; i = i->ai_next) {
+    auto fd = ::socket(i->ai_family, i->ai_socktype, i->ai_protocol);
+    if (fd < 0)
+      continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    in_use = ::bind(fd, i->ai_addr, i->ai_addrlen) != 0 && errno == EADDRINUSE;
+    ::close(fd);
+  }
+  freeaddrinfo(found);
+  return in_use;
+}
+
 // The middleman actor of a gated process: CAF's, with the gate's
 // transports for publishing (open) and dialing (connect).
 class gated_middleman : public caf::io::middleman_actor_impl {
@@ -318,8 +347,11 @@ class gated_middleman : public caf::io::middleman_actor_impl {
   caf::expected<caf::io::doorman_ptr> open(uint16_t port, const char* addr,
                                            bool reuse) override {
     auto fd = caf::io::network::new_tcp_acceptor_impl(port, addr, reuse);
-    if (!fd)
+    if (!fd) {
+      if (port != 0 && address_in_use(port, addr))
+        return make_error(errc::peer_unreachable, "address already in use");
       return std::move(fd.error());
+    }
     return caf::make_counted<gated_doorman>(mpx(), *fd, shared_);
   }
 
@@ -425,8 +457,9 @@ caf::expected<uint16_t> gate::publish(const caf::strong_actor_ptr& whom,
     .receive([&](uint16_t actual) { result = actual; },
              [&](caf::error& err) {
                auto what = sys_->render(err);
-               if (what.find("Address already in use") != std::string::npos)
-                 what = "address already in use";
+               if (what.find("ddress already in use") != std::string::npos)
+                 what = "address already in use (another process listens "
+                        "there)";
                result = make_error(errc::peer_unreachable,
                                    "cannot listen on " + host + ":" +
                                      std::to_string(port) + ": " + what);

@@ -11,11 +11,17 @@
 
 #include "workers/blob_fetcher.hpp"
 #include "workers/cluster.hpp"
+#include "workers/config_check.hpp"
 #include "workers/error.hpp"
 
 namespace workers {
 
 node_config::node_config() {
+  strict_sections_.push_back("node");
+  opt_group{custom_options_, "global"}.add(
+    print_cluster, "print-cluster",
+    "print the nodes of [cluster] workers, one per line: NAME[,NAME...] "
+    "HOST:PORT, and exit");
   opt_group{custom_options_, "node"}
     .add(node_workers, "workers", "names of the workers this node hosts")
     .add(node_host, "host", "address to bind (default 127.0.0.1)")
@@ -23,6 +29,9 @@ node_config::node_config() {
 }
 
 caf::expected<node_options> node_config::node_opts() const {
+  if (auto err = to_error(
+        check_node_workers(node_workers, cluster_workers, config_source())))
+    return err;
   node_options result;
   result.workers = node_workers;
   result.worker = options().worker;
@@ -33,12 +42,17 @@ caf::expected<node_options> node_config::node_opts() const {
     result.gate.files = identity_files(node_workers.front());
     result.worker.access.local_principal = node_workers.front();
   }
+  result.address_source = "set by node.port";
   if (!node_workers.empty() && (node_host.empty() || node_port == 0)) {
     if (auto ep = find_endpoint(cluster_workers, node_workers.front())) {
       if (result.host.empty())
         result.host = ep->host;
-      if (result.port == 0)
+      if (result.port == 0) {
         result.port = ep->port;
+        result.address_source = "from the [cluster] workers entry " +
+                                to_string(*ep) + " in " + config_source() +
+                                "; --node.port overrides it";
+      }
     }
   }
   if (result.host.empty())
@@ -145,7 +159,12 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto port = (*gate)->publish(result.directory, opts.port, opts.host);
   if (!port) {
     result.stop();
-    return port.error();
+    if (opts.address_source.empty())
+      return port.error();
+    auto& err = port.error();
+    auto code = err.category() == error_category ? static_cast<errc>(err.code())
+                                                 : errc::peer_unreachable;
+    return make_error(code, message_of(err) + " (" + opts.address_source + ")");
   }
   result.port = *port;
   address->port = *port;

@@ -8,12 +8,22 @@
 #include <caf/io/middleman.hpp>
 
 #include "workers/cluster.hpp"
+#include "workers/config_check.hpp"
 #include "workers/configure.hpp"
 #include "workers/error.hpp"
+#include "workers/ini_writer.hpp"
 
 namespace workers {
 
-runtime_config::runtime_config() {
+namespace {
+
+std::string to_std(caf::string_view x) {
+  return std::string{x.begin(), x.end()};
+}
+
+} // namespace
+
+runtime_config::runtime_config() : strict_sections_(project_sections()) {
   runtime_options defaults;
   request_timeout = defaults.client.request_timeout;
   park_timeout = defaults.worker.park_timeout;
@@ -92,6 +102,8 @@ runtime_config::runtime_config() {
 caf::error runtime_config::parse_args(int argc, char** argv) {
   std::vector<std::string> args;
   std::string file;
+  bool help = false;
+  bool dump = false;
   const std::string alias = "--cluster=";
   const std::string caf_option = "--config-file=";
   auto starts_with = [](const std::string& x, const std::string& prefix) {
@@ -103,27 +115,105 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
       file = arg.substr(alias.size());
       continue;
     }
+    if (arg == "--cluster" || arg == "--config-file")
+      return make_error(errc::bad_argument,
+                        arg + " takes its file after '=': " + arg + "=FILE");
+    if (arg == "--help" || arg == "-h" || arg == "-?") {
+      help = true; // CAF's --help would list its own options only
+      continue;
+    }
+    if (arg == "--dump-config") {
+      dump = true; // CAF's dump would not read back as a config file
+      continue;
+    }
     if (starts_with(arg, caf_option))
       file = arg.substr(caf_option.size());
     args.push_back(std::move(arg));
   }
   // CAF 0.17 ignores a config file it cannot open, so a mistyped path would
-  // quietly run everything in one process: refuse it instead.
-  if (!file.empty() && !std::ifstream{file})
+  // quietly run everything in one process: refuse it instead. CAF also
+  // keeps unknown keys and drops values of the wrong type without a word:
+  // check the file against the declared options first.
+  auto ini = file.empty() ? config_file_path : file;
+  if (!file.empty() || std::ifstream{ini}) {
+    auto raw = read_raw_ini(ini);
+    if (!raw)
+      return std::move(raw.error());
+    if (auto err = to_error(
+          check_ini_settings(*raw, custom_options_, strict_sections_, ini)))
+      return err;
+    config_file_ = ini;
+  }
+  if (auto err =
+        parse(std::move(args), file.empty() ? nullptr : file.c_str())) {
+    auto arg = parser_error_detail(err, "argument");
+    if (err.category() == caf::atom("parser") && !arg.empty())
+      return make_error(errc::bad_argument,
+                        describe_bad_argument(custom_options_, arg));
+    return err;
+  }
+  if (!remainder.empty())
     return make_error(errc::bad_argument,
-                      "cannot read the config file " + file);
-  return parse(std::move(args), file.empty() ? nullptr : file.c_str());
+                      describe_bad_argument(custom_options_, remainder[0]));
+  if (auto err = to_error(check_cluster_list(cluster_workers, config_source())))
+    return err;
+  if (help && !cli_helptext_printed) {
+    std::cout << help_text() << std::flush;
+    cli_helptext_printed = true;
+  } else if (dump && !cli_helptext_printed) {
+    std::cout << to_ini(dump_content()) << std::flush;
+    cli_helptext_printed = true;
+  }
+  return caf::none;
 }
 
 std::optional<int> runtime_config::parse_or_exit(int argc, char** argv,
                                                  const std::string& app) {
   if (auto err = parse_args(argc, argv)) {
-    std::cerr << app << ": bad configuration: " << render(err) << '\n';
+    std::cerr << app << ": bad configuration: " << message_of(err) << '\n';
     return 2;
   }
   if (cli_helptext_printed)
     return 0;
   return std::nullopt;
+}
+
+std::string runtime_config::config_source() const {
+  return config_file_.empty() ? std::string{"the command line"} : config_file_;
+}
+
+std::string runtime_config::help_text() const {
+  caf::config_option_set own;
+  for (auto& opt : custom_options_) {
+    auto category = to_std(opt.category());
+    if (category == "global" ||
+        std::find(strict_sections_.begin(), strict_sections_.end(), category) !=
+          strict_sections_.end())
+      own.add(opt);
+  }
+  return own.help_text(false) +
+         "\nCAF's own options ([middleman], [scheduler], [logger], "
+         "[openssl], ...): --long-help\n";
+}
+
+caf::settings runtime_config::dump_content() const {
+  auto result = actor_system_config::dump_content();
+  result.container().erase("config-file"); // where it came from, not a value
+  for (auto& opt : custom_options_) {
+    auto category = to_std(opt.category());
+    auto name = to_std(opt.long_name());
+    if (name == "config-file")
+      continue;
+    auto& dst =
+      category == "global" ? result : result[category].as_dictionary();
+    if (auto value = opt.get(); value && dst.count(name) == 0)
+      dst.emplace(name, std::move(*value));
+    // CAF 0.17 dumps scheduler.max-throughput's default (unlimited) as -1,
+    // which its own parser refuses: leave out what would not read back.
+    if (dst.count(name) != 0 && opt.check(dst[name]))
+      dst.container().erase(name);
+  }
+  return result;
 }
 
 void runtime_config::prepare() {

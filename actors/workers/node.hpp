@@ -33,6 +33,9 @@ struct node_options {
   /// certificate unless `gate.insecure` (gate.hpp).
   gate_options gate;
   worker_options worker;
+  /// Where host and port came from, for errors (e.g. "set by node.port");
+  /// empty: set in code.
+  std::string address_source;
 };
 
 /// The configuration of a node program: libworkers' options plus
@@ -41,13 +44,19 @@ struct node_options {
 ///   host="127.0.0.1"    ; address to bind
 ///   port=0              ; 0: the port the cluster config lists for the
 ///                       ; first worker, or else one the OS chooses
+/// and the flag `--print-cluster` (cluster_layout.hpp).
 class node_config : public runtime_config {
  public:
   node_config();
 
   /// The node options these settings describe, with host and port taken
-  /// from the cluster list when the [node] section leaves them open.
+  /// from the cluster list when the [node] section leaves them open. Called
+  /// by apps/node; fails (bad_argument) if the cluster list is not empty and
+  /// a hosted worker is not in it or the workers are at different addresses.
   caf::expected<node_options> node_opts() const;
+
+  /// `--print-cluster`: print the nodes of the cluster list and exit.
+  bool print_cluster = false;
 
   std::vector<std::string> node_workers;
   std::string node_host;

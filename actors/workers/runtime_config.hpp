@@ -14,7 +14,7 @@
 //                        ; nodes (data_plane.hpp; nodes use [node] host)
 //   max-tensor-bytes=1073741824 ; largest tensor a worker creates or accepts
 //   [cluster]
-//   workers=["bob@127.0.0.1:47001", "alice@127.0.0.1:47002"]
+//   workers=["bob@127.0.0.1:27001", "alice@127.0.0.1:27002"]
 //   insecure=false       ; true: plaintext, identities declared, not proven
 //                        ; (local development only; gate.hpp)
 //   certificates="config/tls" ; NAME.pem/.key per principal, and ca.pem
@@ -49,7 +49,12 @@ class runtime_config : public caf::actor_system_config {
   runtime_config();
 
   /// Parses the command line and the config file; `--cluster=FILE` is an
-  /// alias of CAF's `--config-file=FILE`. Called first thing in main.
+  /// alias of CAF's `--config-file=FILE`. Called first thing in main. Fails
+  /// (bad_argument, naming the file, the key and what was expected) on an
+  /// unreadable file, an unknown section, an unknown key in libworkers'
+  /// sections, a value of the wrong type, an unknown option, a stray
+  /// argument, or a malformed cluster list (config_check.hpp). `--help`
+  /// prints libworkers' options (help_text), CAF's are in `--long-help`.
   caf::error parse_args(int argc, char** argv);
 
   /// parse_args for the program `app`, as main needs it: returns the exit
@@ -68,6 +73,19 @@ class runtime_config : public caf::actor_system_config {
 
   /// The runtime options these settings describe.
   runtime_options options() const;
+
+  /// What `--help` prints: the program's own options and libworkers'
+  /// sections (CAF's own are left to `--long-help`).
+  std::string help_text() const;
+
+  /// CAF's `--dump-config` content plus the effective value of every option
+  /// that has one, defaults included. parse_args prints it as INI
+  /// (ini_writer.hpp) for `--dump-config`.
+  caf::settings dump_content() const override;
+
+  /// Where the configuration came from, for messages: the config file read,
+  /// or "the command line".
+  std::string config_source() const;
 
   caf::timespan request_timeout;
   caf::timespan park_timeout;
@@ -102,6 +120,14 @@ class runtime_config : public caf::actor_system_config {
   size_t aggregate_min_rows = 0;
   std::vector<std::string> approved_plans;
   bool disable_checks = false;
+
+ protected:
+  /// Sections whose unknown keys are errors (config_check.hpp).
+  std::vector<std::string> strict_sections_;
+
+ private:
+  /// The config file read, if any.
+  std::string config_file_;
 };
 
 } // namespace workers

@@ -1,0 +1,548 @@
+// Strict configuration (config_check.hpp) and the operable CLI: every
+// misconfiguration fails at once, naming the file, the key and what was
+// expected; unit tests of the checks, then the node binary (and the
+// tutorial, where built) run with bad arguments, then scripts/cluster.sh.
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "fixture.hpp"
+#include "workers/cluster.hpp"
+#include "workers/cluster_layout.hpp"
+#include "workers/config_check.hpp"
+#include "workers/node.hpp"
+
+#ifndef WORKERS_SOURCE_DIR
+#error "WORKERS_SOURCE_DIR must name the source tree"
+#endif
+
+using namespace workers;
+using namespace workers::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// A fresh directory under /tmp, removed with its files when it goes.
+struct temp_dir {
+  std::string path;
+
+  temp_dir() {
+    char tmpl[] = "/tmp/workers-config-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr)
+      throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+
+  ~temp_dir() {
+    auto cmd = "rm -rf '" + path + "'";
+    static_cast<void>(std::system(cmd.c_str()));
+  }
+
+  // Writes `text` to the file `name` in this directory; returns its path.
+  std::string write(const std::string& name, const std::string& text) const {
+    auto file = path + "/" + name;
+    std::ofstream{file} << text;
+    return file;
+  }
+};
+
+// Runs runtime_config::parse_args (or node_config's) on `args`.
+caf::error parse(runtime_config& cfg, std::vector<std::string> args) {
+  args.insert(args.begin(), "test");
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  return cfg.parse_args(static_cast<int>(argv.size()), argv.data());
+}
+
+// The outcome of a finished child process.
+struct run_result {
+  int code = -1; // exit code, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` with stdin from /dev/null and `env` added to the environment;
+// kills it if it runs longer than `bound`.
+run_result
+run(std::vector<std::string> argv_s,
+    std::chrono::milliseconds bound = scaled(20s),
+    const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  int err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  auto pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    for (auto& [key, value] : env)
+      setenv(key.c_str(), value.c_str(), 1);
+    auto null = open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  run_result result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* dst[2] = {&result.out, &result.err};
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  int open_fds = 2;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || poll(fds, 2, static_cast<int>(left.count())) <= 0)
+      break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0)
+        continue;
+      char buf[4096];
+      auto n = read(fds[i].fd, buf, sizeof(buf));
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        dst[i]->append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  for (auto& p : fds)
+    if (p.fd >= 0) {
+      close(p.fd);
+      kill(pid, SIGKILL); // ran past its bound
+    }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.code =
+    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+uint16_t free_port() {
+  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string source_file(const std::string& relative) {
+  return std::string{WORKERS_SOURCE_DIR} + "/" + relative;
+}
+
+} // namespace
+
+// -- the checks on their own -------------------------------------------------
+
+TEST_CASE("config: unknown keys and sections of a file are refused",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("typo.ini", "[workers]\nrequest-timout=5s\n"
+                                    "[worker]\npark-timeout=1s\n"
+                                    "[middleman]\nsomething-new=1\n");
+  runtime_config cfg;
+  auto err = parse(cfg, {"--config-file=" + file});
+  REQUIRE(err);
+  auto what = message_of(err);
+  CHECK_THAT(what, Contains(file + ": [workers] request-timout: unknown key "
+                                   "(keys of [workers]: data-host, "));
+  CHECK_THAT(what, Contains("request-timeout"));
+  CHECK_THAT(what, Contains(file + ": unknown section [worker] (known "
+                                   "sections: cluster, gate, "));
+  // CAF's own sections may hold keys CAF reads without declaring them.
+  CHECK_THAT(what, !Contains("something-new"));
+}
+
+TEST_CASE("config: a duration without a unit is refused, in a file and on "
+          "the command line",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("unitless.ini", "[workers]\nrequest-timeout=5\n");
+  runtime_config from_file;
+  auto err = parse(from_file, {"--cluster=" + file});
+  REQUIRE(err);
+  CHECK(message_of(err) == file + ": [workers] request-timeout=5: expected a "
+                                  "duration with a unit (e.g. 10s, 500ms, "
+                                  "2min)");
+  runtime_config from_cli;
+  err = parse(from_cli, {"--workers.request-timeout=5"});
+  REQUIRE(err);
+  CHECK(message_of(err) == "--workers.request-timeout=5: expected a duration "
+                           "with a unit (e.g. 10s, 500ms, 2min)");
+}
+
+TEST_CASE("config: CAF's own keys are type-checked too", "[config]") {
+  // CAF 0.17 drops such a value without a word; the shipped configs had
+  // verbosity="quiet" (a string) where CAF wants the atom 'quiet'.
+  temp_dir dir;
+  auto file = dir.write("caf.ini", "[middleman]\nheartbeat-interval=1\n"
+                                   "[logger]\nverbosity=\"quiet\"\n");
+  runtime_config cfg;
+  auto what = message_of(parse(cfg, {"--config-file=" + file}));
+  CHECK_THAT(what, Contains("[middleman] heartbeat-interval=1: expected a "
+                            "duration with a unit"));
+  CHECK_THAT(what, Contains("[logger] verbosity=\"quiet\": expected an atom "
+                            "in single quotes, e.g. 'quiet'"));
+}
+
+TEST_CASE("config: bad command-line options say what is expected", "[config]") {
+  auto message = [](std::vector<std::string> args) {
+    node_config cfg;
+    return message_of(parse(cfg, std::move(args)));
+  };
+  CHECK(message({"--workers.nope=1"}) ==
+        "unknown option --workers.nope (see --help)");
+  CHECK(message({"--cluster.insecure=true"}) ==
+        "--cluster.insecure is a flag: write --cluster.insecure, without "
+        "a value");
+  CHECK(message({"--node.port=70000"}) ==
+        "--node.port=70000: expected a whole number in the range of "
+        "uint16");
+  CHECK(message({"config/local-cluster.ini"}) ==
+        "unexpected argument config/local-cluster.ini (options are "
+        "--section.key=value; see --help)");
+  CHECK(message({"--cluster", "config/local-cluster.ini"}) ==
+        "--cluster takes its file after '=': --cluster=FILE");
+  CHECK_THAT(message({"--cluster=/nonexistent/cluster.ini"}),
+             Contains("cannot read the config file /nonexistent/cluster.ini"));
+}
+
+TEST_CASE("config: a syntax error names the file, line and column",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("broken.ini", "[workers\nme=\"x\"\n");
+  runtime_config cfg;
+  CHECK_THAT(message_of(parse(cfg, {"--config-file=" + file})),
+             Contains(file + ": syntax error at line "));
+}
+
+TEST_CASE("config: a malformed or repeated cluster entry is refused",
+          "[config]") {
+  auto problems = check_cluster_list(
+    {"bob@127.0.0.1:1", "alice@127.0.0.1", "bob@127.0.0.1:2"}, "c.ini");
+  REQUIRE(problems.size() == 2);
+  CHECK_THAT(problems[0], Contains("c.ini: [cluster] workers: "));
+  CHECK_THAT(problems[0], Contains("alice@127.0.0.1"));
+  CHECK_THAT(problems[0], Contains("is not name@host:port"));
+  CHECK(problems[1] == "c.ini: [cluster] workers: worker \"bob\" is listed "
+                       "twice");
+  runtime_config cfg;
+  CHECK_THAT(message_of(parse(cfg, {"--cluster.workers=[bob@127.0.0.1]"})),
+             Contains("the command line: [cluster] workers: "));
+}
+
+TEST_CASE("config: a node hosts only listed workers, at one address",
+          "[config]") {
+  std::vector<std::string> cluster{"bob@127.0.0.1:1", "carol@127.0.0.1:1",
+                                   "alice@127.0.0.1:2"};
+  CHECK(check_node_workers({"bob", "carol"}, cluster, "c.ini").empty());
+  CHECK(check_node_workers({"dave"}, {}, "c.ini").empty()); // ad hoc node
+  auto missing = check_node_workers({"dave"}, cluster, "c.ini");
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0] == "[node] workers: \"dave\" is not in [cluster] workers "
+                      "of c.ini (it lists: bob, carol, alice); a node hosts "
+                      "listed workers only");
+  auto split = check_node_workers({"bob", "alice"}, cluster, "c.ini");
+  REQUIRE(split.size() == 1);
+  CHECK_THAT(split[0], Contains("bob and alice are at different addresses"));
+  CHECK_THAT(split[0], Contains("127.0.0.1:1, 127.0.0.1:2"));
+  // Through node_config, as apps/node calls it.
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\nworkers=[\"bob@127.0.0.1:1\"]\n");
+  node_config cfg;
+  REQUIRE_FALSE(parse(cfg, {"--config-file=" + file, "--node.workers=[dave]"}));
+  auto opts = cfg.node_opts();
+  REQUIRE_FALSE(opts);
+  CHECK_THAT(message_of(opts.error()),
+             Contains("\"dave\" is not in [cluster] workers of " + file));
+}
+
+TEST_CASE("config: a multi-line list groups workers by node", "[config]") {
+  temp_dir dir;
+  auto file = dir.write("multi.ini", "[cluster]\n"
+                                     "workers=[\n"
+                                     "  \"bob@127.0.0.1:1\", ; first node\n"
+                                     "  \"carol@127.0.0.1:1\",\n"
+                                     "  \"alice@127.0.0.1:2\",\n"
+                                     "]\n");
+  node_config cfg;
+  REQUIRE_FALSE(parse(cfg, {"--config-file=" + file}));
+  auto nodes = cluster_nodes(cfg.cluster_workers);
+  REQUIRE(nodes);
+  REQUIRE(nodes->size() == 2);
+  CHECK((*nodes)[0].workers == std::vector<std::string>{"bob", "carol"});
+  CHECK((*nodes)[0].port == 1);
+  CHECK((*nodes)[1].workers == std::vector<std::string>{"alice"});
+}
+
+TEST_CASE("config: the shipped configs are valid, with ports outside the "
+          "ephemeral range",
+          "[config]") {
+  for (auto name : {"config/local-cluster.ini", "config/fl-cluster.ini"}) {
+    INFO(name);
+    node_config cfg;
+    auto err = parse(cfg, {"--config-file=" + source_file(name)});
+    CHECK_FALSE(err);
+    CHECK_FALSE(cfg.cluster_workers.empty());
+    for (auto& entry : cfg.cluster_workers) {
+      INFO(entry);
+      auto ep = parse_endpoint(entry);
+      REQUIRE(ep);
+      // Linux hands out 32768-60999 to outgoing connections.
+      CHECK(ep->port < 32768);
+    }
+  }
+}
+
+TEST_CASE("config: help lists libworkers' options, the dump their effective "
+          "values",
+          "[config]") {
+  node_config cfg;
+  auto help = cfg.help_text();
+  for (auto opt : {"--node.workers", "--node.port", "--workers.request-timeout",
+                   "--cluster.workers", "--cluster.insecure",
+                   "--gate.max-connections", "--print-cluster"})
+    CHECK_THAT(help, Contains(opt));
+  CHECK_THAT(help, !Contains("--scheduler.policy"));
+  auto dump = cfg.dump_content();
+  CHECK(caf::get_if<caf::timespan>(&dump, "workers.request-timeout"));
+  CHECK(caf::get_if<caf::timespan>(&dump, "gate.handshake-timeout"));
+}
+
+// -- the binaries
+// --------------------------------------------------------------
+
+TEST_CASE("config: programs given a missing config file exit at once",
+          "[config]") {
+  std::vector<std::string> programs{node_binary()};
+#ifdef WORKERS_TUTORIAL_BINARY
+  programs.push_back(WORKERS_TUTORIAL_BINARY); // ran in one process before
+#endif
+  for (auto& program : programs) {
+    INFO(program);
+    auto r = run({program, "--cluster=/nonexistent/cluster.ini"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("bad configuration: cannot read the config "
+                               "file /nonexistent/cluster.ini"));
+  }
+}
+
+TEST_CASE("config: the node refuses a bad file, naming file and key",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("bad.ini", "[workers]\nrequest-timeout=5\n"
+                                   "[node]\nport=70000\nhots=\"x\"\n");
+  auto r =
+    run({node_binary(), "--config-file=" + file, "--node.workers=[bob]"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("node: bad configuration: " + file +
+                             ": [node] hots: unknown key (keys of [node]: "
+                             "host, port, workers)"));
+  CHECK_THAT(r.err, Contains(file + ": [node] port=70000: expected a whole "
+                                    "number in the range of uint16"));
+  CHECK_THAT(r.err, Contains(file + ": [workers] request-timeout=5: expected "
+                                    "a duration with a unit"));
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("config: a node whose worker is not in the cluster list fails",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\ninsecure=true\nworkers=[\n"
+                                 "  \"bob@127.0.0.1:1\",\n"
+                                 "  \"alice@127.0.0.1:2\",\n]\n");
+  auto r =
+    run({node_binary(), "--config-file=" + file, "--node.workers=[carol]"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("node: bad configuration: [node] workers: "
+                             "\"carol\" is not in [cluster] workers of " +
+                             file + " (it lists: bob, alice)"));
+  CHECK_THAT(r.out, !Contains("hosting"));
+}
+
+TEST_CASE("config: a port in use is reported as such, with the key",
+          "[config]") {
+  node_process first{node_binary(), {"bob"}, {"--cluster.insecure"}};
+  auto port = std::to_string(first.port());
+  auto r = run({node_binary(), "--node.workers=[alice]", "--cluster.insecure",
+                "--node.port=" + port});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("cannot listen on 127.0.0.1:" + port +
+                             ": address already in use"));
+  CHECK_THAT(r.err, Contains("(set by node.port)"));
+  CHECK_THAT(r.err, !Contains("socket creation failed"));
+  // The same when the port comes from the cluster list.
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\ninsecure=true\nworkers=["
+                                 "\"alice@127.0.0.1:" +
+                                   port + "\"]\n");
+  r = run({node_binary(), "--config-file=" + file, "--node.workers=[alice]"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("cannot listen on 127.0.0.1:" + port +
+                             ": address already in use"));
+  CHECK_THAT(r.err, Contains("from the [cluster] workers entry "
+                             "alice@127.0.0.1:" +
+                             port + " in " + file));
+}
+
+TEST_CASE("config: node --help lists node, worker and cluster options",
+          "[config]") {
+  for (std::string flag : {"--help", "-h"}) {
+    INFO(flag);
+    auto r = run({node_binary(), flag});
+    CHECK(r.code == 0);
+    for (auto opt :
+         {"--node.workers", "--workers.park-timeout", "--cluster.workers",
+          "--gate.dial-hosts", "--print-cluster", "--long-help"})
+      CHECK_THAT(r.out, Contains(opt));
+  }
+}
+
+TEST_CASE("config: --dump-config prints effective values as an INI file "
+          "that reads back",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\ninsecure=true\nworkers=["
+                                 "\"bob@127.0.0.1:20001\", "
+                                 "\"carol@127.0.0.1:20001\"]\n"
+                                 "[workers]\npark-timeout=2s\n");
+  auto r = run({node_binary(), "--config-file=" + file, "--dump-config"});
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Contains("[workers]\n"));
+  CHECK_THAT(r.out, Contains("park-timeout=2s\n"));     // from the file
+  CHECK_THAT(r.out, Contains("request-timeout=10s\n")); // the default
+  CHECK_THAT(r.out, Contains("workers=[\n  \"bob@127.0.0.1:20001\",\n"));
+  auto dumped = dir.write("dumped.ini", r.out);
+  auto again = run({node_binary(), "--config-file=" + dumped, "--dump-config"});
+  CHECK(again.code == 0);
+  CHECK(again.err.empty());
+  CHECK(again.out == r.out);
+  auto nodes =
+    run({node_binary(), "--config-file=" + dumped, "--print-cluster"});
+  CHECK(nodes.code == 0);
+  CHECK(nodes.out == "bob,carol 127.0.0.1:20001\n");
+}
+
+TEST_CASE("config: --print-cluster fails on a config without a cluster",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("empty.ini", "[workers]\npark-timeout=2s\n");
+  auto r = run({node_binary(), "--config-file=" + file, "--print-cluster"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains(file + ": [cluster] workers is empty"));
+}
+
+// -- scripts/cluster.sh
+// --------------------------------------------------------
+
+TEST_CASE("config: cluster.sh starts one node per address of a multi-line "
+          "list, and restarts a zombie's",
+          "[config]") {
+  temp_dir dir;
+  auto shared = free_port();
+  auto single = free_port();
+  auto file = dir.write(
+    "multi.ini", "[cluster]\ninsecure=true\nworkers=[\n  \"bob@127.0.0.1:" +
+                   std::to_string(shared) +
+                   "\",\n  \"carol@127.0.0.1:" + std::to_string(shared) +
+                   "\",\n  \"alice@127.0.0.1:" + std::to_string(single) +
+                   "\",\n]\n");
+  std::string node = node_binary();
+  auto build = node.substr(0, node.rfind("/apps/"));
+  std::vector<std::pair<std::string, std::string>> env{
+    {"WORKERS_BUILD_DIR", build},
+    {"WORKERS_RUN_DIR", dir.path + "/run"},
+    {"WORKERS_START_SECONDS", std::to_string(scaled(10s).count() / 1000)}};
+  auto script = [&](const std::string& cmd) {
+    return run({"/bin/bash", source_file("scripts/cluster.sh"), cmd, file},
+               scaled(60s), env);
+  };
+  struct stop_at_end {
+    std::function<void()> f;
+    ~stop_at_end() { f(); }
+  } guard{[&] { script("stop"); }};
+  // A zombie holding alice's pid file: kill -0 would call it running.
+  auto zombie = fork();
+  if (zombie == 0)
+    _exit(0);
+  auto state = [&] {
+    std::ifstream in{"/proc/" + std::to_string(zombie) + "/stat"};
+    std::string text{std::istreambuf_iterator<char>{in}, {}};
+    auto paren = text.rfind(')');
+    return paren == std::string::npos || paren + 2 >= text.size()
+             ? '?'
+             : text[paren + 2];
+  };
+  REQUIRE(time_until([&] { return state() == 'Z'; }, scaled(5s)));
+  auto run_dir = dir.path + "/run/multi";
+  REQUIRE(std::system(("mkdir -p '" + run_dir + "'").c_str()) == 0);
+  std::ofstream{run_dir + "/alice.pid"} << zombie << '\n';
+  auto status = script("status");
+  CHECK(status.code == 0);
+  CHECK_THAT(status.out, Contains("alice (127.0.0.1:" + std::to_string(single) +
+                                  "): stopped"));
+  auto start = script("start");
+  waitpid(zombie, nullptr, 0);
+  INFO(start.out << start.err);
+  REQUIRE(start.code == 0);
+  CHECK_THAT(start.out, Contains("node: hosting bob,carol on 127.0.0.1:" +
+                                 std::to_string(shared)));
+  CHECK_THAT(start.out, Contains("node: hosting alice on 127.0.0.1:" +
+                                 std::to_string(single)));
+  status = script("status");
+  CHECK_THAT(status.out, Contains("bob,carol (127.0.0.1:" +
+                                  std::to_string(shared) + "): running"));
+  CHECK_THAT(status.out, Contains("alice (127.0.0.1:" + std::to_string(single) +
+                                  "): running"));
+  // Both workers of the shared node answer there.
+  runtime_config cfg;
+  auto opts = fast_options();
+  opts.gate.insecure = true;
+  runtime rt{client_config(cfg, opts)};
+  for (auto name : {"bob", "carol"}) {
+    INFO(name);
+    auto w = connect_to(rt, name, shared);
+    REQUIRE(w);
+    CHECK(w->count() == 0);
+  }
+  auto stop = script("stop");
+  CHECK(stop.code == 0);
+  CHECK_THAT(stop.out, Contains("stopped bob,carol"));
+  status = script("status");
+  CHECK_THAT(status.out, !Contains("running"));
+}
+
+TEST_CASE("config: cluster.sh fails on a config it cannot read", "[config]") {
+  temp_dir dir;
+  auto file = dir.write("bad.ini", "[cluster]\nworker=[\"bob@127.0.0.1:1\"]\n");
+  std::string node = node_binary();
+  auto r = run({"/bin/bash", source_file("scripts/cluster.sh"), "start", file},
+               scaled(30s),
+               {{"WORKERS_BUILD_DIR", node.substr(0, node.rfind("/apps/"))},
+                {"WORKERS_RUN_DIR", dir.path + "/run"}});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains(file + ": [cluster] worker: unknown key"));
+}
