@@ -51,6 +51,8 @@ runtime_config::runtime_config() {
     .add(me_name, "me", "the caller's name in printed pointers")
     .add(data_host, "data-host",
          "address this process serves large tensors on (insecure mode only)")
+    .add(data_port, "data-port",
+         "port this process serves large tensors on (0: the OS chooses)")
     .add(max_tensor_bytes, "max-tensor-bytes",
          "largest tensor a worker creates or accepts, in bytes "
          "(default 1 GiB)");
@@ -134,6 +136,7 @@ runtime_options runtime_config::options() const {
   result.client.lease = lease;
   result.me_name = me_name;
   result.data_host = data_host;
+  result.data_port = data_port;
   result.cluster = cluster_workers;
   result.worker.limits.max_tensor_bytes = max_tensor_bytes;
   auto& g = result.gate;
