@@ -190,7 +190,8 @@ TEST_CASE("data plane tls: a data-port in use is a clear error",
   taken_port taken;
   auto where = "127.0.0.1:" + std::to_string(taken.port);
   SECTION("a node stops at startup") {
-    std::string cmd = test::node_binary() +
+    // Bounded by timeout(1): a node that did start would serve forever.
+    std::string cmd = "timeout 30 " + test::node_binary() +
                       " --node.workers=[bob] --node.host=127.0.0.1"
                       " --node.data-port=" +
                       std::to_string(taken.port);
