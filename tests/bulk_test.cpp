@@ -118,7 +118,7 @@ TEST_CASE("bulk: the data plane streams a blob once, with its token",
 
 TEST_CASE("bulk: data plane failures name the source and never hang",
           "[bulk]") {
-  data_plane off; // never listens: staging only, no address in refs (D3)
+  data_plane off; // never listens: staging only, no address in refs
   auto ref = staged_ref(off, tensor{1, 2, 3});
   CHECK(ref.data_port == 0);
   // A port nobody listens on: refused at once, naming the worker.

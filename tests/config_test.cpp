@@ -358,9 +358,10 @@ TEST_CASE("config: the node refuses a bad file, naming file and key",
   auto r =
     run({node_binary(), "--config-file=" + file, "--node.workers=[bob]"});
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Contains("node: bad configuration: " + file +
-                             ": [node] hots: unknown key (keys of [node]: "
-                             "host, port, workers)"));
+  CHECK_THAT(r.err,
+             Contains("node: bad configuration: " + file +
+                      ": [node] hots: unknown key (keys of [node]: data-port, "
+                      "host, port, workers)"));
   CHECK_THAT(r.err, Contains(file + ": [node] port=70000: expected a whole "
                                     "number in the range of uint16"));
   CHECK_THAT(r.err, Contains(file + ": [workers] request-timeout=5: expected "

@@ -13,6 +13,7 @@
 #include "workers/cluster.hpp"
 #include "workers/config_check.hpp"
 #include "workers/error.hpp"
+#include "workers/tls_stream.hpp"
 
 namespace workers {
 
@@ -25,7 +26,9 @@ node_config::node_config() {
   opt_group{custom_options_, "node"}
     .add(node_workers, "workers", "names of the workers this node hosts")
     .add(node_host, "host", "address to bind (default 127.0.0.1)")
-    .add(node_port, "port", "port to bind (0: from the cluster list or any)");
+    .add(node_port, "port", "port to bind (0: from the cluster list or any)")
+    .add(node_data_port, "data-port",
+         "port of the data plane for large tensors (0: the OS chooses)");
 }
 
 caf::expected<node_options> node_config::node_opts() const {
@@ -37,6 +40,7 @@ caf::expected<node_options> node_config::node_opts() const {
   result.worker = options().worker;
   result.host = node_host;
   result.port = node_port;
+  result.data_port = node_data_port;
   result.gate = options().gate;
   if (!node_workers.empty()) {
     result.gate.files = identity_files(node_workers.front());
@@ -138,7 +142,14 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto gate = result.gate->get_or_make(sys, opts.gate);
   if (!gate)
     return gate.error();
-  result.plane = make_data_plane(opts.host, (*gate)->tls());
+  auto plane =
+    make_data_plane(opts.host, opts.data_port, data_plane_security(opts.gate),
+                    "[node] data-port");
+  if (!plane) {
+    result.stop();
+    return plane.error();
+  }
+  result.plane = std::move(*plane);
   auto wopts = opts.worker;
   wopts.gate = result.gate;
   if (!wopts.plane)

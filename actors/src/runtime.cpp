@@ -10,6 +10,7 @@
 #include "workers/cluster.hpp"
 #include "workers/configure.hpp"
 #include "workers/runtime_config.hpp"
+#include "workers/tls_stream.hpp"
 
 namespace workers {
 
@@ -53,7 +54,12 @@ void runtime::init() {
     opts_.worker.forward_timeout + opts_.client.request_timeout;
   gate_ = std::make_shared<gate_slot>();
   opts_.worker.gate = gate_;
-  plane_ = make_data_plane(opts_.data_host, !opts_.gate.insecure);
+  auto plane =
+    make_data_plane(opts_.data_host, opts_.data_port,
+                    data_plane_security(opts_.gate), "[workers] data-port");
+  if (!plane)
+    throw operation_error{plane.error()};
+  plane_ = std::move(*plane);
   if (!opts_.worker.plane)
     opts_.worker.plane = plane_;
   ctx_ = std::make_shared<client>(*sys_, opts_.me_name, opts_.client);

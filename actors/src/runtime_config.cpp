@@ -60,8 +60,9 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
          "references unrenewed this long lapse (dead or stopped holders); "
          "the same on every node and client")
     .add(me_name, "me", "the caller's name in printed pointers")
-    .add(data_host, "data-host",
-         "address this process serves large tensors on (insecure mode only)")
+    .add(data_host, "data-host", "address this process serves large tensors on")
+    .add(data_port, "data-port",
+         "port this process serves large tensors on (0: the OS chooses)")
     .add(max_tensor_bytes, "max-tensor-bytes",
          "largest tensor a worker creates or accepts, in bytes "
          "(default 1 GiB)");
@@ -241,6 +242,7 @@ runtime_options runtime_config::options() const {
   result.client.lease = lease;
   result.me_name = me_name;
   result.data_host = data_host;
+  result.data_port = data_port;
   result.cluster = cluster_workers;
   result.worker.limits.max_tensor_bytes = max_tensor_bytes;
   auto& g = result.gate;

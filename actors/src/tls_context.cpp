@@ -246,6 +246,10 @@ rw_state tls_session::write_some(size_t& result, const void* buf, size_t len) {
   return rw_state::success;
 }
 
+bool tls_session::wants_write() const {
+  return SSL_want_write(ssl_);
+}
+
 bool tls_session::must_read_more(size_t threshold) const {
   return established_ && static_cast<size_t>(SSL_pending(ssl_)) >= threshold;
 }

@@ -29,6 +29,9 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to bind; 0 lets the OS choose.
   uint16_t port = 0;
+  /// Port of the data plane (data_plane.hpp) on `host`; 0 lets the OS
+  /// choose. A fixed port that is taken fails host_node.
+  uint16_t data_port = 0;
   /// How the node accepts and opens connections: TLS with its own
   /// certificate unless `gate.insecure` (gate.hpp).
   gate_options gate;
@@ -44,6 +47,8 @@ struct node_options {
 ///   host="127.0.0.1"    ; address to bind
 ///   port=0              ; 0: the port the cluster config lists for the
 ///                       ; first worker, or else one the OS chooses
+///   data-port=0         ; port of the data plane for large tensors (0: the
+///                       ; OS chooses; data_plane.hpp)
 /// and the flag `--print-cluster` (cluster_layout.hpp).
 class node_config : public runtime_config {
  public:
@@ -61,6 +66,7 @@ class node_config : public runtime_config {
   std::vector<std::string> node_workers;
   std::string node_host;
   uint16_t node_port = 0;
+  uint16_t node_data_port = 0;
 };
 
 /// A running node.

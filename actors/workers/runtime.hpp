@@ -47,8 +47,11 @@ struct runtime_options {
   /// unless `gate.insecure` (gate.hpp).
   gate_options gate;
   /// Address the data plane listens on for large tensors other nodes read
-  /// from this process (data_plane.hpp); only in insecure mode.
+  /// from this process (data_plane.hpp), over TLS unless `gate.insecure`.
   std::string data_host = "127.0.0.1";
+  /// Its port; 0 lets the OS choose. A fixed port that is taken makes the
+  /// runtime's constructor throw operation_error.
+  uint16_t data_port = 0;
 };
 
 class runtime_config;

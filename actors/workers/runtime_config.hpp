@@ -12,6 +12,8 @@
 //   me="me"              ; the caller's name in printed pointers
 //   data-host="127.0.0.1" ; where this process serves large tensors to other
 //                        ; nodes (data_plane.hpp; nodes use [node] host)
+//   data-port=0          ; its port (0: the OS chooses; nodes: [node]
+//                        ; data-port)
 //   max-tensor-bytes=1073741824 ; largest tensor a worker creates or accepts
 //   [cluster]
 //   workers=["bob@127.0.0.1:27001", "alice@127.0.0.1:27002"]
@@ -93,6 +95,7 @@ class runtime_config : public caf::actor_system_config {
   caf::timespan lease;
   std::string me_name = "me";
   std::string data_host;
+  uint16_t data_port = 0;
   /// The largest tensor a worker creates or accepts (limits.hpp).
   uint64_t max_tensor_bytes = default_max_tensor_bytes;
   std::vector<std::string> cluster_workers;

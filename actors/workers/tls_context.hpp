@@ -55,7 +55,8 @@ class tls_context : public std::enable_shared_from_this<tls_context> {
 
   ~tls_context();
 
-  /// Called by the gate's transport for a connected, non-blocking socket.
+  /// Called by the gate's transport and by tls_security (tls_stream.hpp)
+  /// for a connected, non-blocking socket.
   /// Answers a session that is handshaking, or nullptr if OpenSSL failed.
   std::unique_ptr<tls_session> open(caf::io::network::native_socket fd,
                                     bool accepting);
@@ -72,7 +73,8 @@ class tls_context : public std::enable_shared_from_this<tls_context> {
 };
 
 /// One TLS connection, driven by CAF's multiplexer through the gate's
-/// stream policy (the same calls as `caf::policy::tcp`).
+/// stream policy (the same calls as `caf::policy::tcp`), or by a
+/// tls_stream of the data plane.
 class tls_session {
  public:
   tls_session(std::shared_ptr<tls_context> owner, ssl_st* ssl, bool accepting);
@@ -89,6 +91,10 @@ class tls_session {
 
   /// Called by the stream policy: whether decrypted bytes are buffered.
   bool must_read_more(size_t threshold) const;
+
+  /// Called by tls_stream after read_some or write_some answered success
+  /// with 0 bytes: whether OpenSSL waits to write (else it waits to read).
+  bool wants_write() const;
 
   /// Whether the handshake completed (the peer is authenticated).
   bool established() const { return established_; }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "workers/error.hpp"
+#include "workers/plain_stream.hpp"
 
 namespace workers {
 
@@ -72,60 +73,6 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-// Waits until `fd` is ready for `events` or `deadline` passes.
-bool await(int fd, short events, steady_clock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  deadline - steady_clock::now())
-                  .count();
-    if (left <= 0)
-      return false;
-    pollfd p{fd, events, 0};
-    auto n = ::poll(&p, 1, static_cast<int>(left));
-    if (n > 0)
-      return true;
-    if (n < 0 && errno != EINTR)
-      return false;
-  }
-}
-
-// Sends or receives exactly `len` bytes on the non-blocking `fd`; false on
-// error, end of stream or deadline (D4).
-template <class Io>
-bool transfer_all(int fd, uint8_t* data, size_t len, short events,
-                  steady_clock::time_point deadline, Io io) {
-  while (len > 0) {
-    auto n = io(fd, data, len);
-    if (n > 0) {
-      data += n;
-      len -= static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0)
-      return false;
-    if (errno == EINTR)
-      continue;
-    if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
-        !await(fd, events, deadline))
-      return false;
-  }
-  return true;
-}
-
-bool send_all(int fd, const uint8_t* data, size_t len,
-              steady_clock::time_point deadline) {
-  return transfer_all(
-    fd, const_cast<uint8_t*>(data), len, POLLOUT, deadline,
-    [](int s, uint8_t* p, size_t n) { return ::send(s, p, n, MSG_NOSIGNAL); });
-}
-
-bool recv_all(int fd, uint8_t* data, size_t len,
-              steady_clock::time_point deadline) {
-  return transfer_all(
-    fd, data, len, POLLIN, deadline,
-    [](int s, uint8_t* p, size_t n) { return ::recv(s, p, n, 0); });
-}
-
 void set_nonblocking(int fd) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
 }
@@ -166,6 +113,7 @@ caf::expected<sockaddr_storage> resolve(const std::string& host, uint16_t port,
 
 struct data_plane::server {
   std::shared_ptr<staging_area> staging;
+  std::shared_ptr<const stream_security> security;
   socket_fd listener;
   uint16_t port = 0;
   std::atomic<bool> stopping{false};
@@ -206,14 +154,23 @@ struct data_plane::server {
     }
   }
 
-  // One transfer: read the request, check the token (D1), send the bytes.
+  // One transfer: secure the stream, read the request, check the token
+  // (D1), send the bytes.
   void serve(socket_fd conn) {
     set_nonblocking(conn.get());
     int one = 1;
     ::setsockopt(conn.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto deadline = steady_clock::now() + server_io_timeout;
+    auto opened = security->open(conn.release(), true, deadline);
+    if (!opened)
+      return;
+    auto& stream = **opened;
+    // TODO: with TLS, stream.peer_principal() is the reader's proven
+    // principal (D3). The token (D1) is what authorizes the read today;
+    // checking the principal too needs the stager to know the reader's
+    // principal, which the callers of stage() do not have.
     uint8_t req[request_size];
-    if (!recv_all(conn.get(), req, sizeof(req), deadline))
+    if (!stream.read_all(req, sizeof(req), deadline))
       return;
     uint32_t m = 0;
     std::memcpy(&m, req, 4);
@@ -223,7 +180,7 @@ struct data_plane::server {
     uint8_t header[9] = {};
     if (!blob) {
       header[0] = 1;
-      send_all(conn.get(), header, 1, deadline);
+      stream.write_all(header, 1, deadline);
       return;
     }
     auto size = static_cast<uint64_t>(blob->nbytes());
@@ -231,12 +188,12 @@ struct data_plane::server {
     // The deadline bounds progress, not the whole transfer: renew it per
     // 64 MiB so a large blob on a slow link is not cut off.
     constexpr size_t step = size_t{64} << 20;
-    if (!send_all(conn.get(), header, sizeof(header), deadline))
+    if (!stream.write_all(header, sizeof(header), deadline))
       return;
     for (uint64_t off = 0; off < size; off += step) {
       auto len = std::min<uint64_t>(step, size - off);
       deadline = steady_clock::now() + server_io_timeout;
-      if (!send_all(conn.get(), blob->bytes() + off, len, deadline))
+      if (!stream.write_all(blob->bytes() + off, len, deadline))
         return;
     }
     staging->settle(id);
@@ -252,23 +209,27 @@ data_plane::data_plane() : staging_(std::make_shared<staging_area>()) {
 
 data_plane::~data_plane() = default;
 
-caf::error data_plane::listen(const std::string& host) {
+caf::error data_plane::listen(const std::string& host, uint16_t port,
+                              std::shared_ptr<const stream_security> security) {
   if (server_)
     return caf::none;
   socklen_t len = 0;
-  auto addr = resolve(host, 0, len);
+  auto addr = resolve(host, port, len);
   if (!addr)
     return std::move(addr.error());
   auto srv = std::make_unique<server>();
   srv->staging = staging_;
+  srv->security = security ? std::move(security) : plain_tcp();
   srv->listener = socket_fd{::socket(addr->ss_family, SOCK_STREAM, 0)};
   auto fd = srv->listener.get();
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 ||
       ::listen(fd, 64) != 0)
-    return make_error(errc::peer_unreachable, "data plane cannot listen on " +
-                                                host + ": " + errno_text());
+    return make_error(
+      errc::peer_unreachable,
+      "data plane cannot listen on " + host + ":" + std::to_string(port) +
+        ": " + (errno == EADDRINUSE ? "address already in use" : errno_text()));
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof(bound);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
@@ -284,6 +245,10 @@ caf::error data_plane::listen(const std::string& host) {
 
 uint16_t data_plane::port() const noexcept {
   return server_ ? server_->port : 0;
+}
+
+std::shared_ptr<const stream_security> data_plane::security() const {
+  return server_ ? server_->security : plain_tcp();
 }
 
 uint64_t data_plane::transfers_served() const noexcept {
@@ -314,7 +279,8 @@ caf::actor data_plane::spawn_fetcher(caf::actor_system& sys) const {
 
 // -- reader -------------------------------------------------------------------
 
-caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout) {
+caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout,
+                                     const stream_security& security) {
   auto where = b.data_host + ":" + std::to_string(b.data_port);
   auto cut = [&](const std::string& what) {
     return make_error(errc::peer_unreachable, "data plane of " + b.source_name +
@@ -330,7 +296,7 @@ caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout) {
     return cut("no socket: " + errno_text());
   set_nonblocking(conn.get());
   if (::connect(conn.get(), reinterpret_cast<sockaddr*>(&*addr), len) != 0) {
-    if (errno != EINPROGRESS || !await(conn.get(), POLLOUT, deadline))
+    if (errno != EINPROGRESS || !await_socket(conn.get(), POLLOUT, deadline))
       return cut("cannot connect: " + errno_text());
     int err = 0;
     socklen_t err_len = sizeof(err);
@@ -338,23 +304,28 @@ caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout) {
     if (err != 0)
       return cut(std::string{"cannot connect: "} + std::strerror(err));
   }
+  auto opened = security.open(conn.release(), false, deadline);
+  if (!opened)
+    return cut(message_of(opened.error()));
+  auto& stream = **opened;
   uint8_t req[request_size];
   std::memcpy(req, &magic, 4);
   put_u64(req + 4, b.blob.origin());
   put_u64(req + 12, b.blob.seq());
   put_u64(req + 20, b.token.hi);
   put_u64(req + 28, b.token.lo);
-  if (!send_all(conn.get(), req, sizeof(req), deadline))
+  if (!stream.write_all(req, sizeof(req), deadline))
     return cut("cannot send the request");
   uint8_t status = 0;
-  if (!recv_all(conn.get(), &status, 1, deadline))
-    return cut("stream closed before an answer");
+  if (!stream.read_all(&status, 1, deadline))
+    return cut(std::string{security.name()} +
+               " stream closed before an answer");
   if (status != 0)
     return make_error(errc::no_such_object,
                       "data plane of " + b.source_name + " has no blob " +
                         to_string(b.blob) + " for this token");
   uint8_t size_bytes[8];
-  if (!recv_all(conn.get(), size_bytes, 8, deadline))
+  if (!stream.read_all(size_bytes, 8, deadline))
     return cut("stream closed before the size");
   auto size = get_u64(size_bytes);
   if (size != b.nbytes)
@@ -376,7 +347,7 @@ caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout) {
   constexpr size_t step = size_t{64} << 20;
   for (uint64_t off = 0; off < size; off += step) {
     auto n = std::min<uint64_t>(step, size - off);
-    if (!recv_all(conn.get(), data + off, n, steady_clock::now() + timeout))
+    if (!stream.read_all(data + off, n, steady_clock::now() + timeout))
       return cut("stream cut after " + std::to_string(off) + " of " +
                  std::to_string(size) + " bytes");
   }

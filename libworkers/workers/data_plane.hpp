@@ -1,7 +1,7 @@
 #pragma once
 
-// data_plane: large tensors cross nodes over a direct TCP stream, not as
-// CAF messages.
+// data_plane: large tensors cross nodes over a direct TCP stream (TLS by
+// default), not as CAF messages.
 //
 // Design note
 // -----------
@@ -10,11 +10,12 @@
 // messages (even in 4 MiB chunks) reaches about a third of what the loopback
 // wire carries. The data plane is the bulk path beside the control path:
 // each process that hosts workers or a client runs a small TCP server bound
-// to its node's address (port chosen by the OS). A staged blob's blob_ref
-// (protocol.hpp) names that address and a random 128-bit token; the reader
-// connects, presents blob id and token, and receives the raw bytes, which
-// the server writes straight from the tensor's storage and the reader
-// receives straight into the new tensor's storage (no user-space copies).
+// to its node's address (port chosen by the OS unless configured). A staged
+// blob's blob_ref (protocol.hpp) names that address and a random 128-bit
+// token; the reader connects, presents blob id and token, and receives the
+// raw bytes, which the server writes straight from the tensor's storage and
+// the reader receives straight into the new tensor's storage (no user-space
+// copies but TLS's encryption and decryption).
 // The CAF control path is unchanged: the put / get / move protocol, its
 // acknowledgements and its failure handling are exactly those of bulk.hpp;
 // only where the bytes travel differs.
@@ -24,19 +25,27 @@
 //   D2 Any data-plane failure (connect refused, unknown blob, short read,
 //      timeout) makes the reader fall back to `chunk` messages (S2), so the
 //      data plane only ever makes a transfer faster, never less reliable.
-//   D3 With TLS the data plane is off (port 0): bytes then travel in CAF
-//      chunks over the encrypted links.
+//   D3 With TLS (the cluster default) every data-plane stream is TLS too,
+//      with the process's own certificate and the cluster's CA, as on the
+//      gate's links (gate.hpp, G3): both ends present a certificate the CA
+//      signed, or the handshake fails and no byte of a blob leaves (the
+//      reader then falls back to chunks, D2). How streams are secured is a
+//      stream_security (stream_security.hpp) given to listen() and
+//      fetch_over_tcp(); this library has plain TCP only (plain_stream.hpp),
+//      actors/ adds TLS (tls_stream.hpp), so the core needs no OpenSSL. The
+//      server learns the reader's principal (its certificate's CN); the
+//      token (D1) still decides which blob it may read.
 //   D4 Every blocking socket call is bounded (poll with a deadline); a peer
 //      that dies mid-transfer closes the stream, which fails the read at once.
 //
-// Wire format of one transfer (little endian):
+// Wire format of one transfer (little endian; inside TLS records with TLS):
 //   reader -> server: "WKB1", blob origin u64, blob seq u64, token hi, lo u64
 //   server -> reader: status u8 (0 ok, 1 unknown blob or token), then on ok
 //                     nbytes u64 and the bytes.
 //
 // Example (alice reads a 256 MiB tensor bob staged):
 //   bob:   ref = plane.stage(self, "bob", t, deadline);  // in the put{...}
-//   alice: auto t = fetch_over_tcp(ref, 10s);            // on a thread of
+//   alice: auto t = fetch_over_tcp(ref, 10s, tls);       // on a thread of
 //                                                        // its own
 //   bob's server: lease(blob, token) -> send() the bytes -> settle(blob)
 
@@ -52,8 +61,10 @@
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
+#include "workers/plain_stream.hpp"
 #include "workers/protocol.hpp"
 #include "workers/staging_area.hpp"
+#include "workers/stream_security.hpp"
 
 namespace workers {
 
@@ -74,13 +85,19 @@ class data_plane {
   data_plane(const data_plane&) = delete;
   data_plane& operator=(const data_plane&) = delete;
 
-  /// Starts the TCP server on `host` with a port the OS chooses. Called by
-  /// the runtime and by host_node unless TLS is on (D3). Fails with
-  /// peer_unreachable naming the address if it cannot listen.
-  caf::error listen(const std::string& host);
+  /// Starts the server on `host:port` (0: the OS chooses), its streams
+  /// secured by `security` (null: plain TCP; D3). Called by make_data_plane
+  /// for the runtime and host_node. Fails with peer_unreachable naming the
+  /// address ("address already in use", say) if it cannot listen.
+  caf::error listen(const std::string& host, uint16_t port = 0,
+                    std::shared_ptr<const stream_security> security = nullptr);
 
   /// The server's port, 0 if it does not listen.
   uint16_t port() const noexcept;
+
+  /// Called by make_data_plane for its fetchers: how this plane's streams
+  /// are secured (plain TCP if it does not listen). Never fails.
+  std::shared_ptr<const stream_security> security() const;
 
   /// Stages `t` for the node that will read it and returns the blob_ref to
   /// send there (with this plane's address, if it listens). Called by
@@ -110,11 +127,15 @@ class data_plane {
   fetcher_factory fetcher_;
 };
 
-/// Reads blob `b` from its source's data plane into a new tensor; blocking,
-/// every socket wait bounded by `timeout` (D4). Called by fetcher actors on
-/// threads of their own. Fails with peer_unreachable (cannot connect, stream
-/// cut), no_such_object (unknown blob or token), bad_argument (size
-/// mismatch) or capacity_exceeded (no memory); all name the source worker.
-caf::expected<tensor> fetch_over_tcp(const blob_ref& b, caf::timespan timeout);
+/// Reads blob `b` from its source's data plane into a new tensor over a
+/// stream secured by `security` (the reader's plane's, D3); blocking, every
+/// socket wait bounded by `timeout` (D4). Called by fetcher actors on
+/// threads of their own. Fails with peer_unreachable (cannot connect, TLS
+/// handshake refused, stream cut), no_such_object (unknown blob or token),
+/// bad_argument (size mismatch) or capacity_exceeded (no memory); all name
+/// the source worker.
+caf::expected<tensor>
+fetch_over_tcp(const blob_ref& b, caf::timespan timeout,
+               const stream_security& security = *plain_tcp());
 
 } // namespace workers
