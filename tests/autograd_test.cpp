@@ -468,3 +468,30 @@ TEST_CASE("autograd: SGD on a two-layer MLP lowers the loss", "[autograd]") {
   for (size_t i = 1; i < losses.size(); ++i)
     CHECK(losses[i] <= losses[i - 1] + 1e-3);
 }
+
+TEST_CASE("autograd: long chains go backward and are freed without recursion",
+          "[autograd]") {
+  auto x = requires_grad(tensor{1.0f});
+  {
+    auto y = x;
+    for (int i = 0; i < 100000; ++i)
+      y = y * 1.0 + 0.0;
+    REQUIRE(!backward(y.sum()));
+    CHECK(grad(x)->equal(tensor{1.0f}));
+  } // the chain of 200000 nodes dies here
+  CHECK(is_leaf(x));
+}
+
+TEST_CASE("autograd: unbroadcast refuses shapes that do not broadcast",
+          "[autograd]") {
+  auto g = tensor::zeros(shape{2, 3});
+  CHECK(unbroadcast(g, shape{2, 3}, shape{1, 3}).shape() == shape{1, 3});
+  CHECK(unbroadcast(g, shape{2, 3}, shape{}).shape() == shape{});
+  try {
+    unbroadcast(g, shape{2, 3}, shape{4});
+    FAIL("no error");
+  } catch (const operation_error& e) {
+    CHECK(e.is(errc::shape_mismatch));
+    CHECK(render(e.error()).find("[4]") != std::string::npos);
+  }
+}

@@ -59,6 +59,21 @@ void accumulate(std::unordered_map<autograd_meta*, tensor>& pending,
 
 } // namespace
 
+grad_node::~grad_node() {
+  // Freed naively, a chain of n operations would release record -> node ->
+  // operand's record -> ... in n nested frames. Instead, a record about to
+  // die hands its node's operands to this loop first, so the node dies with
+  // nothing left to release recursively.
+  auto stack = std::move(parents);
+  while (!stack.empty()) {
+    auto m = std::move(stack.back());
+    stack.pop_back();
+    if (m && m.use_count() == 1 && m->grad_fn && m->grad_fn.use_count() == 1)
+      for (auto& p : m->grad_fn->parents)
+        stack.push_back(std::move(p));
+  }
+}
+
 tensor requires_grad(const tensor& x, bool on) {
   auto result = detach(x);
   if (!on)

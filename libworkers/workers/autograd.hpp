@@ -42,6 +42,9 @@
 //      share of the gradient (like torch.amax), so the shares add up to the
 //      incoming gradient; a NaN maximum gives a NaN gradient along it. relu
 //      and abs have derivative 0 at 0.
+//   A8 A graph belongs to one thread at a time (records are not locked)
+//      and to this process: send() ships a tensor's value, not its graph.
+//      Graphs are freed iteratively, so chains of any length can be freed.
 //
 // Towards workers and plans: a grad_node is (opcode, op_attrs, operands,
 // result) -- the same fields as an op_request or plan_step -- and a rule is
@@ -95,6 +98,9 @@ struct grad_node {
   std::vector<std::shared_ptr<autograd_meta>> parents;
   /// The result's value, without record.
   tensor output;
+
+  /// Frees the operands' records without recursion (A8).
+  ~grad_node();
 };
 
 /// A copy of `x` (sharing its storage) that requires grad: a new leaf. With
