@@ -156,7 +156,8 @@ fast_node_args(const std::string& principal = "node") {
   std::vector<std::string> args{
     "--workers.park-timeout=" + scaled_option(1s),
     "--workers.forward-timeout=" + scaled_option(3s),
-    R"(--policy.trusted=["bob","alice","carol","far","secure_worker","node"])",
+    trusted_workers_option(
+      {"bob", "alice", "carol", "far", "secure_worker", "node"}),
     R"(--policy.admins=["me"])"};
   for (auto& arg : test_pki::get().args_for(principal))
     args.push_back(arg);

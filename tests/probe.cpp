@@ -68,8 +68,9 @@ void failure_bound(runtime& rt, int sig, const char* what) {
 }
 
 void large_transfer(runtime& rt) {
-  node_process bob_node{WORKERS_NODE_BINARY, {"bob"}};
-  node_process alice_node{WORKERS_NODE_BINARY, {"alice"}};
+  std::vector<std::string> args{trusted_workers_option({"bob", "alice"})};
+  node_process bob_node{WORKERS_NODE_BINARY, {"bob"}, args};
+  node_process alice_node{WORKERS_NODE_BINARY, {"alice"}, args};
   auto bob = value_or_throw(rt.connect("bob", "127.0.0.1", bob_node.port()));
   auto alice =
     value_or_throw(rt.connect("alice", "127.0.0.1", alice_node.port()));

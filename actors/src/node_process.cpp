@@ -89,4 +89,13 @@ void node_process::kill(int sig) {
   }
 }
 
+std::string trusted_workers_option(const std::vector<std::string>& workers) {
+  std::string result = "--policy.trusted=[";
+  for (auto& name : workers)
+    result += "\"" + name + "\",";
+  if (!workers.empty())
+    result.pop_back();
+  return result + "]";
+}
+
 } // namespace workers

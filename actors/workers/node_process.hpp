@@ -51,4 +51,10 @@ class node_process {
   uint16_t port_ = 0;
 };
 
+/// "--policy.trusted=[\"bob\",...]": the option that lets node processes
+/// started without a cluster list trust `workers` to act for others
+/// (forwarding chains, moves; access_control.hpp, A1). Called by tests,
+/// probes and benchmarks that start nodes one by one.
+std::string trusted_workers_option(const std::vector<std::string>& workers);
+
 } // namespace workers

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include "workers/autograd.hpp"
 #include "workers/error.hpp"
 #include "workers/limits.hpp"
 
@@ -139,21 +140,35 @@ bool tensor::allclose(const tensor& other, double rtol, double atol) const {
 
 // -- op_api hooks -------------------------------------------------------------
 
+// Records the operation for autograd only if an operand has an autograd
+// record: tensors that do not require grad pay one null check.
+
 tensor tensor::apply_unary(opcode op, op_attrs attrs) const {
-  return value_or_throw(evaluate(op, {op_input{this}}, attrs));
+  std::vector<op_input> args{op_input{this}};
+  auto out = value_or_throw(evaluate(op, args, attrs));
+  if (grad_meta_)
+    detail::record_op(op, attrs, args, out);
+  return out;
 }
 
 tensor tensor::apply_binary(opcode op, const tensor& y) const {
-  return value_or_throw(evaluate(op, {op_input{this}, op_input{&y}}));
+  std::vector<op_input> args{op_input{this}, op_input{&y}};
+  auto out = value_or_throw(evaluate(op, args));
+  if (grad_meta_ || y.grad_meta_)
+    detail::record_op(op, op_attrs{}, args, out);
+  return out;
 }
 
 tensor tensor::apply_literal(opcode op, tensor literal,
                              bool literal_first) const {
   op_input self{this};
   op_input lit{&literal, true};
-  return value_or_throw(evaluate(op, literal_first
-                                       ? std::vector<op_input>{lit, self}
-                                       : std::vector<op_input>{self, lit}));
+  auto args = literal_first ? std::vector<op_input>{lit, self}
+                            : std::vector<op_input>{self, lit};
+  auto out = value_or_throw(evaluate(op, args));
+  if (grad_meta_)
+    detail::record_op(op, op_attrs{}, args, out);
+  return out;
 }
 
 // -- private helpers ----------------------------------------------------------
@@ -191,6 +206,7 @@ tensor tensor::with_shape(workers::shape s) const {
                  "cannot view " + to_string(shape_) + " as " + to_string(s)));
   tensor result = *this;
   result.shape_ = std::move(s);
+  result.grad_meta_.reset(); // a view under another shape is a new variable
   return result;
 }
 

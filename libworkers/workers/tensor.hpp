@@ -39,6 +39,7 @@ template <class T>
 class pointer;
 class worker;
 struct object_policy;
+struct autograd_meta; // autograd.hpp
 
 namespace detail {
 
@@ -243,6 +244,19 @@ class tensor : public op_api<tensor> {
 
   tensor apply_literal(opcode op, tensor literal, bool literal_first) const;
 
+  // -- autograd hook (autograd.hpp) -------------------------------------------
+
+  /// The autograd record of this handle: null (the default, and always for
+  /// tensors that do not require grad). Read and set only by autograd.cpp;
+  /// never serialized.
+  const std::shared_ptr<autograd_meta>& grad_meta() const noexcept {
+    return grad_meta_;
+  }
+
+  void set_grad_meta(std::shared_ptr<autograd_meta> x) noexcept {
+    grad_meta_ = std::move(x);
+  }
+
   // -- serialization ----------------------------------------------------------
 
   template <class Inspector>
@@ -320,6 +334,7 @@ class tensor : public op_api<tensor> {
   workers::dtype dtype_ = dtype::float32;
   workers::shape shape_;
   std::shared_ptr<storage> data_;
+  std::shared_ptr<autograd_meta> grad_meta_;
 };
 
 /// Renders like PyTorch: "tensor([1, 2, 3, 4])", nested brackets for higher

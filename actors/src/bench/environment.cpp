@@ -65,10 +65,15 @@ void environment::start(const environment_options& opts) {
     std::vector<std::string> b{"alice"};
     for (size_t i = 0; i < opts.chain_depth; ++i)
       (i % 2 == 0 ? a : b).push_back(chain_name(i));
-    nodes_.push_back(
-      std::make_unique<node_process>(opts.node_binary, a, opts.node_args));
-    nodes_.push_back(
-      std::make_unique<node_process>(opts.node_binary, b, opts.node_args));
+    // The two nodes know no cluster list: each trusts the other's workers
+    // to forward the chain's requests on the client's behalf
+    // (access_control.hpp, A1).
+    auto args = opts.node_args;
+    auto all = a;
+    all.insert(all.end(), b.begin(), b.end());
+    args.push_back(trusted_workers_option(all));
+    nodes_.push_back(std::make_unique<node_process>(opts.node_binary, a, args));
+    nodes_.push_back(std::make_unique<node_process>(opts.node_binary, b, args));
     auto port_a = nodes_[0]->port();
     auto port_b = nodes_[1]->port();
     remote_ = std::make_unique<site>();

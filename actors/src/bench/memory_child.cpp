@@ -27,8 +27,10 @@ worker connect_or_throw(runtime& rt, const std::string& name,
 
 void peak(runtime_config& cfg, const plan& p, const std::string& node_binary,
           const std::vector<std::string>& node_args) {
-  node_process node_a{node_binary, {"bob"}, node_args};
-  node_process node_b{node_binary, {"alice"}, node_args};
+  auto args = node_args;
+  args.push_back(trusted_workers_option({"bob", "alice"}));
+  node_process node_a{node_binary, {"bob"}, args};
+  node_process node_b{node_binary, {"alice"}, args};
   runtime rt{cfg};
   auto bob = connect_or_throw(rt, "bob", node_a);
   auto alice = connect_or_throw(rt, "alice", node_b);
