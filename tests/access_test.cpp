@@ -79,6 +79,14 @@ struct access_cluster {
     return result;
   }
 
+  // bob's private data, put by its admin (this process): `rows` x 2 of
+  // `value`, tagged "#private".
+  pointer<tensor> private_on_bob(int64_t rows, double value) {
+    auto data = tensor::full({rows, 2}, value).send(bob, private_data("bob"));
+    data.tag({"#private"});
+    return data;
+  }
+
   // The entries of bob's audit log that record refusals of `principal`.
   std::vector<audit_entry> refusals(worker& w, const std::string& principal) {
     std::vector<audit_entry> result;
@@ -172,9 +180,7 @@ TEST_CASE_METHOD(access_cluster,
                  "access: a curious model owner computes on private data and "
                  "takes home only what the policy releases",
                  "[access][network]") {
-  // bob's admin (this process) puts bob's private data: 5 rows, tagged.
-  auto data = tensor::full({5, 2}, 2.0).send(bob, private_data("bob"));
-  data.tag({"#private"});
+  auto data = private_on_bob(5, 2.0);
   REQUIRE(bob.count() == 1);
   auto approved = bob.define(negate_plan()); // defined by me, run by anyone
   auto plan_id = id_text(approved.id());
@@ -215,8 +221,7 @@ TEST_CASE_METHOD(access_cluster,
                  "access: the data owner's admin releases a derived result to "
                  "one principal",
                  "[access][network]") {
-  auto data = tensor::full({2, 2}, 3.0).send(bob, private_data("bob"));
-  data.tag({"#private"});
+  auto data = private_on_bob(2, 3.0);
   auto first =
     party("model_owner", {"search:bob:#private", "compute:bob:neg:$1"});
   auto line = first["compute:bob:neg:$1"];

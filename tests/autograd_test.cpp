@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tiny_model.hpp"
 #include "workers/autograd.hpp"
 #include "workers/error.hpp"
 #include "workers/grad_rules.hpp"
@@ -19,6 +20,7 @@
 #include "workers/tensor.hpp"
 
 using namespace workers;
+using workers::test::tiny;
 
 namespace {
 
@@ -101,16 +103,6 @@ bool close(const tensor& x, const tensor& y, double atol) {
 
 std::string message(const caf::error& err) {
   return render(err);
-}
-
-// The small model and batch of models_test.cpp.
-model_spec tiny(model_kind kind) {
-  model_spec m;
-  m.kind = kind;
-  m.features = 5;
-  m.hidden = 4;
-  m.classes = 3;
-  return m;
 }
 
 tensor batch(int64_t n, int64_t features, uint64_t seed) {

@@ -11,20 +11,12 @@
 #include "workers/runtime.hpp"
 
 #include "fixture.hpp"
+#include "tiny_model.hpp"
 
 using namespace workers;
+using workers::test::tiny;
 
 namespace {
-
-// A small model and batch: 6 samples, 5 features, 3 classes.
-model_spec tiny(model_kind kind) {
-  model_spec m;
-  m.kind = kind;
-  m.features = 5;
-  m.hidden = 4;
-  m.classes = 3;
-  return m;
-}
 
 tensor random_batch(int64_t n, int64_t features, uint64_t seed) {
   std::mt19937_64 gen{seed};
