@@ -23,18 +23,23 @@ TEST_CASE("bulk: a staged blob is read once, in any chunking", "[bulk]") {
   staging_area area;
   auto now = staging_area::clock::now();
   auto t = tensor::arange(10, dtype::int64); // 80 bytes
-  auto blob = area.stage(t, now + std::chrono::seconds(10)).id;
+  auto [blob, token] = area.stage(t, now + std::chrono::seconds(10));
   CHECK(area.size() == 1);
+  // Without its token, a blob is as good as unknown, and stays staged.
+  auto guessed = area.read(blob, blob_token{token.hi, token.lo + 1}, 0, 8);
+  REQUIRE_FALSE(guessed);
+  CHECK(is(guessed.error(), errc::no_such_object));
   std::vector<uint8_t> all;
   for (uint64_t offset = 0; offset < 80; offset += 32) {
-    auto part = area.read(blob, offset, std::min<uint64_t>(32, 80 - offset));
+    auto part =
+      area.read(blob, token, offset, std::min<uint64_t>(32, 80 - offset));
     REQUIRE(part);
     all.insert(all.end(), part->begin(), part->end());
   }
   CHECK(std::equal(all.begin(), all.end(), t.bytes()));
   // Fully read: dropped (B1), so a second read fails clearly.
   CHECK(area.size() == 0);
-  auto again = area.read(blob, 0, 8);
+  auto again = area.read(blob, token, 0, 8);
   REQUIRE_FALSE(again);
   CHECK(is(again.error(), errc::no_such_object));
 }
@@ -42,8 +47,9 @@ TEST_CASE("bulk: a staged blob is read once, in any chunking", "[bulk]") {
 TEST_CASE("bulk: bad ranges are refused, stale blobs expire", "[bulk]") {
   staging_area area;
   auto now = staging_area::clock::now();
-  auto blob = area.stage(tensor{1, 2, 3}, now + std::chrono::seconds(1)).id;
-  auto bad = area.read(blob, 16, 16);
+  auto [blob, token] =
+    area.stage(tensor{1, 2, 3}, now + std::chrono::seconds(1));
+  auto bad = area.read(blob, token, 16, 16);
   REQUIRE_FALSE(bad);
   CHECK(is(bad.error(), errc::bad_argument));
   CHECK(area.size() == 1);

@@ -126,12 +126,13 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   configure(cfg);
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
-  CHECK(block::end - block::begin == 25);
+  CHECK(block::end - block::begin == 26);
   for (auto name :
        {"workers::object_id", "workers::tensor", "workers::worker_ref",
         "workers::stored_value", "workers::taken_value", "workers::op_request",
         "workers::store_listing", "workers::worker_stats",
-        "workers::lease_claim", "workers::grant", "workers::object_policy"}) {
+        "workers::lease_claim", "workers::grant", "workers::object_policy",
+        "workers::blob_token"}) {
     INFO(name);
     CHECK(sys.types().make_value(name) != nullptr);
   }

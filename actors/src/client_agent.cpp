@@ -182,9 +182,9 @@ caf::behavior client_agent(caf::stateful_actor<client_agent_state>* self,
       if (c && self->state.barriers.count(id) > 0)
         check_barriers(self, *c, true);
     },
-    [self](chunk_atom, object_id blob, uint64_t offset,
+    [self](chunk_atom, object_id blob, const blob_token& token, uint64_t offset,
            uint64_t len) -> caf::result<std::vector<uint8_t>> {
-      return self->state.plane->staging().read(blob, offset, len);
+      return self->state.plane->staging().read(blob, token, offset, len);
     },
     [self](ask_atom, ask_ticket& t) {
       auto rp = self->make_response_promise();

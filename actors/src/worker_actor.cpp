@@ -819,10 +819,11 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         on_error);
       return rp;
     },
-    [=](chunk_atom, object_id blob, uint64_t offset,
+    [=](chunk_atom, object_id blob, const blob_token& token, uint64_t offset,
         uint64_t len) -> caf::result<std::vector<uint8_t>> {
-      // Bytes are counted once, when the transfer starts (note()).
-      return self->state.opts.plane->staging().read(blob, offset, len);
+      // Bytes are counted once, when the transfer starts (note()). Only the
+      // recipient of the blob_ref knows its token (data_plane.hpp, D1).
+      return self->state.opts.plane->staging().read(blob, token, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
       self->state.store.retain(id, holder, self->clock().now());

@@ -265,10 +265,11 @@ blob_ref data_plane::stage(const caf::actor& source, std::string source_name,
   result.dt = t.dtype();
   result.dims = t.shape();
   result.nbytes = t.nbytes();
+  // The token opens the blob on either path, chunks included (D1).
+  result.token = staged.token;
   if (server_) {
     result.data_host = host_;
     result.data_port = server_->port;
-    result.token = staged.token;
   }
   return result;
 }

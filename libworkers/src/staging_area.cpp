@@ -23,11 +23,13 @@ staging_area::staged staging_area::stage(tensor t, clock::time_point deadline) {
   return result;
 }
 
-caf::expected<std::vector<uint8_t>>
-staging_area::read(object_id id, uint64_t offset, uint64_t len) {
+caf::expected<std::vector<uint8_t>> staging_area::read(object_id id,
+                                                       const blob_token& token,
+                                                       uint64_t offset,
+                                                       uint64_t len) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = blobs_.find(id);
-  if (i == blobs_.end())
+  if (i == blobs_.end() || !(i->second.token == token))
     return make_error(errc::no_such_object, "no staged blob " + to_string(id) +
                                               " (read already, or expired)");
   auto& e = i->second;

@@ -139,7 +139,7 @@ void fetch_chunks(Self* self, peer_watch& watch, const blob_ref& b,
           tr->over = true;
           fail(std::move(err));
         },
-        chunk_atom::value, b.blob, offset, len);
+        chunk_atom::value, b.blob, b.token, offset, len);
     }
   };
   if (b.nbytes == 0) {

@@ -21,7 +21,8 @@
 // only where the bytes travel differs.
 // Invariants:
 //   D1 Bytes are served only to a reader that presents the blob's token,
-//      which travels only inside the blob_ref to its recipient.
+//      which travels only inside the blob_ref to its recipient -- over the
+//      data plane and in `chunk` requests alike.
 //   D2 Any data-plane failure (connect refused, unknown blob, short read,
 //      timeout) makes the reader fall back to `chunk` messages (S2), so the
 //      data plane only ever makes a transfer faster, never less reliable.

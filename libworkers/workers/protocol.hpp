@@ -192,7 +192,8 @@ struct grant;
 ///   Creates `id` held by `holder`. Replies ok, or duplicate_id.
 /// - put with a blob_ref: as put, for a large tensor that the receiver reads
 ///   in chunks from the sender (bulk.hpp); replies once it is stored.
-/// - chunk: whoever reads a blob this worker staged (bulk.hpp).
+/// - chunk: whoever reads a blob this worker staged (bulk.hpp), presenting
+///   the blob's token from its blob_ref; a wrong token is no_such_object.
 /// - get: clients (naming themselves, for the audit log). Takes `holder`'s
 ///   reference to `id` (see R4) and replies
 ///   with the value and the holder id the taker now owns (a large tensor for
@@ -247,7 +248,7 @@ using worker_actor = caf::typed_actor<
                   object_id>::with<caf::ok_atom>,
   caf::replies_to<caf::put_atom, object_id, blob_ref,
                   object_id>::with<caf::ok_atom>,
-  caf::replies_to<chunk_atom, object_id, uint64_t,
+  caf::replies_to<chunk_atom, object_id, blob_token, uint64_t,
                   uint64_t>::with<std::vector<uint8_t>>,
   caf::replies_to<caf::get_atom, object_id, object_id,
                   std::string>::with<taken_value>,

@@ -57,11 +57,13 @@ class staging_area {
   /// hands a large tensor to another node; returns its id and token.
   staged stage(tensor t, clock::time_point deadline);
 
-  /// Bytes [offset, offset + len) of blob `id`, for a `chunk` request; drops
+  /// Bytes [offset, offset + len) of blob `id`, for a `chunk` request that
+  /// presents the blob's `token` (as the data plane's readers do, D1); drops
   /// the blob once all of its bytes were read (S1). Fails with
-  /// no_such_object for an unknown blob, bad_argument for a range outside it.
-  caf::expected<std::vector<uint8_t>> read(object_id id, uint64_t offset,
-                                           uint64_t len);
+  /// no_such_object for an unknown blob or a wrong token (alike: nothing
+  /// tells a guesser which blobs exist), bad_argument for a range outside it.
+  caf::expected<std::vector<uint8_t>>
+  read(object_id id, const blob_token& token, uint64_t offset, uint64_t len);
 
   /// The whole blob `id` for a data-plane transfer, if `token` matches; the
   /// blob stays staged until settle(id) (S2). Called by the TCP server.
