@@ -14,7 +14,9 @@
 //      header), else opening fails: a worker never appends to something
 //      that is not its audit file, nor behind a torn line.
 //   W2 A restarted worker continues the file: seq goes on from the last
-//      record's (audit_log::attach), so seq increases through a file.
+//      record's (audit_log::attach), so seq increases through a file; no
+//      marker line is written (the time column shows the gap). Opening
+//      reads the file once, to check it and find that seq.
 //   W3 Each record is one write(2) of one whole line, made before the
 //      tensor is sent: once append() returns, the line is in the kernel and
 //      survives a crash of the process. There is no fsync per record (it
