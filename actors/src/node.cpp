@@ -163,9 +163,16 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto address = std::make_shared<node_address>();
   address->host = opts.host;
   wopts.self_address = address;
-  for (auto& name : opts.workers)
+  for (auto& name : opts.workers) {
+    auto file = open_audit_writer(wopts.audit_dir, name);
+    if (!file) {
+      result.stop();
+      return file.error();
+    }
+    wopts.audit_file = std::move(*file);
     result.workers.push_back(
       worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+  }
   result.directory = sys.spawn(directory_impl, result.workers);
   auto port = (*gate)->publish(result.directory, opts.port, opts.host);
   if (!port) {

@@ -89,6 +89,12 @@ worker runtime::spawn_worker(std::string name, worker_options opts) {
   if (!hdl) {
     if (!opts.plane)
       opts.plane = plane_;
+    auto file = open_audit_writer(opts.audit_dir, name);
+    if (!file) {
+      spawned_.erase(name);
+      throw operation_error{file.error()};
+    }
+    opts.audit_file = std::move(*file);
     hdl = sys_->spawn(worker_impl, name, std::move(opts));
   }
   return worker{ctx_, worker_ref{hdl, std::move(name), {}, 0}};

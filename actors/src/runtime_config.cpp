@@ -97,7 +97,10 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
          "hashes of plans whose outputs may leave (plan_hash)")
     .add(disable_checks, "disable-checks",
          "serve every request without permission checks (to measure their "
-         "cost only)");
+         "cost only)")
+    .add(audit_dir, "audit-dir",
+         "directory where each worker appends its audit log to "
+         "<worker>.audit (empty: kept in memory only)");
 }
 
 caf::error runtime_config::parse_args(int argc, char** argv) {
@@ -245,6 +248,7 @@ runtime_options runtime_config::options() const {
   result.data_port = data_port;
   result.cluster = cluster_workers;
   result.worker.limits.max_tensor_bytes = max_tensor_bytes;
+  result.worker.audit_dir = audit_dir;
   auto& g = result.gate;
   g.insecure = insecure;
   g.files = identity_files(me_name);

@@ -759,6 +759,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     st.opts.plane = std::make_shared<data_plane>();
   st.store = object_store{std::move(name), opts.limits, opts.access};
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
+  st.audit.attach(opts.audit_file); // null: in memory only (audit_writer.hpp)
   st.next_housekeeping = self->clock().now();
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& fail : self->state.watch.down(msg.source))

@@ -88,7 +88,8 @@ directory_actor::behavior_type directory_impl(directory_actor::pointer self,
                                               std::vector<worker_ref> workers);
 
 /// Spawns the workers and the directory of a node and publishes the
-/// directory. Fails if a name is empty or repeated, or the port is taken.
+/// directory. Fails if a name is empty or repeated, the port is taken, or
+/// a worker's audit file cannot be opened (audit_writer.hpp, W5).
 caf::expected<node> host_node(caf::actor_system& sys, const node_options& opts);
 
 /// Blocks SIGINT and SIGTERM in the calling thread and in every thread it

@@ -81,7 +81,9 @@ class runtime {
   /// Spawns a worker named `name` in this process, or returns the worker
   /// this runtime already has under that name (one it spawned, or me): a
   /// name means one worker per runtime. Called by programs, from any thread;
-  /// never fails.
+  /// throws operation_error (naming path and setting) only if the worker's
+  /// audit file (worker_options::audit_dir, audit_writer.hpp) cannot be
+  /// opened.
   worker spawn_worker(std::string name);
 
   /// As spawn_worker(name); `opts` configures a new worker and is ignored if

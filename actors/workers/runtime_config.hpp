@@ -27,6 +27,9 @@
 //   max-connections=512  ; connections open at once
 //   handshake-timeout=10s ; a connection must authenticate within this
 //   dial-hosts=[]        ; hosts a node may dial besides its cluster's
+//   [policy]             ; (access_control.hpp), and:
+//   audit-dir="/var/log/workers" ; each worker appends its audit log to
+//                        ; DIR/<worker>.audit (audit_writer.hpp)
 //
 // It also loads CAF's middleman with the defaults this project relies on:
 // CAF's automatic connections off (workers link their nodes directly
@@ -123,6 +126,9 @@ class runtime_config : public caf::actor_system_config {
   size_t aggregate_min_rows = 0;
   std::vector<std::string> approved_plans;
   bool disable_checks = false;
+  /// `[policy] audit-dir`: each worker appends its audit log to
+  /// DIR/<worker>.audit (audit_writer.hpp); empty: in memory only.
+  std::string audit_dir;
 
  protected:
   /// Sections whose unknown keys are errors (config_check.hpp).

@@ -17,6 +17,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "workers/audit_writer.hpp"
 #include "workers/bulk.hpp"
 #include "workers/gate.hpp"
 #include "workers/object_store.hpp"
@@ -61,6 +62,13 @@ struct worker_options {
   /// The process's data plane (bulk.hpp), shared by its workers; a worker
   /// without one makes its own, which stages for chunk reads only.
   std::shared_ptr<data_plane> plane;
+  /// `[policy] audit-dir`: where each worker keeps its audit file
+  /// DIR/<worker>.audit (audit_writer.hpp); empty: in memory only.
+  std::string audit_dir;
+  /// The worker's opened audit file; set by whoever spawns the worker
+  /// (runtime::spawn_worker, host_node) from audit_dir, so that a file that
+  /// cannot be opened fails the start, not the worker later (W5).
+  std::shared_ptr<audit_writer> audit_file;
 };
 
 struct worker_state {

@@ -1,5 +1,9 @@
 #include "workers/audit_log.hpp"
 
+#include <algorithm>
+#include <iostream>
+
+#include "workers/audit_writer.hpp"
 #include "workers/error.hpp"
 
 namespace workers {
@@ -7,6 +11,14 @@ namespace workers {
 void audit_log::record(std::string kind, std::string to, object_id id,
                        uint64_t bytes, std::string produced_by,
                        std::string note) {
+  audit_entry entry{++next_seq_, std::move(kind),        std::move(to),  id,
+                    bytes,       std::move(produced_by), std::move(note)};
+  if (file_) {
+    if (auto err = file_->append(entry); err && !sink_error_) {
+      std::cerr << "audit: " << message_of(err) << '\n';
+      sink_error_ = std::move(err);
+    }
+  }
   if (max_ == 0) {
     ++dropped_;
     return;
@@ -15,9 +27,7 @@ void audit_log::record(std::string kind, std::string to, object_id id,
     entries_.pop_front();
     ++dropped_;
   }
-  entries_.push_back(audit_entry{++next_seq_, std::move(kind), std::move(to),
-                                 id, bytes, std::move(produced_by),
-                                 std::move(note)});
+  entries_.push_back(std::move(entry));
 }
 
 void audit_log::refused(const std::string& operation, std::string who,
@@ -27,6 +37,12 @@ void audit_log::refused(const std::string& operation, std::string who,
 
 std::vector<audit_entry> audit_log::entries() const {
   return {entries_.begin(), entries_.end()};
+}
+
+void audit_log::attach(std::shared_ptr<audit_writer> file) {
+  if (file)
+    next_seq_ = std::max(next_seq_, file->last_seq());
+  file_ = std::move(file);
 }
 
 } // namespace workers

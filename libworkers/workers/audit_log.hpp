@@ -17,6 +17,10 @@
 //   A2 The log is bounded (max_entries, oldest dropped first); `dropped`
 //      says how many were dropped, so a truncated log is never mistaken for
 //      a complete one.
+//   A3 With a file attached (audit_writer.hpp, `[policy] audit-dir`) every
+//      entry is also appended to it before record() returns, dropped ones
+//      included; the file is not bounded. A failed append is reported on
+//      stderr and in sink_error(); the entry stays in memory.
 //
 // Example:
 //   log.record("get", "me", id, 3136, "div");
@@ -24,6 +28,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +38,8 @@
 #include "workers/object_id.hpp"
 
 namespace workers {
+
+class audit_writer;
 
 struct audit_entry {
   uint64_t seq = 0;
@@ -77,11 +84,21 @@ class audit_log {
   /// Entries dropped because the log was full (A2).
   uint64_t dropped() const noexcept { return dropped_; }
 
+  /// Appends every later entry to `file` too (A3); seq continues from the
+  /// file's last record (audit_writer.hpp, W2). Called by worker_impl when
+  /// `[policy] audit-dir` is set, before the first entry.
+  void attach(std::shared_ptr<audit_writer> file);
+
+  /// The first failed append to the attached file, if any (A3).
+  const caf::error& sink_error() const noexcept { return sink_error_; }
+
  private:
   size_t max_;
   uint64_t next_seq_ = 0;
   uint64_t dropped_ = 0;
   std::deque<audit_entry> entries_;
+  std::shared_ptr<audit_writer> file_;
+  caf::error sink_error_;
 };
 
 } // namespace workers
