@@ -171,7 +171,8 @@ std::string sender_name(worker_pointer self) {
 // - a peer the gate authenticated (TLS): its certificate's principal, or
 //   whom it acts for if it is one of the cluster's workers;
 // - a peer in insecure mode: declared, not proven -- its CAF node id, or
-//   whom it says it acts for.
+//   whom it says it acts for;
+// - a peer without a proven principal under TLS: a stranger.
 // Called by every handler that reads, changes or grants anything, before
 // make_response_promise() (which takes the sender away).
 requester resolve(worker_pointer self, const std::string& on_behalf = {}) {
@@ -198,6 +199,14 @@ requester resolve(worker_pointer self, const std::string& on_behalf = {}) {
     }
     who.name = std::move(*principal);
     who.admin = cfg.is_admin(who.name);
+    return who;
+  }
+  // No proven principal. With TLS that is a node the gate never bound
+  // (it relays nothing from such nodes but dial requests and monitor
+  // notices): a stranger that may neither claim nor administer anything.
+  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+  if (gate && gate->tls()) {
+    who.name = "unauthenticated node " + caf::to_string(s->node());
     return who;
   }
   who.name =
