@@ -3,6 +3,7 @@
 // (audit_format.hpp, audit_writer.hpp, audit_file.hpp, audit_tool.hpp).
 
 #include "fixture.hpp"
+#include "temp_dir.hpp"
 
 #include <sys/wait.h>
 
@@ -19,29 +20,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under /tmp, removed with its files when it goes.
-struct audit_dir {
-  std::string path;
-
-  audit_dir() {
-    char tmpl[] = "/tmp/workers-audit-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-
-  ~audit_dir() {
-    auto cmd = "rm -rf '" + path + "'";
-    static_cast<void>(std::system(cmd.c_str()));
-  }
-
-  std::string file(const std::string& name) const { return path + "/" + name; }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream{file(name)} << text;
-    return file(name);
-  }
-};
+// A fresh directory for audit files (removed at the end of the test).
+using audit_dir = temp_dir;
 
 audit_record rec(uint64_t seq, std::string kind, std::string to, uint64_t bytes,
                  std::string produced_by, std::string note = {}) {

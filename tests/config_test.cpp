@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "fixture.hpp"
+#include "temp_dir.hpp"
 #include "workers/cluster.hpp"
 #include "workers/cluster_layout.hpp"
 #include "workers/config_check.hpp"
@@ -30,30 +31,6 @@ using namespace workers::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A fresh directory under /tmp, removed with its files when it goes.
-struct temp_dir {
-  std::string path;
-
-  temp_dir() {
-    char tmpl[] = "/tmp/workers-config-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-
-  ~temp_dir() {
-    auto cmd = "rm -rf '" + path + "'";
-    static_cast<void>(std::system(cmd.c_str()));
-  }
-
-  // Writes `text` to the file `name` in this directory; returns its path.
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = path + "/" + name;
-    std::ofstream{file} << text;
-    return file;
-  }
-};
 
 // Runs runtime_config::parse_args (or node_config's) on `args`.
 caf::error parse(runtime_config& cfg, std::vector<std::string> args) {
