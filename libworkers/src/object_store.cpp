@@ -255,12 +255,15 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out,
                                  where + ": input " + to_string(id) +
                                    " points to " + v.as_pointer().where.name +
                                    "; plans run where their inputs are"));
-    if (auto err = check(access_, owner_, who, v.policy, right::compute,
-                         "plan \"" + p.name + "\"", id))
-      return fail_all(std::move(err));
+    // allows() first: the message is built for refusals only.
+    if (!allows(access_, owner_, who, v.policy, right::compute))
+      return fail_all(check(access_, owner_, who, v.policy, right::compute,
+                            "plan \"" + p.name + "\"", id));
     inputs.push_back(v.as_tensor());
     policies.push_back(&v.policy);
-    names.push_back(source_name(owner_, id));
+    // Only raw operands are named in provenance (derive): no formatting
+    // on the path of every operation on public data.
+    names.push_back(v.policy.raw ? source_name(owner_, id) : std::string{});
   }
   // All or nothing (P2): refuse taken output ids before storing any.
   for (auto id : r.outputs)
@@ -688,11 +691,11 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       break;
     }
     auto& value = entries_.find(id)->second.value;
-    if (auto err = check(access_, owner_, who, value.policy, right::compute,
-                         to_string(req.op), id))
-      return failed(std::move(err));
+    if (!allows(access_, owner_, who, value.policy, right::compute))
+      return failed(check(access_, owner_, who, value.policy, right::compute,
+                          to_string(req.op), id));
     policies.push_back(&value.policy);
-    names.push_back(source_name(owner_, id));
+    names.push_back(value.policy.raw ? source_name(owner_, id) : std::string{});
     if (value.is_tensor()) {
       inputs.push_back(op_input{&value.as_tensor(), false});
       continue;
