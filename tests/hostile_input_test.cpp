@@ -58,7 +58,8 @@ caf::error decode(caf::actor_system& sys, const std::vector<char>& buf) {
 /// The encoding of an exec of `neg` on object (1, 1) with the operand's
 /// variant tag set to `tag` (0: object id, 1: tensor; nothing else exists).
 std::vector<char> exec_with_tag(caf::actor_system& sys, uint8_t tag) {
-  op_request req{opcode::neg, {operand{object_id{1, 1}}}, {}, {1, 2}, {1, 3}};
+  op_request req{opcode::neg, {operand{object_id{1, 1}}}, {}, {1, 2}, {1, 3},
+                 {}};
   auto bytes = encode(sys, req);
   req.args = {operand{tensor{1}}};
   auto other = encode(sys, req);
@@ -180,7 +181,7 @@ TEST_CASE("hostile: plans and the store enforce the limit", "[hostile]") {
   }
   SECTION("a literal operand above the limit") {
     op_request req{
-      opcode::neg, {operand{tensor::zeros({mib})}}, {}, ids.next(), holder};
+      opcode::neg, {operand{tensor::zeros({mib})}}, {}, ids.next(), holder, {}};
     auto r = store.execute(req, ids, out);
     CHECK(r.what == exec_outcome::kind::failed);
     CHECK(is(r.error, errc::capacity_exceeded));
@@ -242,7 +243,7 @@ TEST_CASE("hostile: bad variant tags, enums and shapes fail to decode",
     CHECK(is(decode<stored_value>(sys, bytes), errc::bad_argument));
   }
   SECTION("opcodes and dtypes") {
-    op_request req{opcode::neg, {}, {}, {1, 2}, {1, 3}};
+    op_request req{opcode::neg, {}, {}, {1, 2}, {1, 3}, {}};
     auto bytes = encode(sys, req);
     bytes[0] = static_cast<char>(200); // the opcode comes first
     CHECK_THAT(render(decode<op_request>(sys, bytes)),

@@ -120,11 +120,9 @@ TEST_CASE_METHOD(store_fixture, "object_store: execute computes locally",
                  "[store]") {
   auto x = fresh(), p = fresh();
   REQUIRE_FALSE(store.insert(x, tensor{1, 2}, p, out));
-  op_request req{opcode::mul,
-                 {operand{x}, operand{tensor::scalar(3)}},
-                 {},
-                 fresh(),
-                 fresh()};
+  op_request req{opcode::mul, {operand{x}, operand{tensor::scalar(3)}},
+                 {},          fresh(),
+                 fresh(),     {}};
   auto r = store.execute(req, ids, out);
   CHECK(r.what == exec_outcome::kind::done);
   CHECK(store.find(req.result)->as_tensor().equal(tensor{3, 6}));
@@ -135,7 +133,8 @@ TEST_CASE_METHOD(store_fixture,
                  "object_store: execute reports missing and failed operands",
                  "[store]") {
   auto x = fresh(), y = fresh(), p = fresh();
-  op_request req{opcode::add, {operand{x}, operand{y}}, {}, fresh(), fresh()};
+  op_request req{opcode::add, {operand{x}, operand{y}}, {}, fresh(), fresh(),
+                 {}};
   auto r = store.execute(req, ids, out);
   CHECK(r.what == exec_outcome::kind::missing);
   CHECK(r.missing == x);
@@ -155,7 +154,8 @@ TEST_CASE_METHOD(store_fixture,
   auto e1 = fresh(), e2 = fresh(), t1 = fresh(), t2 = fresh(), p = fresh();
   REQUIRE_FALSE(store.insert(e1, remote_ref{alice, t1}, p, out));
   REQUIRE_FALSE(store.insert(e2, remote_ref{alice, t2}, p, out));
-  op_request req{opcode::add, {operand{e1}, operand{e2}}, {}, fresh(), fresh()};
+  op_request req{opcode::add, {operand{e1}, operand{e2}}, {}, fresh(), fresh(),
+                 {}};
   auto r = store.execute(req, ids, out);
   REQUIRE(r.what == exec_outcome::kind::forward);
   CHECK(r.next.name == "alice");
@@ -174,7 +174,8 @@ TEST_CASE_METHOD(store_fixture,
   auto x = fresh(), e = fresh(), p = fresh();
   REQUIRE_FALSE(store.insert(x, tensor{1}, p, out));
   REQUIRE_FALSE(store.insert(e, remote_ref{alice, fresh()}, p, out));
-  op_request req{opcode::add, {operand{x}, operand{e}}, {}, fresh(), fresh()};
+  op_request req{opcode::add, {operand{x}, operand{e}}, {}, fresh(), fresh(),
+                 {}};
   auto r = store.execute(req, ids, out);
   CHECK(r.what == exec_outcome::kind::failed);
   CHECK(is(r.error, errc::location_mismatch));

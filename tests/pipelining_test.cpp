@@ -93,11 +93,9 @@ TEST_CASE_METHOD(two_workers, "pipelining: exec arrives before its operand",
   raw r{rt.system(), bob};
   auto x = r.ids.next();
   auto h = r.ids.next();
-  op_request req{opcode::add,
-                 {operand{x}, operand{tensor::scalar(1)}},
-                 {},
-                 r.ids.next(),
-                 r.ids.next()};
+  op_request req{opcode::add,  {operand{x}, operand{tensor::scalar(1)}},
+                 {},           r.ids.next(),
+                 r.ids.next(), {}};
   auto pending = r.self->request(r.hdl, scaled(5s), exec_atom::value, req);
   caf::anon_send(r.hdl, caf::put_atom::value, x, stored_value{tensor{1, 2}}, h);
   bool ok = false;

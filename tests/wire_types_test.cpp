@@ -47,11 +47,9 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   attrs.axis = -1;
   attrs.new_shape = {2, -1};
   attrs.to = dtype::float64;
-  op_request req{opcode::reshape,
-                 {operand{id}, operand{tensor::scalar(2.0)}},
-                 attrs,
-                 ids.next(),
-                 ids.next()};
+  op_request req{opcode::reshape, {operand{id}, operand{tensor::scalar(2.0)}},
+                 attrs,           ids.next(),
+                 ids.next(),      {}};
   auto req2 = round_trip(sys, req);
   CHECK(req2.op == req.op);
   CHECK(req2.attrs == req.attrs);
@@ -59,7 +57,7 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(req2.holder == req.holder);
   CHECK(caf::get<object_id>(req2.args[0].content) == id);
   CHECK(caf::get<tensor>(req2.args[1].content).equal(tensor::scalar(2.0)));
-  store_listing listing{"bob", {{id, sv_t}, {ids.next(), sv_p}}};
+  store_listing listing{"bob", {{id, sv_t}, {ids.next(), sv_p}}, {}};
   auto listing2 = round_trip(sys, listing);
   CHECK(listing2.worker == "bob");
   REQUIRE(listing2.size() == 2);
@@ -78,7 +76,8 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
                 48,
                 "127.0.0.1",
                 4242,
-                blob_token{7, 9}};
+                blob_token{7, 9},
+                {}};
   auto blob2 = round_trip(sys, blob);
   CHECK(blob2.source == blob.source);
   CHECK(blob2.source_name == "bob");
@@ -105,7 +104,7 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   REQUIRE(claims.size() == 1);
   CHECK(claims[0].id == id);
   CHECK(claims[0].holder == object_id(7, 8));
-  auto audit = round_trip(sys, audit_entry{1, "get", "me", id, 24, "add"});
+  auto audit = round_trip(sys, audit_entry{1, "get", "me", id, 24, "add", {}});
   CHECK(audit.produced_by == "add");
   CHECK(audit.bytes == 24);
   shard_spec spec;

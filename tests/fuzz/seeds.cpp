@@ -146,11 +146,10 @@ void wire_seeds() {
        taken_value{stored_value{tensor{1, 2}}, id, {}});
   op_attrs attrs;
   attrs.axis = 1;
-  op_request req{opcode::add,
-                 {operand{fuzz::fixture_ids[0]}, operand{tensor::scalar(2.0)}},
-                 attrs,
-                 ids.next(),
-                 ids.next()};
+  op_request req{
+    opcode::add, {operand{fuzz::fixture_ids[0]}, operand{tensor::scalar(2.0)}},
+    attrs,       ids.next(),
+    ids.next(),  {}};
   wire(t::op_request, "op_request_add", req);
   req.op = opcode::one_hot;
   req.args = {operand{fuzz::fixture_ids[1]}};
@@ -175,7 +174,7 @@ void wire_seeds() {
   bad.insert(bad.begin(), static_cast<char>(t::op_request));
   write("wire", "op_request_bad_variant_tag", bad);
   wire(t::store_listing, "store_listing",
-       store_listing{"bob", {{id, stored_value{tensor{1.f}}}}});
+       store_listing{"bob", {{id, stored_value{tensor{1.f}}}}, {}});
   wire(t::worker_stats, "worker_stats", worker_stats{1, 2, 3});
   plan_builder b{"axpy"};
   auto a = b.input();
@@ -191,7 +190,7 @@ void wire_seeds() {
   search_hit hit{id, ids.next(), {"#a"}, dtype::int64, shape{4}};
   wire(t::search_hit, "search_hit", hit);
   wire(t::search_hits, "search_hits", std::vector<search_hit>{hit, hit});
-  audit_entry entry{1, "get", "me", id, 8, "add"};
+  audit_entry entry{1, "get", "me", id, 8, "add", {}};
   wire(t::audit_entry, "audit_entry", entry);
   wire(t::audit_entries, "audit_entries", std::vector<audit_entry>{entry});
   wire(t::object_ids, "object_ids", std::vector<object_id>{id, ids.next()});
@@ -211,10 +210,11 @@ void wire_seeds() {
   wire(t::lease_claims, "lease_claims",
        std::vector<lease_claim>{{id, ids.next()}});
   wire(t::strings, "strings", std::vector<std::string>{"#fashion", "#train"});
-  wire(t::message, "message_exec",
-       caf::make_message(
-         exec_atom::value,
-         op_request{opcode::neg, {operand{id}}, {}, ids.next(), ids.next()}));
+  wire(
+    t::message, "message_exec",
+    caf::make_message(
+      exec_atom::value,
+      op_request{opcode::neg, {operand{id}}, {}, ids.next(), ids.next(), {}}));
   wire(t::message, "message_put",
        caf::make_message(caf::put_atom::value, id, stored_value{tensor{1, 2}},
                          ids.next()));
