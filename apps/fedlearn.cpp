@@ -7,6 +7,11 @@
 //   fedlearn --model=mlp --rounds=10 --non-iid --plan --out=results
 //   fedlearn --cluster=config/fl-cluster.ini  # owners on cluster nodes
 //
+// In a cluster, the data owners' nodes load their data themselves (their
+// config's [data] datasets); this program finds it by search, trains, and
+// then tries what a curious model owner would (raw images, one owner's
+// model, a share) and prints the refusals.
+//
 // Wiring only: training lives in libworkers/workers/federated.hpp.
 
 #include <cstdio>
@@ -44,6 +49,7 @@ struct fedlearn_config : runtime_config {
   uint64_t seed = 1;
   bool non_iid = false;
   bool plan = false;
+  bool skip_curious = false;
 
   fedlearn_config() {
     opt_group{custom_options_, "global"}
@@ -61,7 +67,10 @@ struct fedlearn_config : runtime_config {
       .add(lr, "lr", "learning rate")
       .add(seed, "seed", "seed of the shards and the initial parameters")
       .add(non_iid, "non-iid", "owners hold disjoint classes")
-      .add(plan, "plan", "run each remote step as a plan");
+      .add(plan, "plan", "run each remote step as a plan")
+      .add(skip_curious, "skip-curious",
+           "in a cluster, skip the last step: trying, as a curious model "
+           "owner, to take raw data, a single owner's model and a share");
   }
 };
 
@@ -142,22 +151,30 @@ int main(int argc, char** argv) try {
   opts.use_plan = cfg.plan;
   runtime rt{cfg};
 
-  auto specs = cfg.non_iid ? non_iid_shards(cfg.owners, cfg.limit, cfg.seed)
-                           : iid_shards(cfg.owners, cfg.limit, cfg.seed);
   std::vector<worker> where;
   for (uint32_t k = 0; k < cfg.owners; ++k)
     where.push_back(value_or_throw(rt.connect_or_spawn(owner_name(k))));
-  auto owners = place_shards(where, specs);
+  // In a cluster, each data owner's node loaded its own data (its config's
+  // [data] datasets): found by search, it never passes through here. In
+  // one process, this program loads the shards on its own workers.
+  auto in_cluster = !rt.options().cluster.empty();
+  auto specs = cfg.non_iid ? non_iid_shards(cfg.owners, cfg.limit, cfg.seed)
+                           : iid_shards(cfg.owners, cfg.limit, cfg.seed);
+  auto owners = in_cluster ? find_shards(where) : place_shards(where, specs);
   if (!owners)
     throw operation_error(owners.error());
-  for (uint32_t k = 0; k < cfg.owners; ++k)
+  uint64_t samples = 0;
+  for (uint32_t k = 0; k < cfg.owners; ++k) {
+    samples += (*owners)[k].samples;
     std::cout << owner_name(k) << ": " << (*owners)[k].samples << " samples ("
-              << to_string(specs[k]) << ")\n";
+              << (in_cluster ? "loaded by its node" : to_string(specs[k]))
+              << ")\n";
+  }
   auto aggregator = value_or_throw(rt.connect_or_spawn("secure_worker"));
   auto parties = where;
   parties.push_back(aggregator);
   shard_spec central_spec;
-  central_spec.limit = cfg.limit * cfg.owners;
+  central_spec.limit = samples; // the baseline reads the files here
   central_spec.seed = cfg.seed;
   shard_spec test_spec;
   test_spec.split = "test";
@@ -196,6 +213,17 @@ int main(int argc, char** argv) try {
     if (variant != "centralized")
       std::cout << "what each party received (" << label << "):\n"
                 << to_string(received_since(parties, marks));
+  }
+  if (!cfg.skip_curious && in_cluster) {
+    // What the model owner's rights allow beyond training: nothing raw, no
+    // single owner's model, no share.
+    std::cout << "curious model owner:\n";
+    for (auto& p :
+         value_or_throw(curious_model_owner(*owners, aggregator, opts)))
+      std::cout << "  " << p.attempt << ": "
+                << (p.refusal ? "refused, " + render(p.refusal)
+                              : std::string{"ALLOWED (a policy releases it)"})
+                << '\n';
   }
   csv.close();
   std::cout << "csv: " << csv_path << '\n';

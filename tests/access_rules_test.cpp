@@ -311,3 +311,119 @@ TEST_CASE_METHOD(policy_store,
   auto other = exec(opcode::neg, data, as("model_owner")).second;
   CHECK(store.policy_of(other)->guarded());
 }
+
+namespace {
+
+// A result `owner` computed from the private data of `sources` (not
+// released), as a move from another worker would store it.
+object_policy derived_from(std::string owner,
+                           std::vector<std::string> sources) {
+  auto result = owned_by(std::move(owner));
+  result.sources = std::move(sources);
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("access: a sum over enough distinct data owners is an aggregate",
+          "[access]") {
+  access_config cfg; // aggregate-min-owners = 2 by default
+  auto bob = derived_from("m", {"bob:1@ab", "bob:2@ab"});
+  auto alice = derived_from("m", {"alice:1@cd"});
+  auto carol = derived_from("m", {"carol:1@ef"});
+  auto both = derived_from("m", {"alice:2@cd", "bob:3@ab"});
+  CHECK(data_owners(bob) == std::vector<std::string>{"bob"});
+  CHECK(data_owners(both) == std::vector<std::string>{"alice", "bob"});
+  CHECK(data_owners(private_data("bob")) == std::vector<std::string>{"bob"});
+  CHECK_THAT(combination_rule(cfg, {&bob, &alice}),
+             Contains("aggregate (add) of the data of 2 owners (alice, bob)") &&
+               Contains("policy.aggregate-min-owners = 2"));
+  // One owner behind two operands, one operand, a literal, raw data, or a
+  // released operand: no aggregate of independent contributions.
+  auto released = bob;
+  released.released = "aggregate";
+  auto raw_alice = private_data("alice");
+  CHECK(combination_rule(cfg, {&bob, &both}).empty());
+  CHECK(combination_rule(cfg, {&bob, &bob}).empty());
+  CHECK(combination_rule(cfg, {&bob}).empty());
+  CHECK(combination_rule(cfg, {&bob, nullptr}).empty());
+  CHECK(combination_rule(cfg, {&bob, &raw_alice}).empty());
+  CHECK(combination_rule(cfg, {&released, &alice}).empty());
+  // The threshold counts owners in all, operand by operand.
+  cfg.aggregate_min_owners = 3;
+  CHECK(combination_rule(cfg, {&bob, &alice}).empty());
+  CHECK_FALSE(combination_rule(cfg, {&bob, &alice, &carol}).empty());
+  auto bob_alice = derived_from("m", {"alice:1@cd", "bob:1@ab"});
+  CHECK_FALSE(combination_rule(cfg, {&bob_alice, &carol}).empty());
+  cfg.aggregate_min_owners = 0; // never
+  CHECK(combination_rule(cfg, {&bob, &alice, &carol}).empty());
+}
+
+TEST_CASE_METHOD(policy_store,
+                 "access: the sum of two owners' results leaves, each result "
+                 "alone does not",
+                 "[access]") {
+  auto m = as("model_owner");
+  auto from_bob =
+    put(tensor{1.0, 2.0}, derived_from("model_owner", {"bob:1@ab"}));
+  auto from_alice =
+    put(tensor{3.0, 4.0}, derived_from("model_owner", {"alice:1@cd"}));
+  auto add = [&](object_id x, object_id y) {
+    op_request req;
+    req.op = opcode::add;
+    req.args = {operand{x}, operand{y}};
+    req.result = fresh();
+    req.holder = fresh();
+    store.execute(req, ids, out, m);
+    return req.result;
+  };
+  auto sum = add(from_bob, from_alice);
+  CHECK_FALSE(store.permits(sum, m, right::take, "get"));
+  CHECK_THAT(store.policy_of(sum)->released, Contains("2 owners"));
+  CHECK(store.policy_of(sum)->sources ==
+        std::vector<std::string>{"bob:1@ab", "alice:1@cd"});
+  for (auto id : {from_bob, from_alice, add(from_bob, from_bob)})
+    CHECK(kind_of(store.permits(id, m, right::take, "get")) ==
+          errc::not_permitted);
+  // Nobody else may take the aggregate: it is the model owner's.
+  CHECK(kind_of(store.permits(sum, as("intruder"), right::take, "get")) ==
+        errc::not_permitted);
+}
+
+TEST_CASE("access: a derived result moves only to a worker that enforces "
+          "the same rules",
+          "[access]") {
+  access_config cfg;
+  auto mine = derived_from("m", {"bob:1@ab"});
+  auto raw = private_data("bob");
+  // Its owner may move it to a cluster worker (its policy travels, A5)...
+  CHECK(allows_move(cfg, "bob", as("m"), mine, true));
+  // ... but not to a worker that does not enforce them, nor take it.
+  CHECK_FALSE(allows_move(cfg, "bob", as("m"), mine, false));
+  CHECK_FALSE(allows(cfg, "bob", as("m"), mine, right::take));
+  auto err = check_move(cfg, "bob", as("m"), mine, false, "move to x",
+                        object_id{0xab, 3});
+  CHECK(kind_of(err) == errc::not_permitted);
+  CHECK_THAT(message_of(err),
+             Contains("m may not move object") && Contains("(move to x)"));
+  // Others may not move it anywhere; raw data never moves this way.
+  CHECK_FALSE(allows_move(cfg, "bob", as("intruder"), mine, true));
+  CHECK_FALSE(allows_move(cfg, "bob", as("m"), raw, true));
+  CHECK_FALSE(check_move(cfg, "bob", as("m"), mine, true, "move", {}));
+}
+
+TEST_CASE("access: a data owner releases results derived from its data "
+          "alone to named principals",
+          "[access]") {
+  access_config cfg;
+  cfg.release_to = {"m"};
+  auto from_bob = derived_from("m", {"bob:1@ab"});
+  auto from_alice = derived_from("m", {"alice:1@cd"});
+  auto raw = private_data("bob");
+  for (auto r : {right::take, right::move, right::see})
+    CHECK(allows(cfg, "bob", as("m"), from_bob, r));
+  // Never raw data, never another owner's data, never to anyone else.
+  CHECK_FALSE(allows(cfg, "bob", as("m"), raw, right::take));
+  CHECK_FALSE(allows(cfg, "bob", as("m"), from_alice, right::take));
+  CHECK_FALSE(allows(cfg, "bob", as("intruder"), from_bob, right::take));
+}

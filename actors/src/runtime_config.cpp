@@ -93,6 +93,12 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
     .add(aggregate_min_rows, "aggregate-min-rows",
          "a sum or mean over at least this many rows of private data may "
          "leave (0: never)")
+    .add(aggregate_min_owners, "aggregate-min-owners",
+         "a sum of results computed from the data of at least this many "
+         "distinct data owners may leave (0: never)")
+    .add(release_to, "release-to",
+         "principals that may take results derived from this node's data "
+         "alone, never the raw data (plain FedAvg needs the model owner here)")
     .add(approved_plans, "approved-plans",
          "hashes of plans whose outputs may leave (plan_hash)")
     .add(disable_checks, "disable-checks",
@@ -262,6 +268,8 @@ runtime_options runtime_config::options() const {
   access.admins.insert(admins.begin(), admins.end());
   access.admin_plans = admin_plans;
   access.aggregate_min_rows = aggregate_min_rows;
+  access.aggregate_min_owners = aggregate_min_owners;
+  access.release_to.insert(release_to.begin(), release_to.end());
   access.approved_plans.insert(approved_plans.begin(), approved_plans.end());
   access.local_principal = me_name;
   // The cluster's workers forward requests on behalf of others (A1).

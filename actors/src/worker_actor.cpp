@@ -164,6 +164,32 @@ std::string sender_name(worker_pointer self) {
   return "actor " + std::to_string(s->id()) + "@" + caf::to_string(s->node());
 }
 
+// Whether the worker `dest` enforces the same rules as this one, so that a
+// derived result not yet released may move there with its policy
+// (access_control.hpp, A5): a worker of this process, a cluster worker
+// whose principal the gate proved (policy.trusted), or any peer in
+// insecure mode (where every identity is declared and trusted anyway).
+// Called by serve_move.
+bool enforces_rules(worker_pointer self, const worker_ref& dest) {
+  if (!dest.hdl)
+    return false;
+  if (dest.hdl.node() == self->node())
+    return true;
+  if (auto principal = proven_principal(self, dest.hdl.node()))
+    return self->state.store.access().trusted.count(*principal) > 0;
+  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+  return !(gate && gate->tls());
+}
+
+// Whether `dest` is on another node that the gate has not authenticated
+// yet (TLS, no link): enforces_rules cannot tell before send_to links it.
+// Called by serve_move.
+bool unproven(worker_pointer self, const worker_ref& dest) {
+  auto gate = self->state.opts.gate ? self->state.opts.gate->get() : nullptr;
+  return dest.hdl && gate && gate->tls() && dest.hdl.node() != self->node() &&
+         !proven_principal(self, dest.hdl.node());
+}
+
 // The principal behind the current message (access_control.hpp), which
 // `on_behalf` names when a forwarding worker acts for someone (A1):
 // - this process: trusted and an admin (one trust domain), named as it
@@ -672,13 +698,15 @@ void send_move_put(worker_pointer self,
 
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
 // destination acknowledged; on failure the data stays.
+// `linked`: a second pass after linking to `dest`, whose principal decides
+// whether a derived result may go there (A5).
 void serve_move(worker_pointer self,
                 caf::typed_response_promise<caf::ok_atom> rp, requester who,
                 object_id id, worker_ref dest, object_id new_id,
-                object_id holder, bool final) {
+                object_id holder, bool final, bool linked = false) {
   auto& st = self->state;
   auto retry = [=](bool f) {
-    serve_move(self, rp, who, id, dest, new_id, holder, f);
+    serve_move(self, rp, who, id, dest, new_id, holder, f, linked);
   };
   if (st.store.status(id) == object_store::presence::gone) {
     // Nothing to move but the object's fate: the destination records it, so
@@ -703,8 +731,16 @@ void serve_move(worker_pointer self,
   }
   if (!held_here(self, id, holder, final, rp, retry))
     return;
-  if (auto err =
-        st.store.permits(id, who, right::move, "move to " + dest.name)) {
+  if (auto err = st.store.permits_move(id, who, enforces_rules(self, dest),
+                                       "move to " + dest.name)) {
+    if (!linked && unproven(self, dest)) {
+      // The gate proves the destination's principal once linked: decide
+      // then (the link is made for the move anyway).
+      send_to(self, dest, [=] {
+        serve_move(self, rp, who, id, dest, new_id, holder, final, true);
+      });
+      return;
+    }
     refuse(self, rp, who, "move", id, std::move(err));
     return;
   }

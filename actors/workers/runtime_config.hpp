@@ -123,7 +123,9 @@ class runtime_config : public caf::actor_system_config {
   std::vector<std::string> admins;
   std::vector<std::string> trusted;
   bool admin_plans = false;
-  size_t aggregate_min_rows = 0;
+  size_t aggregate_min_rows = access_config{}.aggregate_min_rows;
+  size_t aggregate_min_owners = access_config{}.aggregate_min_owners;
+  std::vector<std::string> release_to;
   std::vector<std::string> approved_plans;
   bool disable_checks = false;
   /// `[policy] audit-dir`: each worker appends its audit log to

@@ -80,8 +80,18 @@ bool allows(const access_config& cfg, const std::string& here,
     return true;
   auto granted = listed(policy.grants(r), who.name);
   if (reveals_values(r) && policy.guarded())
-    return granted || (policy.raw && who.name == policy.owner);
+    return granted || (policy.raw && who.name == policy.owner) ||
+           (!policy.raw && cfg.release_to.count(who.name) > 0 &&
+            data_of(here, policy));
   return granted || who.name == policy.owner;
+}
+
+bool allows_move(const access_config& cfg, const std::string& here,
+                 const requester& who, const object_policy& policy,
+                 bool to_enforcer) {
+  if (allows(cfg, here, who, policy, right::move))
+    return true;
+  return to_enforcer && !policy.raw && who.name == policy.owner;
 }
 
 caf::error check(const access_config& cfg, const std::string& here,
@@ -95,6 +105,15 @@ caf::error check(const access_config& cfg, const std::string& here,
                     who.name + " may not " + verbs[static_cast<size_t>(r)] +
                       " object " + to_string(id) + " on " + here + " (" +
                       operation + "): " + refusal_rule(policy, r));
+}
+
+caf::error check_move(const access_config& cfg, const std::string& here,
+                      const requester& who, const object_policy& policy,
+                      bool to_enforcer, const std::string& operation,
+                      object_id id) {
+  if (allows_move(cfg, here, who, policy, to_enforcer))
+    return caf::error{};
+  return check(cfg, here, who, policy, right::move, operation, id);
 }
 
 caf::error check_owner(const access_config& cfg, const std::string& here,
@@ -140,6 +159,48 @@ std::string aggregate_rule(const access_config& cfg, const char* op,
   return std::string{"aggregate ("} + op + ") over " + std::to_string(rows) +
          " rows, at least policy.aggregate-min-rows = " +
          std::to_string(cfg.aggregate_min_rows);
+}
+
+std::vector<std::string> data_owners(const object_policy& policy) {
+  std::vector<std::string> result;
+  for (auto& s : policy.sources) {
+    // "worker:id"; the "... and N more" entry of a capped list has no ':'.
+    auto colon = s.find(':');
+    if (colon != std::string::npos)
+      result.push_back(s.substr(0, colon));
+  }
+  if (policy.raw)
+    result.push_back(policy.owner);
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
+std::string
+combination_rule(const access_config& cfg,
+                 const std::vector<const object_policy*>& policies) {
+  if (cfg.aggregate_min_owners == 0 || policies.size() < 2)
+    return {};
+  std::vector<std::string> all;
+  for (auto p : policies) {
+    if (p == nullptr || p->raw || !p->guarded())
+      return {};
+    auto owners = data_owners(*p);
+    if (owners.empty())
+      return {};
+    for (auto& o : owners) {
+      if (std::find(all.begin(), all.end(), o) != all.end())
+        return {}; // one owner behind two operands: not independent
+      all.push_back(o);
+    }
+  }
+  if (all.size() < cfg.aggregate_min_owners)
+    return {};
+  std::sort(all.begin(), all.end());
+  return "aggregate (add) of the data of " + std::to_string(all.size()) +
+         " owners (" + joined(all) +
+         "), at least policy.aggregate-min-owners = " +
+         std::to_string(cfg.aggregate_min_owners);
 }
 
 } // namespace workers

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <optional>
 #include <utility>
 
 #include "workers/error.hpp"
@@ -334,30 +335,63 @@ remote_train_accuracy(const training_options& opts,
 
 } // namespace
 
+caf::expected<data_owner> find_shard(const worker& w,
+                                     std::vector<std::string> tags) {
+  data_owner result;
+  result.where = w;
+  auto with = [&](const char* kind) -> std::optional<found_object> {
+    auto all = tags;
+    all.emplace_back(kind);
+    auto found = w.find(all);
+    // The newest, should the worker hold the same shard twice.
+    if (found.empty())
+      return std::nullopt;
+    return found.back();
+  };
+  std::optional<found_object> images;
+  std::optional<found_object> labels;
+  try {
+    images = with("#images");
+    labels = with("#labels");
+  } catch (const operation_error& e) {
+    return with_context(e.error(), "find_shard on " + w.name());
+  }
+  if (!images || !labels || labels->dims.rank() != 1) {
+    std::string wanted;
+    for (auto& t : tags)
+      wanted += " " + t;
+    return make_error(errc::no_such_object,
+                      w.name() + " holds no data tagged" + wanted +
+                        " #images and #labels (a data owner's node loads "
+                        "what its config's [data] datasets names)");
+  }
+  result.images = std::move(images->ptr);
+  result.labels = std::move(labels->ptr);
+  result.samples = static_cast<uint64_t>(labels->dims[0]);
+  return result;
+}
+
+caf::expected<std::vector<data_owner>>
+find_shards(const std::vector<worker>& owners) {
+  std::vector<data_owner> result;
+  for (auto& w : owners) {
+    auto owner = find_shard(w);
+    if (!owner)
+      return std::move(owner.error());
+    result.push_back(std::move(*owner));
+  }
+  return result;
+}
+
 caf::expected<data_owner> place_shard(const worker& w, const shard_spec& spec) {
   std::vector<std::string> tags{"#fashion-mnist", "#" + spec.split,
                                 "#shard " + to_string(spec)};
-  data_owner result;
-  result.where = w;
   try {
-    result.samples = w.load(spec, tags);
-    auto with = [&](const char* kind) {
-      auto all = tags;
-      all.emplace_back(kind);
-      auto found = w.search(all);
-      // The newest, should the worker hold the same shard twice.
-      return found.empty() ? pointer<tensor>{} : found.back();
-    };
-    result.images = with("#images");
-    result.labels = with("#labels");
+    w.load(spec, tags);
   } catch (const operation_error& e) {
     return with_context(e.error(), "place_shard on " + w.name());
   }
-  if (!result.images.valid() || !result.labels.valid())
-    return make_error(errc::no_such_object, "place_shard: " + w.name() +
-                                              " loaded " + to_string(spec) +
-                                              " but search finds no data");
-  return result;
+  return find_shard(w, std::move(tags));
 }
 
 caf::expected<std::vector<data_owner>>
@@ -490,6 +524,51 @@ train_federated(const std::vector<data_owner>& owners, const worker& aggregator,
   } catch (const operation_error& e) {
     return with_context(e.error(), "train_federated");
   }
+}
+
+caf::expected<std::vector<probe_outcome>>
+curious_model_owner(const std::vector<data_owner>& owners,
+                    const worker& aggregator, const training_options& opts) {
+  if (owners.empty())
+    return bad("curious_model_owner: no data owners");
+  auto& o = owners.front();
+  auto who = o.where.name();
+  std::vector<probe_outcome> result;
+  auto attempt = [&](std::string what, const pointer<tensor>& x) {
+    auto got = x.try_get();
+    result.push_back(
+      {std::move(what), got ? caf::error{} : std::move(got.error())});
+  };
+  try {
+    attempt("take " + who + "'s raw images", o.images);
+    // One local step with the rights training needs, as a round would.
+    auto one = opts;
+    one.local_steps = 1;
+    local_trainer<pointer<tensor>> t{o.images, o.labels, o.samples, one,
+                                     remote_step(one, o.where)};
+    t.start(send_all(init_params(opts.model, opts.seed), o.where));
+    t.step();
+    if (auto err = t.settle(0))
+      return with_context(err, "curious_model_owner: training on " + who);
+    auto model = t.params().front() * 1.0; // a copy the probes may move
+    attempt("take " + who + "'s model (what plain FedAvg takes home)", model);
+    // Secure aggregation: a share held by another data owner (or by the
+    // aggregator, if there is only one owner).
+    std::vector<worker> holders{o.where};
+    holders.push_back(owners.size() > 1 ? owners[1].where : aggregator);
+    auto shares = share(encode(model, opts.scale), holders);
+    attempt("take the share of " + who + "'s model held by " +
+              holders[1].name() + " (secure aggregation)",
+            shares[1]);
+    // Trusted aggregation: the model on the aggregator, before any sum.
+    attempt("take " + who + "'s model on " + aggregator.name() +
+              " (trusted aggregation, before the sum)",
+            model.move(aggregator));
+    t.start({});
+  } catch (const operation_error& e) {
+    return with_context(e.error(), "curious_model_owner");
+  }
+  return result;
 }
 
 } // namespace workers

@@ -132,6 +132,15 @@ caf::error object_store::permits(object_id id, const requester& who, right r,
   return check(access_, owner_, who, *policy, r, operation, id);
 }
 
+caf::error object_store::permits_move(object_id id, const requester& who,
+                                      bool to_enforcer,
+                                      const std::string& operation) const {
+  auto policy = policy_of(id);
+  if (policy == nullptr)
+    return caf::none;
+  return check_move(access_, owner_, who, *policy, to_enforcer, operation, id);
+}
+
 caf::error object_store::permit(const grant& g, const requester& who) {
   auto i = entries_.find(g.id);
   if (i == entries_.end())
@@ -724,9 +733,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +
                                  message_of(value.error())));
-    auto rule = policies.empty() || policies.front() == nullptr
-                  ? std::string{}
-                  : aggregate_release(req, inputs, *policies.front());
+    auto rule = aggregate_release(req, inputs, policies);
     if (auto err =
           insert(req.result,
                  stored_value{std::move(*value),
@@ -804,10 +811,14 @@ void object_store::bury(object_id id, tombstone why) {
   tombstones_.emplace(id, std::move(why));
 }
 
-std::string object_store::aggregate_release(const op_request& req,
-                                            const std::vector<op_input>& inputs,
-                                            const object_policy& first) const {
-  if (!first.guarded() || inputs.empty() || inputs.front().value == nullptr)
+std::string object_store::aggregate_release(
+  const op_request& req, const std::vector<op_input>& inputs,
+  const std::vector<const object_policy*>& policies) const {
+  if (req.op == opcode::add)
+    return combination_rule(access_, policies);
+  if (policies.empty() || policies.front() == nullptr ||
+      !policies.front()->guarded() || inputs.empty() ||
+      inputs.front().value == nullptr)
     return {};
   if (req.op != opcode::sum && req.op != opcode::mean)
     return {};

@@ -1,5 +1,6 @@
 #include "workers/worker.hpp"
 
+#include "workers/found_object.hpp"
 #include "workers/pointer.hpp"
 #include "workers/remote_plan.hpp"
 
@@ -42,14 +43,23 @@ worker_stats worker::stats() const {
 
 std::vector<pointer<tensor>>
 worker::search(std::vector<std::string> tags) const {
+  std::vector<pointer<tensor>> result;
+  for (auto& x : find(std::move(tags)))
+    result.push_back(std::move(x.ptr));
+  return result;
+}
+
+std::vector<found_object> worker::find(std::vector<std::string> tags) const {
   if (auto err = ctx_->barrier())
     throw operation_error(err);
   auto hits = value_or_throw(
     ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, tags));
-  std::vector<pointer<tensor>> result;
+  std::vector<found_object> result;
   for (auto& hit : hits)
-    result.emplace_back(
-      std::make_shared<pointer_state>(ctx_, ref_, hit.id, hit.holder));
+    result.push_back(
+      found_object{pointer<tensor>{std::make_shared<pointer_state>(
+                     ctx_, ref_, hit.id, hit.holder)},
+                   std::move(hit.tags), hit.dt, std::move(hit.dims)});
   return result;
 }
 

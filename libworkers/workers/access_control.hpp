@@ -28,6 +28,19 @@
 //   A4 Within one process there is one party: the actors of a worker's own
 //      process (its client, the node's other workers) are never refused.
 //      Permissions separate processes, which the gate authenticates.
+//   A5 A derived result not yet released moves only to a worker that
+//      enforces the same rules (a cluster member, proven by the gate): the
+//      policy travels with it, so the move reveals nothing to anyone.
+//   A6 Aggregates leave; single contributions do not. A sum or mean over
+//      at least aggregate_min_rows rows, or a sum of results from at least
+//      aggregate_min_owners distinct data owners (no owner behind two
+//      operands), is released to whoever computed it. These rules describe
+//      computations of honest-but-curious parties: they cannot tell a
+//      masked single value (x_bob + 0 * x_alice) from a true aggregate.
+//      Against a principal that computes arbitrary functions, grant compute
+//      only to principals you trust and release through approved plans.
+//      A data owner may also release whatever is derived from its data
+//      alone to named principals (release_to), never its raw data.
 //
 // Example (bob, admins ["alice_admin"], a request from "intruder"):
 //   requester who{"intruder"};
@@ -79,7 +92,15 @@ struct access_config {
   bool admin_plans = false;
   /// A sum or mean over the rows (axis 0, or all axes) of private data with
   /// at least this many rows is released to whoever computed it; 0: never.
-  uint64_t aggregate_min_rows = 0;
+  uint64_t aggregate_min_rows = 16;
+  /// The sum (add) of results computed from the private data of distinct
+  /// data owners, together at least this many, is released to whoever
+  /// computed it (federated averaging, secure aggregation); 0: never.
+  uint64_t aggregate_min_owners = 2;
+  /// Principals to whom results derived from this worker's data alone are
+  /// released (plain FedAvg, which hands each owner's model to the model
+  /// owner); raw data still never leaves. Empty by default.
+  std::unordered_set<std::string> release_to;
   /// Hashes (plan_hash) of plans whose outputs are released to whoever ran
   /// them.
   std::unordered_set<std::string> approved_plans;
@@ -95,6 +116,17 @@ struct access_config {
 /// named `here`. Applies P1 (object_policy.hpp) and A2. Called by check.
 bool allows(const access_config& cfg, const std::string& here,
             const requester& who, const object_policy& policy, right r);
+
+/// Whether `who` may move an object with `policy` from worker `here` to a
+/// worker that enforces these rules too (`to_enforcer`: a cluster worker,
+/// whose principal the gate proved, or a worker of this process): allows()
+/// for right::move, and also a derived result that is its owner's but not
+/// released, because its policy travels with it (P2) and the destination
+/// refuses what `here` would (A5). Raw data never moves that way. Called by
+/// workers serving `move`.
+bool allows_move(const access_config& cfg, const std::string& here,
+                 const requester& who, const object_policy& policy,
+                 bool to_enforcer);
 
 /// Whether an object with `policy` is worker `here`'s own data, or derived
 /// from it only: what admins of `here` act on (A2).
@@ -115,6 +147,13 @@ object_policy computed_by(object_policy derived, const requester& who,
 caf::error check(const access_config& cfg, const std::string& here,
                  const requester& who, const object_policy& policy, right r,
                  const std::string& operation, object_id id);
+
+/// check for a move (allows_move): nothing, or not_permitted as check says.
+/// Called by object_store::permits_move.
+caf::error check_move(const access_config& cfg, const std::string& here,
+                      const requester& who, const object_policy& policy,
+                      bool to_enforcer, const std::string& operation,
+                      object_id id);
 
 /// Nothing if `who` may manage `id` (tag it, for `operation`): its owner,
 /// or an admin of `here` for the worker's data (A2); not_permitted
@@ -142,5 +181,16 @@ caf::error admin_only(const std::string& here, const requester& who,
 /// (access_config::aggregate_min_rows). Called by object_store::execute.
 std::string aggregate_rule(const access_config& cfg, const char* op,
                            uint64_t rows);
+
+/// The data owners (worker names) `policy`'s provenance names, sorted and
+/// distinct ("bob:3@ab.." -> "bob"). Called by combination_rule and tests.
+std::vector<std::string> data_owners(const object_policy& policy);
+
+/// The rule that releases the sum (`add`) of operands with `policies`, or
+/// "" if none does: every operand computed from private data, no data owner
+/// behind two operands, and at least access_config::aggregate_min_owners
+/// owners in all (A6). Called by object_store::execute.
+std::string combination_rule(const access_config& cfg,
+                             const std::vector<const object_policy*>& policies);
 
 } // namespace workers

@@ -65,6 +65,7 @@
 #include <caf/expected.hpp>
 
 #include "workers/dataset.hpp"
+#include "workers/found_object.hpp"
 #include "workers/models.hpp"
 #include "workers/pointer.hpp"
 #include "workers/secure_sum.hpp"
@@ -138,6 +139,41 @@ struct data_owner {
   pointer<tensor> labels;
   uint64_t samples = 0;
 };
+
+/// The training data a data owner holds, loaded by its own node (its
+/// config's `[data] datasets`): finds the images and labels `w` keeps
+/// tagged `tags` plus "#images" / "#labels" by search, with the sample
+/// count from the search's shapes (no further round trip). Called by the
+/// model owner before training; it never needs the owners' files. Blocking;
+/// fails with no_such_object naming the worker and the tags if `w` holds no
+/// such data, or with the worker's error.
+caf::expected<data_owner> find_shard(const worker& w,
+                                     std::vector<std::string> tags = {
+                                       "#fashion-mnist", "#train"});
+
+/// find_shard for every worker of `owners` with the default tags.
+caf::expected<std::vector<data_owner>>
+find_shards(const std::vector<worker>& owners);
+
+/// One thing a curious model owner tried (curious_model_owner).
+struct probe_outcome {
+  /// What it tried: "take bob's raw images", ...
+  std::string attempt;
+  /// Why it was refused (not_permitted), or none: it got the value, which
+  /// a policy allowed (e.g. policy.release-to naming the model owner).
+  caf::error refusal;
+};
+
+/// Tries what a curious model owner would, with the rights it has for
+/// training, on owners[0]'s data: take the raw images; take the model one
+/// local step makes there (what plain FedAvg takes home); take that model
+/// once moved to `aggregator` (trusted aggregation, before any sum); take
+/// one share of it held by another owner (secure aggregation). Called by
+/// the FL app after training, to show the refusals; releases everything it
+/// made. Blocking; fails only if the training step itself fails.
+caf::expected<std::vector<probe_outcome>>
+curious_model_owner(const std::vector<data_owner>& owners,
+                    const worker& aggregator, const training_options& opts);
 
 /// Has `w` load the shard `spec` from its own disk (worker::load, tagged
 /// "#fashion-mnist", "#<split>" and "#shard <spec>") and finds it by search:

@@ -151,6 +151,12 @@ class object_store {
   caf::error permits(object_id id, const requester& who, right r,
                      const std::string& operation) const;
 
+  /// permits for a move of `id` (check_move): `to_enforcer` says whether
+  /// the destination enforces these rules too (access_control.hpp, A5).
+  /// Called by workers serving `move`.
+  caf::error permits_move(object_id id, const requester& who, bool to_enforcer,
+                          const std::string& operation) const;
+
   /// The operation that produced the stored `id` ("" if not stored).
   std::string produced_by(object_id id) const;
 
@@ -389,11 +395,13 @@ class object_store {
 
   std::string describe(const op_request& req) const;
 
-  /// The release rule of an aggregate `req` computes from `inputs`, if any
-  /// (access_config::aggregate_min_rows).
-  std::string aggregate_release(const op_request& req,
-                                const std::vector<op_input>& inputs,
-                                const object_policy& first) const;
+  /// The release rule of an aggregate `req` computes from `inputs` with
+  /// `policies` (one per operand, null for literals), if any: a sum or mean
+  /// over enough rows, or a sum over enough data owners (access_control.hpp,
+  /// A6).
+  std::string
+  aggregate_release(const op_request& req, const std::vector<op_input>& inputs,
+                    const std::vector<const object_policy*>& policies) const;
 
   std::string owner_;
   limits limits_;

@@ -23,6 +23,7 @@ namespace workers {
 template <class T>
 class pointer;
 class remote_plan;
+struct found_object;
 
 class worker {
  public:
@@ -58,6 +59,10 @@ class worker {
   /// creation order (PySyft's `worker.search`); each is a new reference the
   /// caller holds. Blocking; throws operation_error.
   std::vector<pointer<tensor>> search(std::vector<std::string> tags) const;
+
+  /// As search, with each object's tags, dtype and shape from the same
+  /// reply (found_object.hpp). Blocking; throws operation_error.
+  std::vector<found_object> find(std::vector<std::string> tags) const;
 
   /// Has the worker load the Fashion-MNIST shard `spec` from its own disk
   /// and keep it as its own objects tagged `tags` + "#images" / "#labels"
