@@ -181,7 +181,12 @@ TEST_CASE("audit file: the only-aggregates claim", "[audit]") {
                       {rec(1, "get", "me", 8, "sum"),
                        rec(2, "get", "me", 8, "plan average"),
                        rec(3, "refused get", "me", 0, "", "private"),
-                       rec(4, "get", "alice", 8, "put")});
+                       rec(4, "get", "alice", 8, "put"),
+                       rec(5, "get", "me", 8, "add",
+                           "released: aggregate (add) of the data of 2 owners "
+                           "(alice, bob)"),
+                       rec(6, "get", "me", 4, "add",
+                           "released: computed from released values only")});
   auto bad =
     file_of(dir, "bad.audit",
             {rec(1, "get", "me", 4, "mean"), rec(2, "list", "me", 24, "put")});
@@ -190,13 +195,16 @@ TEST_CASE("audit file: the only-aggregates claim", "[audit]") {
   CHECK_FALSE(is_aggregate_producer("plan "));
   CHECK_FALSE(is_aggregate_producer("summary"));
   CHECK_FALSE(is_aggregate_producer(""));
+  CHECK(is_aggregate_release("released: aggregate (sum) over 5 rows"));
+  CHECK_FALSE(is_aggregate_release("released: computed by bob_admin"));
+  CHECK_FALSE(is_aggregate_release("aggregate"));
   auto [ok, ok_text] = tool({"check", "--only-aggregates-to=me", good});
   CHECK(ok == 0);
-  CHECK(ok_text == "ok: me received only aggregates (2 receipts)\n");
+  CHECK(ok_text == "ok: me received only aggregates (4 receipts)\n");
   auto [fail, fail_text] =
     tool({"check", "--only-aggregates-to=me", good, bad});
   CHECK(fail == 1);
-  CHECK_THAT(fail_text, Contains("violation: me received 1 of 4") &&
+  CHECK_THAT(fail_text, Contains("violation: me received 1 of 6") &&
                           Contains("bob #2") && Contains("list -> me"));
   // Usage and parse errors: exit 2, naming file and line.
   CHECK(tool({"check", good}).first == 2);

@@ -119,9 +119,14 @@ void audit_tensor(worker_pointer self, const char* kind, const std::string& to,
                   object_id id) {
   auto& st = self->state;
   auto v = st.store.find(id);
-  if (v && v->is_tensor())
-    st.audit.record(kind, to, id, v->as_tensor().nbytes(),
-                    st.store.produced_by(id));
+  if (!v || !v->is_tensor())
+    return;
+  // A derived result leaves under a release rule: the log says which.
+  std::string note;
+  if (!v->policy.released.empty())
+    note = "released: " + v->policy.released;
+  st.audit.record(kind, to, id, v->as_tensor().nbytes(),
+                  st.store.produced_by(id), std::move(note));
 }
 
 // Who the audit log names for a party on `node` that calls itself

@@ -63,6 +63,11 @@ bool is_aggregate_producer(const std::string& produced_by) {
          (produced_by.size() > 5 && produced_by.compare(0, 5, "plan ") == 0);
 }
 
+bool is_aggregate_release(const std::string& note) {
+  return note.rfind("released: aggregate", 0) == 0 ||
+         note == "released: computed from released values only";
+}
+
 std::vector<audit_record> filter_records(const std::vector<audit_record>& xs,
                                          const audit_filter& f) {
   std::vector<audit_record> result;
@@ -109,7 +114,7 @@ aggregate_violations(const std::vector<audit_record>& xs,
   std::vector<audit_record> result;
   for (auto& x : xs)
     if (x.to == principal && is_receipt(x.kind) &&
-        !is_aggregate_producer(x.produced_by))
+        !is_aggregate_producer(x.produced_by) && !is_aggregate_release(x.note))
       result.push_back(x);
   return result;
 }

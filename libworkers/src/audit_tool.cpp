@@ -103,7 +103,7 @@ int run_audit_tool(const std::vector<std::string>& args, std::ostream& out,
       return 0;
     }
     out << "violation: " << who << " received " << bad.size() << " of "
-        << receipts << " tensors not from sum, mean or a plan:\n";
+        << receipts << " tensors that are not aggregates:\n";
     print_all(bad, out);
     return 1;
   }

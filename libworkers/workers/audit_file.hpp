@@ -83,9 +83,14 @@ summarize_records(const std::vector<audit_record>& xs);
 /// "me: 3 received, 24 B (get 2, list 1), 1 refused".
 std::string to_string(const std::map<std::string, principal_summary>& x);
 
-/// The receipts of `principal` whose producer is not aggregate-like (Q2,
-/// Q3): empty iff "`principal` received only aggregates" holds for `xs`.
-/// Called by `audit check --only-aggregates-to`.
+/// Whether a record's `note` says its worker released it as an aggregate
+/// (Q4).
+bool is_aggregate_release(const std::string& note);
+
+/// The receipts of `principal` that are neither from an aggregate-like
+/// producer nor released as an aggregate (Q2-Q4): empty iff "`principal`
+/// received only aggregates" holds for `xs`. Called by `audit check
+/// --only-aggregates-to`.
 std::vector<audit_record>
 aggregate_violations(const std::vector<audit_record>& xs,
                      const std::string& principal);
