@@ -193,7 +193,6 @@ int main(int argc, char** argv) try {
     auto label = variant;
     if (cfg.non_iid && variant != "centralized")
       label += "-noniid";
-    labels.push_back(label);
     auto on_round = [&](const round_record& r) {
       progress(label, r, opts.rounds);
       csv << r.round << ',' << label << ',' << cfg.model << ',' << r.loss << ','
@@ -202,12 +201,23 @@ int main(int argc, char** argv) try {
     auto agg = aggregation::trusted;
     auto marks = audit_marks(parties);
     caf::expected<training_result> result{training_result{}};
+    labels.push_back(label);
     if (variant == "centralized")
       result = train_centralized(*train, *test, opts, on_round);
     else if (from_string(variant, agg))
       result = train_federated(*owners, aggregator, agg, *test, opts, on_round);
     else
       result = make_error(errc::bad_argument, "unknown variant " + variant);
+    if (!result && result.error().code() ==
+                     static_cast<uint8_t>(errc::not_permitted)) {
+      // The owners' policies forbid this variant (plain FedAvg, unless
+      // they name the model owner in policy.release-to): say so, go on.
+      std::cerr << '\n';
+      std::cout << label << ": refused by the data owners' policy: "
+                << render(result.error()) << '\n';
+      labels.pop_back();
+      continue;
+    }
     if (!result)
       throw operation_error(result.error());
     if (variant != "centralized")
