@@ -1,7 +1,8 @@
 // Data owners load their own data: a node process loads the `[data]
 // datasets` of its workers before it listens (node.hpp, dataset_entry.hpp),
 // with the entry's tags and policy, and a dataset that does not load stops
-// the node, naming the entry and the file.
+// the node, naming the entry and the file; an admin loads an entry with
+// worker::load.
 
 #include <sys/wait.h>
 
@@ -128,4 +129,27 @@ TEST_CASE("node data: a dataset that does not load stops the node, naming "
                              dataset_dir()));
     CHECK_THAT(out, Contains("selects no samples"));
   }
+}
+
+TEST_CASE("node data: an admin loads an entry with worker::load, for this "
+          "worker only",
+          "[data]") {
+  runtime_config cfg;
+  runtime rt{client_config(cfg, data_options())};
+  auto bob = rt.spawn_worker("bob");
+  auto entry = parse_dataset_entry("worker=bob split=test limit=30 tags=#mine "
+                                   "public=labels");
+  REQUIRE(entry);
+  CHECK(bob.load(*entry) == 30);
+  auto found = bob.search({"#fashion-mnist", "#test", "#mine", "#labels"});
+  REQUIRE(found.size() == 1);
+  CHECK(found.front().get().shape() == shape{30});
+  auto other = parse_dataset_entry("worker=alice");
+  REQUIRE(other);
+  auto err = error_of([&] { bob.load(*other); });
+  CHECK(is(err, errc::bad_argument));
+  CHECK_THAT(message_of(err), Contains("dataset entry \"worker=alice "
+                                       "split=train shard=0/1 seed=1\": it "
+                                       "names worker alice, not bob"));
+  CHECK(bob.count() == 2);
 }

@@ -534,18 +534,25 @@ uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
   return count;
 }
 
-// Serves both `load` messages: refuses anyone but an admin, then reads
-// `spec` from the worker's data_dir in a detached helper, so this worker's
-// thread keeps serving meanwhile (reading and decompressing takes a
-// second), and keeps it (keep_shard). Answers the sample count, or the
-// loader's error naming the file.
-caf::result<uint64_t> serve_load(worker_pointer self, const shard_spec& spec,
-                                 shard_keeping how) {
+// Serves both `load` messages: refuses anyone but an admin, then answers
+// `invalid` if the request was malformed, else reads `spec` from the
+// worker's data_dir in a detached helper, so this worker's thread keeps
+// serving meanwhile (reading and decompressing takes a second), and keeps
+// it (keep_shard). Answers the sample count, or the loader's error naming
+// the file.
+caf::typed_response_promise<uint64_t> serve_load(worker_pointer self,
+                                                 const shard_spec& spec,
+                                                 shard_keeping how,
+                                                 caf::error invalid = {}) {
   auto who = resolve(self);
   auto rp = self->make_response_promise<uint64_t>();
   if (self->state.store.access().enforce && !who.admin) {
     refuse(self, rp, who, "load", object_id{},
            admin_only(self->state.store.owner(), who, "load data"));
+    return rp;
+  }
+  if (invalid) {
+    rp.deliver(std::move(invalid));
     return rp;
   }
   auto loader =
@@ -982,26 +989,34 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return caf::ok_atom::value;
     },
     [=](load_atom, const shard_spec& spec, std::vector<std::string>& tags) {
-      // The worker's own private data (object_store::insert_own's default).
+      // From an admin (the model owner's place_shard): loads `spec` as the
+      // worker's own private data (insert_own's default) tagged `tags`;
+      // answers the sample count, or not_permitted / the loader's error.
       auto policy = private_data(self->state.store.owner());
       return serve_load(self, spec, {std::move(tags), policy, policy});
     },
-    [=](load_atom, const dataset_entry& entry) -> caf::result<uint64_t> {
+    [=](load_atom, const dataset_entry& entry) {
+      // From the node at start (host_node, [data] datasets) and admins:
+      // loads `entry` with its tags and policy; answers the sample count,
+      // or not_permitted, bad_argument for an entry of another worker or
+      // format, or the loader's error naming the file.
       auto& name = self->state.store.owner();
-      auto refuse_entry = [&](const std::string& why) {
-        return make_error(errc::bad_argument,
-                          "dataset entry \"" + to_string(entry) + "\": " + why);
-      };
-      if (entry.worker != name)
-        return refuse_entry("it names worker " + entry.worker + ", not " +
-                            name);
-      if (entry.format != dataset_entry{}.format)
-        return refuse_entry("unknown format " + entry.format);
+      caf::error invalid;
+      auto why = entry.worker != name
+                   ? "it names worker " + entry.worker + ", not " + name
+                 : entry.format != dataset_entry{}.format
+                   ? "unknown format " + entry.format
+                   : std::string{};
+      if (!why.empty())
+        invalid =
+          make_error(errc::bad_argument,
+                     "dataset entry \"" + to_string(entry) + "\": " + why);
       auto tags = shard_tags(entry.spec);
       tags.insert(tags.end(), entry.tags.begin(), entry.tags.end());
       return serve_load(self, entry.spec,
                         {std::move(tags), part_policy(entry, name, "images"),
-                         part_policy(entry, name, "labels")});
+                         part_policy(entry, name, "labels")},
+                        std::move(invalid));
     },
     [=](dial_atom, const std::string& host, uint16_t port) {
       // A worker on a node with a larger id needs a direct link (send_to).

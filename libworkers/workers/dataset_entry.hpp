@@ -79,6 +79,8 @@ struct dataset_entry {
   }
 };
 
+/// Field by field (shard_spec has no ==); for tests and callers that
+/// compare configurations.
 bool operator==(const dataset_entry& x, const dataset_entry& y);
 
 inline bool operator!=(const dataset_entry& x, const dataset_entry& y) {
