@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -275,15 +276,90 @@ TEST_CASE("config: a multi-line list groups workers by node", "[config]") {
   CHECK((*nodes)[1].workers == std::vector<std::string>{"alice"});
 }
 
+TEST_CASE("config: [data] datasets entries must parse and name listed "
+          "workers",
+          "[config]") {
+  std::vector<std::string> cluster{"bob@127.0.0.1:1", "alice@127.0.0.1:2"};
+  CHECK(check_data_entries({"worker=bob shard=0/3", "worker=alice"}, cluster,
+                           "c.ini")
+          .empty());
+  CHECK(check_data_entries({"worker=dave"}, {}, "c.ini").empty()); // ad hoc
+  auto problems = check_data_entries(
+    {"worker=bob shard=3/3", "worker=dave limit=5", "worker=alice tags=x"},
+    cluster, "c.ini");
+  REQUIRE(problems.size() == 3);
+  CHECK(problems[0] == "c.ini: [data] datasets: dataset entry \"worker=bob "
+                       "shard=3/3\": shard=3/3: K counts from 0 and must be "
+                       "below N (3): the shards of 3 are 0/3 to 2/3");
+  CHECK(problems[1] == "c.ini: [data] datasets: dataset entry \"worker=dave "
+                       "limit=5\": worker \"dave\" is not in [cluster] "
+                       "workers (it lists: bob, alice)");
+  CHECK_THAT(problems[2], Contains("\"x\": a tag starts with '#'"));
+  // Through node_config, as apps/node calls it; [data] keys are strict.
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\nworkers=[\"bob@127.0.0.1:1\"]\n"
+                                 "[data]\ndatasets=[\"worker=carol\"]\n");
+  node_config cfg;
+  REQUIRE_FALSE(parse(cfg, {"--config-file=" + file, "--node.workers=[bob]"}));
+  auto opts = cfg.node_opts();
+  REQUIRE_FALSE(opts);
+  CHECK_THAT(message_of(opts.error()),
+             Contains(file + ": [data] datasets: dataset entry "
+                             "\"worker=carol\": worker \"carol\" is not in "
+                             "[cluster] workers (it lists: bob)"));
+  auto typo = dir.write("typo.ini", "[data]\ndatasts=[\"worker=bob\"]\n");
+  node_config strict;
+  CHECK_THAT(message_of(parse(strict, {"--config-file=" + typo})),
+             Contains(typo + ": [data] datasts: unknown key (keys of [data]: "
+                             "datasets, dir, load-timeout)"));
+}
+
+TEST_CASE("config: clients read a cluster file with [data], nodes use it",
+          "[config]") {
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\nworkers=[\"bob@127.0.0.1:1\"]\n"
+                                 "[data]\ndir=\"/data\"\nload-timeout=5s\n"
+                                 "datasets=[\"worker=bob shard=1/3 "
+                                 "limit=50\"]\n");
+  runtime_config client;
+  CHECK_FALSE(parse(client, {"--config-file=" + file}));
+  node_config node;
+  REQUIRE_FALSE(parse(node, {"--config-file=" + file, "--node.workers=[bob]"}));
+  auto opts = node.node_opts();
+  REQUIRE(opts);
+  CHECK(opts->worker.data_dir == "/data");
+  CHECK(opts->load_timeout == std::chrono::seconds(5));
+  REQUIRE(opts->datasets.size() == 1);
+  CHECK(to_string(opts->datasets[0]) ==
+        "worker=bob split=train shard=1/3 limit=50 seed=1");
+  // Without [data] dir, the node reads where load_shard would.
+  node_config plain;
+  REQUIRE_FALSE(parse(plain, {"--node.workers=[bob]"}));
+  CHECK(plain.node_opts()->worker.data_dir == dataset_dir());
+}
+
 TEST_CASE("config: the shipped configs are valid, with ports outside the "
           "ephemeral range",
           "[config]") {
-  for (auto name : {"config/local-cluster.ini", "config/fl-cluster.ini"}) {
+  std::vector<std::string> names;
+  for (auto& f :
+       std::filesystem::recursive_directory_iterator{source_file("config")})
+    if (f.path().extension() == ".ini")
+      names.push_back(f.path().string());
+  CHECK(names.size() >= 5); // local, fl, owners/{bob,alice,carol}
+  for (auto& name : names) {
     INFO(name);
     node_config cfg;
-    auto err = parse(cfg, {"--config-file=" + source_file(name)});
+    auto err = parse(cfg, {"--config-file=" + name});
     CHECK_FALSE(err);
+    // As apps/node checks it, [node] and [data] included.
+    auto opts = cfg.node_opts();
+    CHECK(opts);
     CHECK_FALSE(cfg.cluster_workers.empty());
+    // Clients read the shared files (those that name no node's workers).
+    runtime_config client;
+    if (cfg.node_workers.empty())
+      CHECK_FALSE(parse(client, {"--config-file=" + name}));
     for (auto& entry : cfg.cluster_workers) {
       INFO(entry);
       auto ep = parse_endpoint(entry);
@@ -358,6 +434,28 @@ TEST_CASE("config: a node whose worker is not in the cluster list fails",
   CHECK_THAT(r.err, Contains("node: bad configuration: [node] workers: "
                              "\"carol\" is not in [cluster] workers of " +
                              file + " (it lists: bob, alice)"));
+  CHECK_THAT(r.out, !Contains("hosting"));
+}
+
+TEST_CASE("config: the node refuses a bad [data] entry, or one for a worker "
+          "not in the cluster, before it starts",
+          "[config]") {
+  temp_dir dir;
+  auto file =
+    dir.write("d.ini", "[cluster]\ninsecure=true\n"
+                       "workers=[\"bob@127.0.0.1:1\", \"alice@127.0.0.1:2\"]\n"
+                       "[data]\ndatasets=[\"worker=bob shard=0/3 lmit=5\", "
+                       "\"worker=dave shard=0/3\"]\n");
+  auto r =
+    run({node_binary(), "--config-file=" + file, "--node.workers=[bob]"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Contains("node: bad configuration: " + file +
+                             ": [data] datasets: dataset entry \"worker=bob "
+                             "shard=0/3 lmit=5\": lmit=5: unknown key "
+                             "\"lmit\""));
+  CHECK_THAT(r.err, Contains(file + ": [data] datasets: dataset entry "
+                                    "\"worker=dave shard=0/3\": worker "
+                                    "\"dave\" is not in [cluster] workers"));
   CHECK_THAT(r.out, !Contains("hosting"));
 }
 

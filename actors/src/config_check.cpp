@@ -11,6 +11,7 @@
 #include <caf/pec.hpp>
 
 #include "workers/cluster.hpp"
+#include "workers/dataset_entry.hpp"
 #include "workers/error.hpp"
 
 namespace workers {
@@ -47,6 +48,10 @@ std::vector<std::string> keys_of(const caf::config_option_set& declared,
 
 std::vector<std::string> project_sections() {
   return {"workers", "cluster", "gate", "policy"};
+}
+
+std::vector<std::string> node_sections() {
+  return {"data"};
 }
 
 caf::expected<caf::settings> read_raw_ini(const std::string& file) {
@@ -98,6 +103,8 @@ config_problems check_ini_settings(const caf::settings& raw,
       continue;
     }
     if (!contains(sections, section)) {
+      if (contains(node_sections(), section))
+        continue; // a node's, in a file clients read too
       result.push_back(file + ": unknown section [" + section +
                        "] (known sections: " + join(sections) + ")");
       continue;
@@ -161,6 +168,29 @@ config_problems check_node_workers(const std::vector<std::string>& hosted,
         source + " (" + first->host + ":" + std::to_string(first->port) + ", " +
         ep->host + ":" + std::to_string(ep->port) +
         "); one node binds one address");
+  }
+  return result;
+}
+
+config_problems check_data_entries(const std::vector<std::string>& entries,
+                                   const std::vector<std::string>& cluster,
+                                   const std::string& source) {
+  config_problems result;
+  std::vector<std::string> listed;
+  for (auto& entry : cluster)
+    if (auto ep = parse_endpoint(entry))
+      listed.push_back(ep->worker);
+  auto prefix = source + ": [data] datasets: ";
+  for (auto& text : entries) {
+    auto entry = parse_dataset_entry(text);
+    if (!entry)
+      result.push_back(prefix + message_of(entry.error()));
+    else if (!listed.empty() && !contains(listed, entry->worker))
+      result.push_back(prefix + "dataset entry \"" + text + "\": worker \"" +
+                       entry->worker +
+                       "\" is not in [cluster] workers (it "
+                       "lists: " +
+                       join(listed) + ")");
   }
   return result;
 }

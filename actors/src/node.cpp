@@ -19,6 +19,7 @@ namespace workers {
 
 node_config::node_config() {
   strict_sections_.push_back("node");
+  strict_sections_.push_back("data");
   opt_group{custom_options_, "global"}.add(
     print_cluster, "print-cluster",
     "print the nodes of [cluster] workers, one per line: NAME[,NAME...] "
@@ -29,15 +30,32 @@ node_config::node_config() {
     .add(node_port, "port", "port to bind (0: from the cluster list or any)")
     .add(node_data_port, "data-port",
          "port of the data plane for large tensors (0: the OS chooses)");
+  opt_group{custom_options_, "data"}
+    .add(data_dir, "dir",
+         "directory of this node's dataset files (default: "
+         "$WORKERS_FASHION_MNIST or /usr/share/datasets/fashion-mnist)")
+    .add(data_datasets, "datasets",
+         "datasets the hosted workers load at start, one entry each: "
+         "\"worker=bob split=train shard=0/3 limit=500 ...\"")
+    .add(data_load_timeout, "load-timeout",
+         "bound of loading the datasets at start");
 }
 
 caf::expected<node_options> node_config::node_opts() const {
-  if (auto err = to_error(
-        check_node_workers(node_workers, cluster_workers, config_source())))
+  auto problems =
+    check_node_workers(node_workers, cluster_workers, config_source());
+  auto bad_data =
+    check_data_entries(data_datasets, cluster_workers, config_source());
+  problems.insert(problems.end(), bad_data.begin(), bad_data.end());
+  if (auto err = to_error(problems))
     return err;
   node_options result;
   result.workers = node_workers;
   result.worker = options().worker;
+  result.worker.data_dir = data_dir;
+  for (auto& text : data_datasets)
+    result.datasets.push_back(*parse_dataset_entry(text)); // checked above
+  result.load_timeout = data_load_timeout;
   result.host = node_host;
   result.port = node_port;
   result.data_port = node_data_port;
@@ -128,6 +146,40 @@ directory_actor::behavior_type directory_impl(directory_actor::pointer self,
   static_cast<void>(self);
 }
 
+namespace {
+
+// Has each of `workers` load its entries of `datasets` (the others belong
+// to other nodes), all at once, and waits for every answer within
+// `timeout`; returns the first failure, naming the entry, the worker and
+// the directory.
+caf::error load_datasets(caf::actor_system& sys,
+                         const std::vector<worker_ref>& workers,
+                         const std::vector<dataset_entry>& datasets,
+                         caf::timespan timeout, const std::string& dir) {
+  caf::scoped_actor self{sys};
+  using handle = decltype(self->request(worker_actor{}, timeout,
+                                        load_atom::value, dataset_entry{}));
+  std::vector<std::pair<const dataset_entry*, handle>> pending;
+  for (auto& entry : datasets)
+    for (auto& w : workers)
+      if (w.name == entry.worker)
+        pending.emplace_back(
+          &entry, self->request(w.hdl, timeout, load_atom::value, entry));
+  caf::error first;
+  for (auto& [entry, h] : pending)
+    h.receive([](uint64_t) {},
+              [&, entry = entry](caf::error& err) {
+                if (!first)
+                  first = with_context(
+                    from_transport(err, entry->worker, timeout),
+                    "[data] datasets: cannot load \"" + to_string(*entry) +
+                      "\" on " + entry->worker + " from " + dir);
+              });
+  return first;
+}
+
+} // namespace
+
 caf::expected<node> host_node(caf::actor_system& sys,
                               const node_options& opts) {
   auto names = opts.workers;
@@ -172,6 +224,11 @@ caf::expected<node> host_node(caf::actor_system& sys,
     wopts.audit_file = std::move(*file);
     result.workers.push_back(
       worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+  }
+  if (auto err = load_datasets(sys, result.workers, opts.datasets,
+                               opts.load_timeout, wopts.data_dir)) {
+    result.stop();
+    return err;
   }
   result.directory = sys.spawn(directory_impl, result.workers);
   auto port = (*gate)->publish(result.directory, opts.port, opts.host);

@@ -520,13 +520,14 @@ void serve_run(worker_pointer self,
     rp.deliver(caf::ok_atom::value);
 }
 
-// The detached helper behind `load`: reads one shard (dataset.hpp), answers
-// images and labels, and quits.
-caf::behavior shard_loader(caf::event_based_actor* self) {
+// The detached helper behind `load`: reads one shard (dataset.hpp) from
+// `dir`, answers images and labels, and quits.
+caf::behavior shard_loader(caf::event_based_actor* self, std::string dir) {
   return {
-    [self](load_atom, const shard_spec& spec) -> caf::result<tensor, tensor> {
+    [self, dir](load_atom,
+                const shard_spec& spec) -> caf::result<tensor, tensor> {
       self->quit();
-      auto data = load_shard(spec);
+      auto data = load_shard(spec, dir);
       if (!data)
         return std::move(data.error());
       return {std::move(data->images), std::move(data->labels)};
@@ -534,27 +535,66 @@ caf::behavior shard_loader(caf::event_based_actor* self) {
   };
 }
 
+// What a load keeps: the tags of both objects ("#images" / "#labels" are
+// added) and each part's policy.
+struct shard_keeping {
+  std::vector<std::string> tags;
+  object_policy images;
+  object_policy labels;
+};
+
 // Keeps a loaded shard as this worker's own objects (held by the worker
-// itself until clear), tagged `tags` + "#images" / "#labels"; returns the
-// sample count.
+// itself until clear) as `how` says; returns the sample count.
 uint64_t keep_shard(worker_pointer self, tensor images, tensor labels,
-                    const std::vector<std::string>& tags) {
+                    const shard_keeping& how) {
   auto& st = self->state;
   auto count = static_cast<uint64_t>(labels.numel());
-  auto keep = [&](tensor t, const char* kind) {
+  auto keep = [&](tensor t, const object_policy& policy, const char* kind) {
     auto id = st.ids.next();
     outbox out;
     // The worker's own data: its holder is the worker's, never leased out.
-    st.store.insert_own(id, stored_value{std::move(t)}, st.holder_ids.next(),
-                        out, "loaded");
-    auto all = tags;
+    st.store.insert_own(id, stored_value{std::move(t), policy},
+                        st.holder_ids.next(), out, "loaded");
+    auto all = how.tags;
     all.emplace_back(kind);
     st.store.tag(id, all);
     flush(self, out);
   };
-  keep(std::move(images), "#images");
-  keep(std::move(labels), "#labels");
+  keep(std::move(images), how.images, "#images");
+  keep(std::move(labels), how.labels, "#labels");
   return count;
+}
+
+// Serves both `load` messages: refuses anyone but an admin, then answers
+// `invalid` if the request was malformed, else reads `spec` from the
+// worker's data_dir in a detached helper, so this worker's thread keeps
+// serving meanwhile (reading and decompressing takes a second), and keeps
+// it (keep_shard). Answers the sample count, or the loader's error naming
+// the file.
+caf::typed_response_promise<uint64_t> serve_load(worker_pointer self,
+                                                 const shard_spec& spec,
+                                                 shard_keeping how,
+                                                 caf::error invalid = {}) {
+  auto who = resolve(self);
+  auto rp = self->make_response_promise<uint64_t>();
+  if (self->state.store.access().enforce && !who.admin) {
+    refuse(self, rp, who, "load", object_id{},
+           admin_only(self->state.store.owner(), who, "load data"));
+    return rp;
+  }
+  if (invalid) {
+    rp.deliver(std::move(invalid));
+    return rp;
+  }
+  auto loader =
+    self->spawn<caf::detached>(shard_loader, self->state.opts.data_dir);
+  self->request(loader, caf::infinite, load_atom::value, spec)
+    .then(
+      [self, rp, how](tensor& images, tensor& labels) mutable {
+        rp.deliver(keep_shard(self, std::move(images), std::move(labels), how));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
 }
 
 // tag: adds `tags` to `id`, waiting for it like an operation would (the
@@ -990,24 +1030,34 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return caf::ok_atom::value;
     },
     [=](load_atom, const shard_spec& spec, std::vector<std::string>& tags) {
-      // Reading and decompressing the files takes a second: a detached
-      // helper does it, so this worker's thread keeps serving meanwhile.
-      auto who = resolve(self);
-      auto rp = self->make_response_promise<uint64_t>();
-      if (self->state.store.access().enforce && !who.admin) {
-        refuse(self, rp, who, "load", object_id{},
-               admin_only(self->state.store.owner(), who, "load data"));
-        return rp;
-      }
-      auto loader = self->spawn<caf::detached>(shard_loader);
-      self->request(loader, caf::infinite, load_atom::value, spec)
-        .then(
-          [self, rp, tags](tensor& images, tensor& labels) mutable {
-            rp.deliver(
-              keep_shard(self, std::move(images), std::move(labels), tags));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      // From an admin (the model owner's place_shard): loads `spec` as the
+      // worker's own private data (insert_own's default) tagged `tags`;
+      // answers the sample count, or not_permitted / the loader's error.
+      auto policy = private_data(self->state.store.owner());
+      return serve_load(self, spec, {std::move(tags), policy, policy});
+    },
+    [=](load_atom, const dataset_entry& entry) {
+      // From the node at start (host_node, [data] datasets) and admins:
+      // loads `entry` with its tags and policy; answers the sample count,
+      // or not_permitted, bad_argument for an entry of another worker or
+      // format, or the loader's error naming the file.
+      auto& name = self->state.store.owner();
+      caf::error invalid;
+      auto why = entry.worker != name
+                   ? "it names worker " + entry.worker + ", not " + name
+                 : entry.format != dataset_entry{}.format
+                   ? "unknown format " + entry.format
+                   : std::string{};
+      if (!why.empty())
+        invalid =
+          make_error(errc::bad_argument,
+                     "dataset entry \"" + to_string(entry) + "\": " + why);
+      auto tags = shard_tags(entry.spec);
+      tags.insert(tags.end(), entry.tags.begin(), entry.tags.end());
+      return serve_load(self, entry.spec,
+                        {std::move(tags), part_policy(entry, name, "images"),
+                         part_policy(entry, name, "labels")},
+                        std::move(invalid));
     },
     [=](dial_atom, const std::string& host, uint16_t port) {
       // A worker on a node with a larger id needs a direct link (send_to).

@@ -9,8 +9,9 @@
 // default silently stays. runtime_config::parse_args therefore reads the
 // file a second time with no options declared (read_raw_ini: every key
 // kept as written) and compares it with the options it declared
-// (check_ini_settings). The cluster list and a node's workers get their own
-// checks (check_cluster_list, check_node_workers). Every check is a plain
+// (check_ini_settings). The cluster list, a node's workers and its datasets
+// get their own checks (check_cluster_list, check_node_workers,
+// check_data_entries). Every check is a plain
 // function over settings and strings, unit-tested without an actor system;
 // each returns a list of problems, one line each, empty if all is well.
 
@@ -30,8 +31,13 @@ namespace workers {
 using config_problems = std::vector<std::string>;
 
 /// The sections libworkers itself declares; runtime_config checks their
-/// keys strictly (node_config adds "node").
+/// keys strictly (node_config adds "node" and "data").
 std::vector<std::string> project_sections();
+
+/// Sections a shared cluster file may hold for node programs only ("data":
+/// every owner's datasets in one file). check_ini_settings skips them in
+/// programs that do not declare them (clients); node_config checks them.
+std::vector<std::string> node_sections();
 
 /// Reads `file` as CAF INI with no options declared, so every key is kept
 /// as written. Called by runtime_config::parse_args before CAF parses the
@@ -59,6 +65,14 @@ config_problems check_cluster_list(const std::vector<std::string>& cluster,
 /// by node_config::node_opts; returns the problems (none for an empty list:
 /// an ad-hoc node outside any cluster).
 config_problems check_node_workers(const std::vector<std::string>& hosted,
+                                   const std::vector<std::string>& cluster,
+                                   const std::string& source);
+
+/// Checks `[data] datasets`: every entry parses (dataset_entry.hpp, E2)
+/// and, if `cluster` is not empty, names a worker it lists. `source` says
+/// where the entries came from. Called by node_config::node_opts; returns
+/// the problems, each naming the source, the key and the entry.
+config_problems check_data_entries(const std::vector<std::string>& entries,
                                    const std::vector<std::string>& cluster,
                                    const std::string& source);
 

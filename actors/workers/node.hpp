@@ -8,6 +8,7 @@
 //   auto node = workers::host_node(sys, {{"bob", "carol"}, "127.0.0.1", 0});
 //   if (node) std::cout << "listening on port " << node->port << '\n';
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include <caf/expected.hpp>
 
 #include "workers/data_plane.hpp"
+#include "workers/dataset_entry.hpp"
 #include "workers/protocol.hpp"
 #include "workers/runtime_config.hpp"
 #include "workers/worker_actor.hpp"
@@ -35,7 +37,13 @@ struct node_options {
   /// How the node accepts and opens connections: TLS with its own
   /// certificate unless `gate.insecure` (gate.hpp).
   gate_options gate;
+  /// The workers' options; `worker.data_dir` is where they read datasets.
   worker_options worker;
+  /// Datasets to load at start (`[data] datasets`): host_node has each
+  /// hosted worker load its entries and skips the others' (other nodes').
+  std::vector<dataset_entry> datasets;
+  /// Bound of loading them all (`[data] load-timeout`).
+  caf::timespan load_timeout = std::chrono::minutes(2);
   /// Where host and port came from, for errors (e.g. "set by node.port");
   /// empty: set in code.
   std::string address_source;
@@ -49,6 +57,13 @@ struct node_options {
 ///                       ; first worker, or else one the OS chooses
 ///   data-port=0         ; port of the data plane for large tensors (0: the
 ///                       ; OS chooses; data_plane.hpp)
+///   [data]              ; what this node's workers load at start
+///   dir="/usr/share/datasets/fashion-mnist" ; where the files are (default:
+///                       ; dataset_dir(), idx.hpp)
+///   datasets=["worker=bob split=train shard=0/3 limit=500"]
+///                       ; entries (dataset_entry.hpp); those of workers on
+///                       ; other nodes are skipped
+///   load-timeout=2min   ; bound of loading them all
 /// and the flag `--print-cluster` (cluster_layout.hpp).
 class node_config : public runtime_config {
  public:
@@ -57,7 +72,9 @@ class node_config : public runtime_config {
   /// The node options these settings describe, with host and port taken
   /// from the cluster list when the [node] section leaves them open. Called
   /// by apps/node; fails (bad_argument) if the cluster list is not empty and
-  /// a hosted worker is not in it or the workers are at different addresses.
+  /// a hosted worker is not in it or the workers are at different
+  /// addresses, or if a `[data] datasets` entry is malformed or names a
+  /// worker the list lacks (check_data_entries).
   caf::expected<node_options> node_opts() const;
 
   /// `--print-cluster`: print the nodes of the cluster list and exit.
@@ -67,6 +84,9 @@ class node_config : public runtime_config {
   std::string node_host;
   uint16_t node_port = 0;
   uint16_t node_data_port = 0;
+  std::string data_dir = dataset_dir();
+  std::vector<std::string> data_datasets;
+  caf::timespan data_load_timeout = node_options{}.load_timeout;
 };
 
 /// A running node.
@@ -87,9 +107,13 @@ struct node {
 directory_actor::behavior_type directory_impl(directory_actor::pointer self,
                                               std::vector<worker_ref> workers);
 
-/// Spawns the workers and the directory of a node and publishes the
-/// directory. Fails if a name is empty or repeated, the port is taken, or
-/// a worker's audit file cannot be opened (audit_writer.hpp, W5).
+/// Spawns the workers of a node, has them load their `datasets` (all at
+/// once, each in its worker's detached loader) and waits for that within
+/// `load_timeout`, then spawns the directory and publishes it: whoever
+/// finds the node finds its data. Fails if a name is empty or repeated,
+/// the port is taken, a worker's audit file cannot be opened
+/// (audit_writer.hpp, W5), or a dataset does not load (naming the entry,
+/// the worker and the file or directory).
 caf::expected<node> host_node(caf::actor_system& sys, const node_options& opts);
 
 /// Blocks SIGINT and SIGTERM in the calling thread and in every thread it

@@ -69,6 +69,9 @@ struct worker_options {
   /// (runtime::spawn_worker, host_node) from audit_dir, so that a file that
   /// cannot be opened fails the start, not the worker later (W5).
   std::shared_ptr<audit_writer> audit_file;
+  /// `[data] dir` (node.hpp): the only directory `load` reads dataset files
+  /// from, so a load request names a dataset, never a path.
+  std::string data_dir = dataset_dir();
 };
 
 struct worker_state {

@@ -69,6 +69,10 @@ uint64_t worker::load(const shard_spec& spec,
     ctx_->ask<uint64_t>(ref_, load_atom::value, spec, std::move(tags)));
 }
 
+uint64_t worker::load(const dataset_entry& entry) const {
+  return value_or_throw(ctx_->ask<uint64_t>(ref_, load_atom::value, entry));
+}
+
 caf::error worker::permit(object_id id, right what,
                           std::string principal) const {
   if (auto err = ctx_->barrier())

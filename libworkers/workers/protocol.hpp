@@ -137,6 +137,7 @@
 
 #include "workers/audit_log.hpp"
 #include "workers/dataset.hpp"
+#include "workers/dataset_entry.hpp"
 #include "workers/object_id.hpp"
 #include "workers/object_policy.hpp"
 #include "workers/op.hpp"
@@ -226,8 +227,13 @@ struct grant;
 /// - run: clients; runs a stored plan on tensors here (like exec).
 /// - load: the data owner's setup; the worker reads a Fashion-MNIST shard
 ///   from its own disk (dataset.hpp) and keeps images and labels as its own
-///   objects, tagged for search; answers the sample count. The data never
-///   travels.
+///   private objects, tagged for search; answers the sample count. The data
+///   never travels.
+/// - load with a dataset_entry (dataset_entry.hpp): the worker's own node at
+///   start (host_node, for its `[data] datasets`) and admins; as load, with
+///   the entry's tags and policy (`users`, `public`). The entry must name
+///   this worker. Both loads read from the node's `[data] dir`
+///   (worker_options::data_dir): a request can never name a path.
 /// - dial: workers on other nodes; "connect your node to mine at host:port"
 ///   (worker_actor.cpp, send_to: of two nodes, only one ever dials).
 /// - renew: whoever holds references to objects here (client agents, and
@@ -274,6 +280,7 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<dial_atom, std::string, uint16_t>::with<caf::ok_atom>,
   caf::replies_to<load_atom, shard_spec,
                   std::vector<std::string>>::with<uint64_t>,
+  caf::replies_to<load_atom, dataset_entry>::with<uint64_t>,
   caf::reacts_to<renew_atom, std::vector<lease_claim>>,
   caf::reacts_to<renew_atom>,
   caf::replies_to<permit_atom, grant>::with<caf::ok_atom>,

@@ -38,5 +38,6 @@ CAF_ADD_TYPE_ID(libworkers, (std::vector<workers::lease_claim>))
 CAF_ADD_TYPE_ID(libworkers, (workers::grant))
 CAF_ADD_TYPE_ID(libworkers, (workers::object_policy))
 CAF_ADD_TYPE_ID(libworkers, (workers::blob_token))
+CAF_ADD_TYPE_ID(libworkers, (workers::dataset_entry))
 
 CAF_END_TYPE_ID_BLOCK(libworkers)

@@ -70,6 +70,13 @@ class worker {
   /// operation_error (e.g. bad_argument naming a missing file).
   uint64_t load(const shard_spec& spec, std::vector<std::string> tags) const;
 
+  /// Has the worker load the dataset `entry` names (dataset_entry.hpp), as
+  /// its node does at start: from the node's `[data] dir`, tagged and
+  /// guarded as the entry says. For admins. Returns the sample count.
+  /// Blocking; throws operation_error (not_permitted, bad_argument for an
+  /// entry of another worker, or the loader's error naming the file).
+  uint64_t load(const dataset_entry& entry) const;
+
   /// Every tensor that left the worker (audit_log.hpp). Blocking; throws.
   std::vector<audit_entry> audit() const;
 
