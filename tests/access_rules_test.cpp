@@ -427,3 +427,44 @@ TEST_CASE("access: a data owner releases results derived from its data "
   CHECK_FALSE(allows(cfg, "bob", as("m"), from_alice, right::take));
   CHECK_FALSE(allows(cfg, "bob", as("intruder"), from_bob, right::take));
 }
+
+TEST_CASE_METHOD(policy_store,
+                 "access: provenance follows a plan step by step, so its "
+                 "aggregate outputs leave and the others stay",
+                 "[access][plan]") {
+  plan_builder b{"step"};
+  auto x = b.input();
+  auto w = b.input();
+  b.output(x * w);          // per row: derived, not released
+  b.output((x * w).sum(0)); // over the 4 rows: an aggregate
+  b.output(x);              // the private input itself
+  b.output(w + 1);          // from public values only
+  auto p = b.finish();
+  auto data = put(tensor::full({4, 3}, 2.0), private_data("bob"));
+  auto weights = put(tensor{1.0, 2.0, 3.0}, owned_by("model_owner"));
+  auto m = as("model_owner");
+  std::vector<object_id> outs{fresh(), fresh(), fresh(), fresh()};
+  plan_run r{
+    fresh(), {data, weights}, outs, {fresh(), fresh(), fresh(), fresh()}};
+  REQUIRE(store.run(p, r, out, m).what == exec_outcome::kind::done);
+  auto taken = [&](object_id id) {
+    return !store.permits(id, m, right::take, "get");
+  };
+  CHECK_FALSE(taken(outs[0]));
+  CHECK(taken(outs[1]));
+  CHECK_THAT(store.policy_of(outs[1])->released,
+             Contains("aggregate (sum) over 4 rows"));
+  CHECK_FALSE(taken(outs[2]));
+  CHECK(store.policy_of(outs[2])->owner == "model_owner");
+  CHECK(store.policy_of(outs[2])->sources ==
+        std::vector<std::string>{source_name("bob", data)});
+  CHECK(taken(outs[3]));
+  // An approved plan (the worker passes its rule) releases every output.
+  std::vector<object_id> more{fresh(), fresh(), fresh(), fresh()};
+  plan_run again{
+    fresh(), {data, weights}, more, {fresh(), fresh(), fresh(), fresh()}};
+  REQUIRE(store.run(p, again, out, m, "approved plan").what ==
+          exec_outcome::kind::done);
+  for (auto id : more)
+    CHECK(taken(id));
+}

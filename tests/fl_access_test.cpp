@@ -162,14 +162,18 @@ TEST_CASE("fl access: the model owner trains with trusted and secure "
   // Permitted: federated training with either aggregation; the model owner
   // needs nothing but its own evaluation set.
   auto test = tiny_test_set();
-  for (auto agg : {aggregation::trusted, aggregation::secure}) {
-    INFO(to_string(agg));
-    auto result =
-      train_federated(owners, c.aggregator, agg, test, tiny_options());
-    REQUIRE(result);
-    CHECK(result->rounds.size() == 1);
-    CHECK(result->rounds[0].test_acc > 0.0);
-  }
+  for (auto agg : {aggregation::trusted, aggregation::secure})
+    for (auto use_plan : {false, true}) {
+      // Plans too: provenance follows each step, so the plan's loss (a
+      // mean over the batch) leaves and its parameters stay.
+      INFO(to_string(agg) << (use_plan ? " with a plan" : " op by op"));
+      auto opts = tiny_options();
+      opts.use_plan = use_plan;
+      auto result = train_federated(owners, c.aggregator, agg, test, opts);
+      REQUIRE(result);
+      CHECK(result->rounds.size() == 1);
+      CHECK(result->rounds[0].test_acc > 0.0);
+    }
   // Refused: plain FedAvg takes each owner's model home.
   auto plain = train_federated(owners, c.aggregator, aggregation::plain, test,
                                tiny_options());
@@ -212,7 +216,7 @@ TEST_CASE("fl access: an intruder with a valid certificate can neither find, "
   auto from_alice =
     (owners[1].images.narrow(0, 0, 4) * 0.5).move(c.aggregator);
   auto sum = from_bob + from_alice;
-  REQUIRE(sum.try_get());
+  REQUIRE((sum * 1.0).try_get()); // a copy: get takes the object home
   auto images = id_text(owners[0].images.id_at_location());
   auto images_holder = id_text(owners[0].images.id());
   auto sum_id = id_text(sum.id_at_location());

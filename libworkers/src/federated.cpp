@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "workers/dataset_entry.hpp"
 #include "workers/error.hpp"
 #include "workers/remote_plan.hpp"
 
@@ -384,8 +385,7 @@ find_shards(const std::vector<worker>& owners) {
 }
 
 caf::expected<data_owner> place_shard(const worker& w, const shard_spec& spec) {
-  std::vector<std::string> tags{"#fashion-mnist", "#" + spec.split,
-                                "#shard " + to_string(spec)};
+  auto tags = shard_tags(spec);
   try {
     w.load(spec, tags);
   } catch (const operation_error& e) {

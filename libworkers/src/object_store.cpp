@@ -280,14 +280,49 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out,
       return fail_all(make_error(errc::duplicate_id, where + ": output id " +
                                                        to_string(id) +
                                                        " is already in use"));
-  auto values = run_plan(p, std::move(inputs), limits_.max_tensor_bytes);
+  // Provenance through the plan (P2): unless an approved plan releases
+  // every output, each step's result is derived from its operands like an
+  // operation's, aggregate rules included, so a plan's loss (a mean over
+  // its batch) may leave while its parameters stay.
+  auto guarded =
+    std::any_of(policies.begin(), policies.end(), [](const object_policy* x) {
+      return x->guarded() || !x->sources.empty();
+    });
+  std::vector<object_policy> slots;
+  plan_observer follow;
+  if (guarded && release_rule.empty()) {
+    for (auto x : policies)
+      slots.push_back(*x);
+    slots.resize(p.inputs + p.steps.size());
+    follow = [&](size_t k, const std::vector<op_input>& args) {
+      std::vector<const object_policy*> ps;
+      std::vector<std::string> ns;
+      for (auto& a : p.steps[k].args) {
+        ps.push_back(a.is_literal ? nullptr : &slots[a.slot]);
+        ns.push_back(!a.is_literal && a.slot < p.inputs ? names[a.slot]
+                                                        : std::string{});
+      }
+      auto rule = aggregate_release(p.steps[k].op, p.steps[k].attrs, args, ps);
+      slots[p.inputs + k] = derive(who.name, ps, ns, std::move(rule));
+    };
+  }
+  auto values =
+    run_plan(p, std::move(inputs), limits_.max_tensor_bytes, follow);
   if (!values)
     return fail_all(with_context(values.error(), "on " + owner_));
-  auto policy = computed_by(
+  auto whole = computed_by(
     derive(who.name, policies, names, std::move(release_rule)), who, owner_);
-  for (size_t k = 0; k < r.outputs.size(); ++k)
+  for (size_t k = 0; k < r.outputs.size(); ++k) {
+    auto slot = p.outputs[k];
+    auto policy = whole;
+    if (follow)
+      policy = computed_by(slot < p.inputs
+                             ? derive(who.name, {&slots[slot]}, {names[slot]})
+                             : slots[slot],
+                           who, owner_);
     insert(r.outputs[k], stored_value{std::move((*values)[k]), policy},
            r.holders[k], out, "plan " + p.name);
+  }
   return result;
 }
 
@@ -733,7 +768,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
       return failed(make_error(static_cast<errc>(value.error().code()),
                                describe(req) + " on " + owner_ + ": " +
                                  message_of(value.error())));
-    auto rule = aggregate_release(req, inputs, policies);
+    auto rule = aggregate_release(req.op, req.attrs, inputs, policies);
     if (auto err =
           insert(req.result,
                  stored_value{std::move(*value),
@@ -812,26 +847,25 @@ void object_store::bury(object_id id, tombstone why) {
 }
 
 std::string object_store::aggregate_release(
-  const op_request& req, const std::vector<op_input>& inputs,
+  opcode op, const op_attrs& attrs, const std::vector<op_input>& inputs,
   const std::vector<const object_policy*>& policies) const {
-  if (req.op == opcode::add)
+  if (op == opcode::add)
     return combination_rule(access_, policies);
   if (policies.empty() || policies.front() == nullptr ||
       !policies.front()->guarded() || inputs.empty() ||
       inputs.front().value == nullptr)
     return {};
-  if (req.op != opcode::sum && req.op != opcode::mean)
+  if (op != opcode::sum && op != opcode::mean)
     return {};
   auto& dims = inputs.front().value->shape();
   if (dims.rank() == 0)
     return {};
   // Over the rows: all axes, or axis 0 (also written as -rank).
-  auto axis = req.attrs.axis;
+  auto axis = attrs.axis;
   auto rank = static_cast<int64_t>(dims.rank());
   if (axis != op_attrs::all_axes && axis != 0 && axis != -rank)
     return {};
-  return aggregate_rule(access_, to_string(req.op),
-                        static_cast<uint64_t>(dims[0]));
+  return aggregate_rule(access_, to_string(op), static_cast<uint64_t>(dims[0]));
 }
 
 std::string object_store::describe(const op_request& req) const {

@@ -55,6 +55,13 @@ caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
 
 caf::expected<std::vector<tensor>>
 run_plan(const plan& p, std::vector<tensor> inputs, uint64_t max_tensor_bytes) {
+  return run_plan(p, std::move(inputs), max_tensor_bytes, plan_observer{});
+}
+
+caf::expected<std::vector<tensor>> run_plan(const plan& p,
+                                            std::vector<tensor> inputs,
+                                            uint64_t max_tensor_bytes,
+                                            const plan_observer& observe) {
   if (auto err = validate(p, max_tensor_bytes))
     return err;
   if (inputs.size() != p.inputs)
@@ -81,6 +88,8 @@ run_plan(const plan& p, std::vector<tensor> inputs, uint64_t max_tensor_bytes) {
     for (auto& a : s.args)
       args.push_back(a.is_literal ? op_input{&a.literal, true}
                                   : op_input{&*slots[a.slot], false});
+    if (observe)
+      observe(k, args);
     auto result = evaluate(s.op, args, s.attrs, max_tensor_bytes);
     if (!result)
       return with_context(result.error(), step_name(p, k));

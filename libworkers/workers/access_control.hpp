@@ -34,9 +34,13 @@
 //   A6 Aggregates leave; single contributions do not. A sum or mean over
 //      at least aggregate_min_rows rows, or a sum of results from at least
 //      aggregate_min_owners distinct data owners (no owner behind two
-//      operands), is released to whoever computed it. These rules describe
-//      computations of honest-but-curious parties: they cannot tell a
-//      masked single value (x_bob + 0 * x_alice) from a true aggregate.
+//      operands), is released to whoever computed it. A sum with a
+//      released operand is no aggregate, so a released partial sum is never
+//      extended; set aggregate_min_owners to the cohort's size so that no
+//      partial sum is released and differenced against the full one.
+//      These rules describe computations of honest-but-curious parties:
+//      they cannot tell a masked single value (x_bob + 0 * x_alice) from a
+//      true aggregate.
 //      Against a principal that computes arbitrary functions, grant compute
 //      only to principals you trust and release through approved plans.
 //      A data owner may also release whatever is derived from its data

@@ -395,12 +395,14 @@ class object_store {
 
   std::string describe(const op_request& req) const;
 
-  /// The release rule of an aggregate `req` computes from `inputs` with
+  /// The release rule of an aggregate `op` (with `attrs`) computes from
+  /// `inputs` with
   /// `policies` (one per operand, null for literals), if any: a sum or mean
   /// over enough rows, or a sum over enough data owners (access_control.hpp,
   /// A6).
   std::string
-  aggregate_release(const op_request& req, const std::vector<op_input>& inputs,
+  aggregate_release(opcode op, const op_attrs& attrs,
+                    const std::vector<op_input>& inputs,
                     const std::vector<const object_policy*>& policies) const;
 
   std::string owner_;

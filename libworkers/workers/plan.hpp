@@ -28,6 +28,7 @@
 //   auto out = run_plan(p, {tensor{1, 2}, tensor{10, 20}}); // {[12, 24]}
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +98,19 @@ caf::error validate(const plan& p,
 caf::expected<std::vector<tensor>>
 run_plan(const plan& p, std::vector<tensor> inputs,
          uint64_t max_tensor_bytes = unlimited_tensor_bytes);
+
+/// Sees every step of a plan run before it is evaluated: its index and its
+/// operands (literals or earlier slots). The object store follows
+/// provenance through a plan this way (object_store::run).
+using plan_observer =
+  std::function<void(size_t step, const std::vector<op_input>& args)>;
+
+/// run_plan, calling `observe` before each step. Called by the object
+/// store; fails as run_plan does.
+caf::expected<std::vector<tensor>> run_plan(const plan& p,
+                                            std::vector<tensor> inputs,
+                                            uint64_t max_tensor_bytes,
+                                            const plan_observer& observe);
 
 class plan_builder;
 
