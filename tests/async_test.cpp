@@ -4,6 +4,7 @@
 
 #include "fixture.hpp"
 #include "workers/async.hpp"
+#include "workers/async_connect.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -162,5 +163,89 @@ TEST_CASE("async: a barrier that waits too long fails with timeout",
   CHECK(result.find("1 operations") != std::string::npos);
   // The lost change is no longer waited for.
   CHECK(bob.count() == 0);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// A node hosting bob, and a runtime whose cluster config lists it.
+struct listed_node {
+  node_map nodes;
+  runtime rt{options()};
+
+  runtime_options options() {
+    auto& node = nodes["bob"];
+    node = std::make_unique<node_process>(
+      node_binary(), std::vector<std::string>{"bob"}, fast_node_args());
+    auto opts = fast_options();
+    opts.cluster = {"bob@127.0.0.1:" + std::to_string(node->port())};
+    return opts;
+  }
+};
+
+// Connects to bob, puts a tagged tensor there, then asks for count, stats,
+// audit and a search without blocking; reports each answer to `report`,
+// plus the error of connecting to a worker the cluster does not list.
+caf::behavior inspecting_actor(caf::event_based_actor* self, runtime* rt,
+                               caf::actor report) {
+  auto say = [=](std::string what) {
+    self->send(report, result_atom::value, std::move(what));
+  };
+  auto fail = [=](const caf::error& err) { say(render(err)); };
+  async::connect(
+    self, *rt, "nobody", [=](worker) { say("nobody found"); }, fail);
+  async::connect(
+    self, *rt, "bob",
+    [=](worker bob) {
+      auto x = tensor{1, 2, 3}.send(bob).tag({"#mine"});
+      auto keep = std::make_shared<pointer<tensor>>(x);
+      async::count(
+        self, bob, [=](uint64_t n) { say("count " + std::to_string(n)); },
+        fail);
+      async::stats(
+        self, bob,
+        [=](worker_stats s) {
+          say(std::string{"stats "} + (s.messages > 0 ? "some" : "none"));
+        },
+        fail);
+      async::audit(
+        self, bob,
+        [=](std::vector<audit_entry> log) {
+          say("audit " + std::to_string(log.size()));
+        },
+        fail);
+      async::find(
+        self, bob, {"#mine"},
+        [=](std::vector<found_object> found) {
+          (void)keep;
+          say("found " + std::to_string(found.size()) + " " +
+              (found.empty() ? std::string{} : to_string(found[0].dims)));
+        },
+        fail);
+    },
+    fail);
+  return {[](caf::ok_atom) {}};
+}
+
+} // namespace
+
+TEST_CASE_METHOD(listed_node,
+                 "async: connect, count, stats, audit and find from inside an "
+                 "actor",
+                 "[async][network]") {
+  caf::scoped_actor self{rt.system()};
+  auto a = rt.system().spawn(inspecting_actor, &rt, caf::actor{self});
+  std::vector<std::string> results;
+  for (int i = 0; i < 5; ++i)
+    self->receive([&](result_atom, std::string& s) { results.push_back(s); },
+                  caf::after(scaled(10s)) >> [&] { FAIL("no answer"); });
+  std::sort(results.begin(), results.end());
+  REQUIRE(results.size() == 5);
+  CHECK(results[0] == "audit 0");
+  CHECK(results[1] == "count 1");
+  CHECK(results[2] == "found 1 [3]");
+  CHECK_THAT(results[3], Catch::Matchers::StartsWith("no_such_object") &&
+                           Catch::Matchers::Contains("nobody"));
+  CHECK(results[4] == "stats some");
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

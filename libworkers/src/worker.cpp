@@ -52,8 +52,11 @@ worker::search(std::vector<std::string> tags) const {
 std::vector<found_object> worker::find(std::vector<std::string> tags) const {
   if (auto err = ctx_->barrier())
     throw operation_error(err);
-  auto hits = value_or_throw(
-    ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, tags));
+  return adopt(value_or_throw(
+    ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, tags)));
+}
+
+std::vector<found_object> worker::adopt(std::vector<search_hit> hits) const {
   std::vector<found_object> result;
   for (auto& hit : hits)
     result.push_back(

@@ -20,9 +20,13 @@
 //     [=](workers::tensor t) { aout(self) << t << '\n'; },
 //     [=](const caf::error& e) { aout(self) << workers::render(e) << '\n'; });
 
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "workers/found_object.hpp"
 #include "workers/pointer.hpp"
+#include "workers/worker.hpp"
 
 namespace workers::async {
 
@@ -102,21 +106,71 @@ void barrier(Self* self, const std::shared_ptr<client>& ctx, OnDone on_done,
           });
 }
 
-/// Lists `w`'s objects without blocking, after barrier() (so the listing
-/// shows every change the client posted before); calls
+namespace detail {
+
+/// Asks `w` for a `Result` after barrier() (read-your-writes: the answer
+/// reflects every change the client posted before), without blocking;
+/// calls `on_value(Result&&)` or `on_error(const caf::error&)`.
+template <class Result, class Self, class OnValue, class OnError, class... Ts>
+void ask_after_barrier(Self* self, const worker& w, OnValue on_value,
+                       OnError on_error, Ts... xs) {
+  barrier(
+    self, w.context(),
+    [self, w, on_value, on_error, xs...]() mutable {
+      ask<Result>(
+        self, w.context(), w.ref(),
+        [on_value](Result& x) mutable { on_value(std::move(x)); },
+        [on_error](const caf::error& err) mutable { on_error(err); }, xs...);
+    },
+    on_error);
+}
+
+} // namespace detail
+
+/// Lists `w`'s objects without blocking (worker::objects); calls
 /// `on_value(store_listing)` or `on_error(const caf::error&)`.
 template <class Self, class OnValue, class OnError>
 void objects(Self* self, const worker& w, OnValue on_value, OnError on_error) {
-  barrier(
-    self, w.context(),
-    [self, w, on_value, on_error]() mutable {
-      detail::ask<store_listing>(
-        self, w.context(), w.ref(),
-        [on_value](store_listing& x) mutable { on_value(std::move(x)); },
-        [on_error](const caf::error& err) mutable { on_error(err); },
-        list_atom::value);
+  detail::ask_after_barrier<store_listing>(
+    self, w, std::move(on_value), std::move(on_error), list_atom::value);
+}
+
+/// Counts `w`'s objects without blocking (worker::count); calls
+/// `on_value(uint64_t)` or `on_error(const caf::error&)`.
+template <class Self, class OnValue, class OnError>
+void count(Self* self, const worker& w, OnValue on_value, OnError on_error) {
+  detail::ask_after_barrier<uint64_t>(self, w, std::move(on_value),
+                                      std::move(on_error), count_atom::value);
+}
+
+/// `w`'s message and byte counters without blocking (worker::stats); calls
+/// `on_value(worker_stats)` or `on_error(const caf::error&)`.
+template <class Self, class OnValue, class OnError>
+void stats(Self* self, const worker& w, OnValue on_value, OnError on_error) {
+  detail::ask_after_barrier<worker_stats>(
+    self, w, std::move(on_value), std::move(on_error), stats_atom::value);
+}
+
+/// `w`'s audit log without blocking (worker::audit); calls
+/// `on_value(std::vector<audit_entry>)` or `on_error(const caf::error&)`.
+template <class Self, class OnValue, class OnError>
+void audit(Self* self, const worker& w, OnValue on_value, OnError on_error) {
+  detail::ask_after_barrier<std::vector<audit_entry>>(
+    self, w, std::move(on_value), std::move(on_error), audit_atom::value);
+}
+
+/// Searches `w` without blocking (worker::find); calls
+/// `on_value(std::vector<found_object>)` -- new pointers the caller holds --
+/// or `on_error(const caf::error&)`.
+template <class Self, class OnValue, class OnError>
+void find(Self* self, const worker& w, std::vector<std::string> tags,
+          OnValue on_value, OnError on_error) {
+  detail::ask_after_barrier<std::vector<search_hit>>(
+    self, w,
+    [w, on_value](std::vector<search_hit>&& hits) mutable {
+      on_value(w.adopt(std::move(hits)));
     },
-    on_error);
+    std::move(on_error), search_atom::value, std::move(tags));
 }
 
 } // namespace workers::async

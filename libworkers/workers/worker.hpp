@@ -64,6 +64,11 @@ class worker {
   /// reply (found_object.hpp). Blocking; throws operation_error.
   std::vector<found_object> find(std::vector<std::string> tags) const;
 
+  /// The pointers a search reply `hits` names, each a reference the caller
+  /// now holds (the worker retained it for the hit's holder). Called by
+  /// find and async::find; never fails.
+  std::vector<found_object> adopt(std::vector<search_hit> hits) const;
+
   /// Has the worker load the Fashion-MNIST shard `spec` from its own disk
   /// and keep it as its own objects tagged `tags` + "#images" / "#labels"
   /// (the data never travels). Returns the sample count. Blocking; throws
