@@ -992,7 +992,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       flush(self, out, [rp]() mutable { rp.deliver(caf::ok_atom::value); });
       return rp;
     },
-    [=](stats_atom) { return self->state.stats; },
+    [=](stats_atom) {
+      auto result = self->state.stats;
+      result.objects = self->state.store.size();
+      result.stored_bytes = self->state.store.stored_bytes();
+      return result;
+    },
     [=](tag_atom, object_id id, std::vector<std::string>& tags) {
       auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();

@@ -132,6 +132,14 @@ caf::error object_store::permits(object_id id, const requester& who, right r,
   return check(access_, owner_, who, *policy, r, operation, id);
 }
 
+uint64_t object_store::stored_bytes() const {
+  uint64_t result = 0;
+  for (auto& [id, e] : entries_)
+    if (e.value.is_tensor())
+      result += e.value.as_tensor().nbytes();
+  return result;
+}
+
 caf::error object_store::permits_move(object_id id, const requester& who,
                                       bool to_enforcer,
                                       const std::string& operation) const {

@@ -134,6 +134,10 @@ class object_store {
 
   size_t size() const noexcept { return entries_.size(); }
 
+  /// The bytes of every stored tensor (pointer entries count nothing).
+  /// Called by workers for `stats`; O(objects).
+  uint64_t stored_bytes() const;
+
   /// All entries in creation order, values included (tests, snapshots).
   store_listing listing() const;
 

@@ -544,19 +544,24 @@ struct store_listing {
   }
 };
 
-/// Counters of one worker, for tests and benchmarks: how many messages it
-/// handled and how many tensor bytes it received and sent (in puts, get
-/// replies and moves). They prove, e.g., that a move went worker to worker.
+/// Counters of one worker, for tests, benchmarks and operators: how many
+/// messages it handled and how many tensor bytes it received and sent (in
+/// puts, get replies and moves) -- they prove, e.g., that a move went worker
+/// to worker -- and what it holds right now.
 struct worker_stats {
   uint64_t messages = 0;
   uint64_t tensor_bytes_in = 0;
   uint64_t tensor_bytes_out = 0;
+  /// Objects stored (tensors and pointer entries), and the bytes of the
+  /// tensors among them.
+  uint64_t objects = 0;
+  uint64_t stored_bytes = 0;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  worker_stats& x) {
     return f(caf::meta::type_name("workers::worker_stats"), x.messages,
-             x.tensor_bytes_in, x.tensor_bytes_out);
+             x.tensor_bytes_in, x.tensor_bytes_out, x.objects, x.stored_bytes);
   }
 };
 
