@@ -6,6 +6,8 @@
 //   fedlearn                                  # 3 in-process owners, softmax
 //   fedlearn --model=mlp --rounds=10 --non-iid --plan --out=results
 //   fedlearn --cluster=config/fl-cluster.ini  # owners on cluster nodes
+//   fedlearn --variants=trusted --rounds=10 --checkpoint=out/model.ckpt
+//   fedlearn --variants=trusted --rounds=20 --resume=out/model.ckpt
 //
 // In a cluster, the data owners' nodes load their data themselves (their
 // config's [data] datasets); this program finds it by search, trains, and
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "workers/audit_summary.hpp"
+#include "workers/checkpoint.hpp"
 #include "workers/federated.hpp"
 #include "workers/runtime.hpp"
 #include "workers/runtime_config.hpp"
@@ -50,6 +53,8 @@ struct fedlearn_config : runtime_config {
   bool non_iid = false;
   bool plan = false;
   bool skip_curious = false;
+  std::string checkpoint;
+  std::string resume;
 
   fedlearn_config() {
     opt_group{custom_options_, "global"}
@@ -68,6 +73,10 @@ struct fedlearn_config : runtime_config {
       .add(seed, "seed", "seed of the shards and the initial parameters")
       .add(non_iid, "non-iid", "owners hold disjoint classes")
       .add(plan, "plan", "run each remote step as a plan")
+      .add(checkpoint, "checkpoint",
+           "save the model to this file after every round (checkpoint.hpp)")
+      .add(resume, "resume",
+           "start from this checkpoint's model and its next round")
       .add(skip_curious, "skip-curious",
            "in a cluster, skip the last step: trying, as a curious model "
            "owner, to take raw data, a single owner's model and a share");
@@ -149,6 +158,18 @@ int main(int argc, char** argv) try {
   opts.lr = cfg.lr;
   opts.seed = cfg.seed;
   opts.use_plan = cfg.plan;
+  opts.checkpoint_path = cfg.checkpoint;
+  if (!cfg.resume.empty()) {
+    auto saved = load_checkpoint(cfg.resume);
+    if (!saved) {
+      std::cerr << "fedlearn: " << render(saved.error()) << '\n';
+      return 2;
+    }
+    std::cout << "resuming " << saved->label << " after round " << saved->round
+              << " (" << cfg.resume << ")\n";
+    opts.initial_params = std::move(saved->params);
+    opts.first_round = saved->round + 1;
+  }
   runtime rt{cfg};
 
   std::vector<worker> where;
@@ -198,6 +219,7 @@ int main(int argc, char** argv) try {
       csv << r.round << ',' << label << ',' << cfg.model << ',' << r.loss << ','
           << r.train_acc << ',' << r.test_acc << ',' << r.seconds << '\n';
     };
+    opts.checkpoint_label = label;
     auto agg = aggregation::trusted;
     auto marks = audit_marks(parties);
     caf::expected<training_result> result{training_result{}};

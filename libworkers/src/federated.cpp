@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "workers/checkpoint.hpp"
 #include "workers/dataset_entry.hpp"
 #include "workers/error.hpp"
 #include "workers/remote_plan.hpp"
@@ -224,6 +225,24 @@ caf::error check(const training_options& opts) {
   return caf::none;
 }
 
+// Nothing if `resumed` can stand for `fresh` (same count, shapes and
+// dtypes: the same model); bad_argument naming the first difference.
+caf::error check_resumable(const std::vector<tensor>& fresh,
+                           const std::vector<tensor>& resumed) {
+  if (fresh.size() != resumed.size())
+    return bad("resume: the checkpoint has " + std::to_string(resumed.size()) +
+               " parameters, the model " + std::to_string(fresh.size()));
+  for (size_t i = 0; i < fresh.size(); ++i)
+    if (fresh[i].shape() != resumed[i].shape() ||
+        fresh[i].dtype() != resumed[i].dtype())
+      return bad("resume: parameter " + std::to_string(i) + " is " +
+                 to_string(resumed[i].shape()) + " " +
+                 to_string(resumed[i].dtype()) + " in the checkpoint, " +
+                 to_string(fresh[i].shape()) + " " +
+                 to_string(fresh[i].dtype()) + " in the model");
+  return caf::none;
+}
+
 // Runs `opts.rounds` rounds of `body` from fresh parameters, evaluating on
 // `test` after each and reporting to `on_round`.
 caf::expected<training_result> run_rounds(const labeled_data& test,
@@ -234,7 +253,13 @@ caf::expected<training_result> run_rounds(const labeled_data& test,
     return err;
   training_result result;
   result.params = init_params(opts.model, opts.seed);
-  for (uint32_t r = 1; r <= opts.rounds; ++r) {
+  if (!opts.initial_params.empty()) {
+    if (auto err = check_resumable(result.params, opts.initial_params))
+      return err;
+    result.params = opts.initial_params;
+  }
+  for (uint32_t r = std::max<uint32_t>(opts.first_round, 1); r <= opts.rounds;
+       ++r) {
     auto outcome = body(result.params);
     if (!outcome)
       return with_context(outcome.error(), "round " + std::to_string(r));
@@ -245,6 +270,11 @@ caf::expected<training_result> run_rounds(const labeled_data& test,
     rec.seconds = outcome->seconds;
     rec.test_acc = accuracy(opts.model, result.params, test);
     result.rounds.push_back(rec);
+    if (!opts.checkpoint_path.empty())
+      if (auto err = save_checkpoint(
+            opts.checkpoint_path,
+            checkpoint{opts.checkpoint_label, r, result.params}))
+        return with_context(err, "round " + std::to_string(r));
     if (on_round)
       on_round(rec);
   }

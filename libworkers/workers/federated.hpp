@@ -108,6 +108,15 @@ struct training_options {
   /// Count correct training predictions after every round (a forward pass
   /// over all training data; untimed).
   bool eval_train = true;
+  /// Resuming (checkpoint.hpp): start from these parameters instead of
+  /// init_params, with round `first_round` (rounds first_round..rounds run).
+  std::vector<tensor> initial_params;
+  uint32_t first_round = 1;
+  /// If set, the parameters are saved there after every round
+  /// (save_checkpoint, labelled `checkpoint_label`); a failed save ends
+  /// training with its error.
+  std::string checkpoint_path;
+  std::string checkpoint_label;
 };
 
 /// What one round achieved.
