@@ -6,11 +6,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${WORKERS_BUILD_DIR:-$root/build}"
-# libssl-dev: the gate runs TLS with OpenSSL. openssl: the tests and
+# zlib1g-dev: the datasets are gzip-compressed. libssl-dev: the gate runs
+# TLS with OpenSSL. openssl: the tests and
 # scripts/make-certs.sh make TLS certificates with it. dataset-fashion-mnist:
 # the federated-learning demo's data (/usr/share/datasets/fashion-mnist).
 packages=(g++ cmake ninja-build libcaf-dev libeigen3-dev
-          libboost-serialization-dev catch2 libssl-dev openssl
+          libboost-serialization-dev zlib1g-dev catch2 libssl-dev openssl
           dataset-fashion-mnist
           gnuplot-nox)
 

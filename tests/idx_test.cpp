@@ -283,12 +283,11 @@ TEST_CASE("idx: gzip-compressed files are decompressed", "[idx]") {
     write_bytes(path, byte_vec(gz.begin(), gz.begin() + gz.size() / 2));
     CHECK(error_of(load_images(path)) == prefix + ": unexpected end of stream");
     write_bytes(path, byte_vec(gz.begin(), gz.end() - 3));
-    CHECK(error_of(load_images(path)) ==
-          prefix + ": truncated header or trailer");
+    CHECK(error_of(load_images(path)) == prefix + ": unexpected end of stream");
     auto bad_crc = gz;
     bad_crc[gz.size() - 8] ^= 1;
     write_bytes(path, bad_crc);
-    CHECK(error_of(load_images(path)) == prefix + ": CRC or length mismatch");
+    CHECK(error_of(load_images(path)) == prefix + ": incorrect data check");
   }
 }
 

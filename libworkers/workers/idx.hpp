@@ -7,8 +7,8 @@
 // row-major order. Only type code 0x08 (unsigned bytes) is read, the only one
 // these data sets use. Files may be gzip-compressed, as Debian's
 // `dataset-fashion-mnist` ships them (`train-images-idx3-ubyte.gz`, ...): a
-// file starting with the gzip magic is decompressed in memory by a built-in
-// inflater (RFC 1951/1952, CRC-32 and length checked; no zlib dependency).
+// file starting with the gzip magic is decompressed in memory with zlib
+// (CRC-32 and length checked, at most 2 GiB of output).
 //
 // Every failure is an errc::bad_argument error naming the function, the file
 // and what was wrong: missing or unreadable, corrupt gzip data, bad magic,
