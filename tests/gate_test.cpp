@@ -11,81 +11,13 @@
 #include <fstream>
 
 #include "fixture.hpp"
+#include "raw_peer.hpp"
 
 using namespace workers;
 using namespace workers::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A raw TCP connection to 127.0.0.1:port, closed when it goes.
-struct raw_connection {
-  int fd = -1;
-
-  explicit raw_connection(uint16_t port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-      throw std::runtime_error("cannot connect to port " +
-                               std::to_string(port));
-    timeval tv{};
-    tv.tv_sec = 1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-
-  ~raw_connection() { ::close(fd); }
-
-  void send_bytes(const std::vector<uint8_t>& bytes) {
-    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    static_cast<void>(n);
-  }
-
-  // Whether the peer closed the connection within `bound` (reading and
-  // discarding what it sends meanwhile).
-  bool closed_within(std::chrono::milliseconds bound) {
-    auto deadline = std::chrono::steady_clock::now() + bound;
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-        return true;
-    }
-    return false;
-  }
-};
-
-// A BASP header (32 bytes, network byte order): operation, two padding
-// bytes, flags, payload length, operation data, source and destination
-// actor.
-std::vector<uint8_t> basp_header(uint8_t operation, uint32_t payload_len,
-                                 uint64_t operation_data = 0,
-                                 uint64_t dest_actor = 0) {
-  std::vector<uint8_t> out{operation, 0, 0, 0};
-  for (int i = 3; i >= 0; --i)
-    out.push_back(static_cast<uint8_t>(payload_len >> (8 * i)));
-  for (auto x : {operation_data, uint64_t{0}, dest_actor})
-    for (int i = 7; i >= 0; --i)
-      out.push_back(static_cast<uint8_t>(x >> (8 * i)));
-  return out;
-}
-
-bool process_alive(pid_t pid) {
-  int status = 0;
-  return ::waitpid(pid, &status, WNOHANG) == 0;
-}
-
-// Resident set size of a process in KiB.
-long rss_kib(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
 
 // The node still serves a legitimate client: a put and a get of a value.
 void check_serves(uint16_t port) {

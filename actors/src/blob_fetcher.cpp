@@ -31,9 +31,10 @@ caf::actor spawn_blob_fetcher(caf::actor_system& sys,
 caf::expected<std::shared_ptr<data_plane>>
 make_data_plane(const std::string& host, uint16_t port,
                 std::shared_ptr<const stream_security> security,
-                const std::string& port_key) {
+                const std::string& port_key, size_t max_transfers) {
   auto plane = std::make_shared<data_plane>();
-  if (auto err = plane->listen(host, port, std::move(security))) {
+  if (auto err =
+        plane->listen(host, port, std::move(security), max_transfers)) {
     if (port != 0)
       return make_error(errc::bad_argument,
                         message_of(err) + " (" + port_key +

@@ -62,6 +62,7 @@ void frame_guard::passed(size_t n) {
   if (want_ == 0) {
     in_payload_ = false;
     want_ = header_size;
+    ++frames_;
   }
 }
 
@@ -91,6 +92,7 @@ caf::error frame_guard::feed(const char* data, size_t size,
           held_ = false;
           in_payload_ = false;
           want_ = header_size;
+          ++frames_;
         }
       }
     }
@@ -132,6 +134,7 @@ caf::error frame_guard::on_header(std::vector<char>& out) {
     out.insert(out.end(), buf_.begin(), buf_.end());
     buf_.clear();
     want_ = header_size;
+    ++frames_;
     return caf::none;
   }
   in_payload_ = true;

@@ -1,8 +1,10 @@
 #include "workers/gate.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -33,6 +35,24 @@ using caf::io::network::native_socket;
 using caf::io::network::rw_state;
 using mpx_type = caf::io::network::default_multiplexer;
 
+/// What the reaper knows of one open connection (G0d, G0f). The transport
+/// updates it on the multiplexer's thread; the reaper reads it once a
+/// second. The transport sets `closed` under `mtx` when it goes, which is
+/// before CAF closes the socket: the reaper shuts a socket down only under
+/// `mtx` and while `closed` is false, so never a reused descriptor.
+struct connection_watch {
+  using clock = std::chrono::steady_clock;
+  native_socket fd;
+  std::string host; // the remote address it was accepted from, or empty
+  clock::time_point opened = clock::now();
+  std::atomic<bool> handshake_done{false};
+  // When the frame under way started (clock ticks), 0 between frames.
+  std::atomic<clock::rep> frame_since{0};
+  std::atomic<bool> closed{false};
+  std::mutex mtx;
+  bool reaped = false; // shut down by the reaper once already
+};
+
 /// What a gate shares with its transports, which outlive it by a little
 /// (CAF destroys connections on its own schedule).
 struct gate_shared {
@@ -43,16 +63,12 @@ struct gate_shared {
   // CAF's service actors, which no peer may address (frame_guard, G1d).
   std::shared_ptr<std::set<caf::actor_id>> off_limits =
     std::make_shared<std::set<caf::actor_id>>();
-  std::atomic<size_t> connections{0};
-  // Connections that have not completed their handshake yet (G0d).
-  struct pending {
-    caf::io::scribe_ptr keep_alive; // keeps the socket from being reused
-    native_socket fd;
-    std::shared_ptr<std::atomic<bool>> done;
-    std::chrono::steady_clock::time_point deadline;
-  };
-  std::mutex pending_mtx;
-  std::vector<pending> pending_handshakes;
+  // Open connections (G0d), per remote address of accepted ones (G0e),
+  // and what the reaper watches of each (G0d, G0f); under watch_mtx.
+  std::mutex watch_mtx;
+  size_t connections = 0;
+  std::map<std::string, size_t> per_host;
+  std::vector<std::shared_ptr<connection_watch>> watches;
 
   // Called by the transports: one line on stderr per refused connection.
   void report(native_socket fd, const std::string& principal,
@@ -69,33 +85,80 @@ struct gate_shared {
 
 namespace {
 
-// One open connection, counted for G0d while its transport lives.
+// One open connection, counted (G0d, G0e) and watched (G0d, G0f) while
+// its transport lives. Made by admit().
 class connection_slot {
  public:
-  explicit connection_slot(std::shared_ptr<gate_shared> shared)
-    : shared_(std::move(shared)) {
-    ++shared_->connections;
+  connection_slot(std::shared_ptr<gate_shared> shared,
+                  std::shared_ptr<connection_watch> watch)
+    : shared_(std::move(shared)), watch_(std::move(watch)) {
+    // nop
   }
-  ~connection_slot() { --shared_->connections; }
+
+  ~connection_slot() {
+    {
+      std::lock_guard<std::mutex> guard{watch_->mtx};
+      watch_->closed = true;
+    }
+    std::lock_guard<std::mutex> guard{shared_->watch_mtx};
+    --shared_->connections;
+    if (!watch_->host.empty())
+      if (auto i = shared_->per_host.find(watch_->host);
+          i != shared_->per_host.end() && --i->second == 0)
+        shared_->per_host.erase(i);
+  }
+
   connection_slot(const connection_slot&) = delete;
   connection_slot& operator=(const connection_slot&) = delete;
 
+  connection_watch& watch() { return *watch_; }
+
  private:
   std::shared_ptr<gate_shared> shared_;
+  std::shared_ptr<connection_watch> watch_;
 };
+
+// A slot for a new connection on `fd` (accepted: from the peer's address),
+// or capacity_exceeded naming the limit and its key (G0d, G0e).
+caf::expected<std::unique_ptr<connection_slot>>
+admit(const std::shared_ptr<gate_shared>& shared, native_socket fd,
+      bool accepted) {
+  auto watch = std::make_shared<connection_watch>();
+  watch->fd = fd;
+  if (accepted)
+    if (auto addr = caf::io::network::remote_addr_of_fd(fd))
+      watch->host = *addr;
+  auto& opts = shared->opts;
+  std::lock_guard<std::mutex> guard{shared->watch_mtx};
+  if (shared->connections >= opts.max_connections)
+    return make_error(errc::capacity_exceeded,
+                      std::to_string(opts.max_connections) +
+                        " connections are open already "
+                        "(gate.max-connections)");
+  if (!watch->host.empty() &&
+      shared->per_host[watch->host] >= opts.max_connections_per_host)
+    return make_error(errc::capacity_exceeded,
+                      std::to_string(opts.max_connections_per_host) +
+                        " connections from " + watch->host +
+                        " are open already (gate.max-connections-per-host)");
+  ++shared->connections;
+  if (!watch->host.empty())
+    ++shared->per_host[watch->host];
+  shared->watches.push_back(watch);
+  return std::make_unique<connection_slot>(shared, std::move(watch));
+}
 
 // The stream policy of a gated connection: TLS (or plain TCP in insecure
 // mode) below, the frame guard above (G0a, G0b).
 class guarded_policy {
  public:
   guarded_policy(std::shared_ptr<gate_shared> shared,
-                 std::unique_ptr<tls_session> tls, bool accepted,
-                 std::shared_ptr<std::atomic<bool>> done)
-    : shared_(shared), slot_(std::make_unique<connection_slot>(shared)),
-      tls_(std::move(tls)), guard_(std::make_unique<frame_guard>(
-                              *shared->sys, shared->peers, shared->off_limits,
-                              shared->opts.max_message_bytes, accepted)),
-      done_(std::move(done)) {
+                 std::unique_ptr<connection_slot> slot,
+                 std::unique_ptr<tls_session> tls, bool accepted)
+    : shared_(shared), slot_(std::move(slot)), tls_(std::move(tls)),
+      guard_(std::make_unique<frame_guard>(
+        *shared->sys, shared->peers, shared->off_limits,
+        shared->opts.max_message_bytes, accepted)) {
     // nop
   }
 
@@ -107,6 +170,7 @@ class guarded_policy {
       auto state = raw_read(result, fd, out, std::min(len, guard_->passable()));
       if (state == rw_state::success)
         guard_->passed(result);
+      note_progress();
       return state;
     }
     while (ready_ == pending_.size()) {
@@ -125,7 +189,8 @@ class guarded_policy {
         return rw_state::failure;
       }
       if (guard_->peer())
-        *done_ = true;
+        slot_->watch().handshake_done = true;
+      note_progress();
     }
     result = std::min(len, pending_.size() - ready_);
     std::copy_n(pending_.data() + ready_, result, out);
@@ -145,6 +210,18 @@ class guarded_policy {
   }
 
  private:
+  // Tells the reaper whether a frame is under way, and since when (G0f).
+  // A frame under way since a read that completed frames started then.
+  void note_progress() {
+    auto& since = slot_->watch().frame_since;
+    auto completed = guard_->frames() != frames_seen_;
+    frames_seen_ = guard_->frames();
+    if (!guard_->mid_frame())
+      since = 0;
+    else if (since == 0 || completed)
+      since = connection_watch::clock::now().time_since_epoch().count();
+  }
+
   // Reads what the peer sent, decrypted; tells the guard who the peer is
   // once it is known.
   rw_state raw_read(size_t& result, native_socket fd, char* buf, size_t len) {
@@ -161,7 +238,7 @@ class guarded_policy {
   std::unique_ptr<connection_slot> slot_;
   std::unique_ptr<tls_session> tls_;
   std::unique_ptr<frame_guard> guard_;
-  std::shared_ptr<std::atomic<bool>> done_;
+  uint64_t frames_seen_ = 0; // guard_->frames() at the last note_progress
   bool authenticated_ = false;
   // What the guard passed and CAF has not taken yet (pending_[ready_..]).
   std::vector<char> pending_;
@@ -174,11 +251,11 @@ class gated_scribe : public caf::io::scribe {
  public:
   gated_scribe(mpx_type& mpx, native_socket fd,
                std::shared_ptr<gate_shared> shared,
-               std::unique_ptr<tls_session> tls, bool accepted,
-               std::shared_ptr<std::atomic<bool>> done)
+               std::unique_ptr<connection_slot> slot,
+               std::unique_ptr<tls_session> tls, bool accepted)
     : scribe(caf::io::network::conn_hdl_from_socket(fd)),
-      stream_(mpx, fd, std::move(shared), std::move(tls), accepted,
-              std::move(done)) {
+      stream_(mpx, fd, std::move(shared), std::move(slot), std::move(tls),
+              accepted) {
     // nop
   }
 
@@ -229,15 +306,14 @@ class gated_scribe : public caf::io::scribe {
   caf::io::network::stream_impl<guarded_policy> stream_;
 };
 
-// Makes the scribe for a connected socket, or an error (G0d, TLS setup).
+// Makes the scribe for a connected socket, or an error (G0d, G0e, TLS
+// setup).
 caf::expected<caf::intrusive_ptr<gated_scribe>>
 make_scribe(mpx_type& mpx, native_socket fd,
             const std::shared_ptr<gate_shared>& shared, bool accepted) {
-  if (shared->connections >= shared->opts.max_connections)
-    return make_error(errc::capacity_exceeded,
-                      std::to_string(shared->opts.max_connections) +
-                        " connections are open already "
-                        "(gate.max-connections)");
+  auto slot = admit(shared, fd, accepted);
+  if (!slot)
+    return std::move(slot.error());
   caf::io::network::nonblocking(fd, true);
   std::unique_ptr<tls_session> tls;
   if (shared->tls) {
@@ -246,14 +322,8 @@ make_scribe(mpx_type& mpx, native_socket fd,
       return make_error(errc::peer_unreachable,
                         "cannot start a TLS session on a new connection");
   }
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  auto result = caf::make_counted<gated_scribe>(mpx, fd, shared, std::move(tls),
-                                                accepted, done);
-  std::lock_guard<std::mutex> guard{shared->pending_mtx};
-  shared->pending_handshakes.push_back(gate_shared::pending{
-    result, fd, std::move(done),
-    std::chrono::steady_clock::now() + shared->opts.handshake_timeout});
-  return result;
+  return caf::make_counted<gated_scribe>(mpx, fd, shared, std::move(*slot),
+                                         std::move(tls), accepted);
 }
 
 // Accepts connections for a published port, each through the gate.
@@ -363,35 +433,58 @@ class gated_middleman : public caf::io::middleman_actor_impl {
   std::shared_ptr<gate_shared> shared_;
 };
 
-// Closes connections that did not complete their handshake in time (G0d),
-// once a second.
-caf::behavior handshake_reaper(caf::event_based_actor* self,
-                               std::shared_ptr<gate_shared> shared) {
+// Why `w` should be closed now, or nullptr: no handshake within the
+// handshake timeout (G0d), or a frame under way for longer than the frame
+// timeout (G0f).
+const char* overdue(const connection_watch& w, const gate_options& opts,
+                    connection_watch::clock::time_point now) {
+  if (!w.handshake_done)
+    return now - w.opened > opts.handshake_timeout
+             ? "no handshake within the handshake timeout "
+               "(gate.handshake-timeout)"
+             : nullptr;
+  auto since = w.frame_since.load();
+  if (since == 0)
+    return nullptr;
+  auto started = connection_watch::clock::time_point{
+    connection_watch::clock::duration{since}};
+  return now - started > opts.frame_timeout
+           ? "a message not complete within the frame timeout "
+             "(gate.frame-timeout)"
+           : nullptr;
+}
+
+// Closes connections that are overdue (G0d, G0f), once a second.
+caf::behavior connection_reaper(caf::event_based_actor* self,
+                                std::shared_ptr<gate_shared> shared) {
   auto tick = std::chrono::seconds(1);
   self->delayed_send(self, tick, caf::tick_atom::value);
   return {
     [=](caf::tick_atom) {
-      auto now = std::chrono::steady_clock::now();
-      std::vector<gate_shared::pending> expired;
+      auto now = connection_watch::clock::now();
+      std::vector<std::shared_ptr<connection_watch>> open;
       {
-        std::lock_guard<std::mutex> guard{shared->pending_mtx};
-        auto& xs = shared->pending_handshakes;
-        auto keep = std::partition(xs.begin(), xs.end(), [&](auto& x) {
-          return !*x.done && x.deadline > now &&
-                 x.keep_alive->get_reference_count() > 1;
-        });
-        std::move(keep, xs.end(), std::back_inserter(expired));
-        xs.erase(keep, xs.end());
+        std::lock_guard<std::mutex> guard{shared->watch_mtx};
+        auto& xs = shared->watches;
+        xs.erase(std::remove_if(xs.begin(), xs.end(),
+                                [](auto& x) { return x->closed.load(); }),
+                 xs.end());
+        open = xs;
       }
-      for (auto& x : expired)
-        if (!*x.done && x.keep_alive->get_reference_count() > 1) {
-          shared->report(x.fd, "",
-                         "no handshake within the handshake "
-                         "timeout (gate.handshake-timeout)");
-          // The scribe is alive (we hold it), so its socket is still open
-          // and ours: shutting it down makes CAF close it as usual.
-          ::shutdown(x.fd, SHUT_RDWR);
-        }
+      for (auto& w : open) {
+        auto why = overdue(*w, shared->opts, now);
+        if (!why)
+          continue;
+        std::lock_guard<std::mutex> guard{w->mtx};
+        if (w->closed || w->reaped)
+          continue;
+        shared->report(w->fd, "", why);
+        // The transport has not gone (closed is false under mtx), so the
+        // socket is still open and ours: shutting it down makes CAF close
+        // it as usual.
+        ::shutdown(w->fd, SHUT_RDWR);
+        w->reaped = true;
+      }
       self->delayed_send(self, tick, caf::tick_atom::value);
     },
   };
@@ -425,7 +518,7 @@ caf::expected<std::shared_ptr<gate>> gate::make(caf::actor_system& sys,
     sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   result->dialer_ = sys.spawn<gated_middleman, caf::detached + caf::hidden>(
     std::move(broker), shared);
-  result->reaper_ = sys.spawn<caf::hidden>(handshake_reaper, shared);
+  result->reaper_ = sys.spawn<caf::hidden>(connection_reaper, shared);
   auto& off = *shared->off_limits;
   for (auto& kvp : sys.registry().named_actors())
     if (kvp.second)

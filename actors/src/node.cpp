@@ -196,7 +196,7 @@ caf::expected<node> host_node(caf::actor_system& sys,
     return gate.error();
   auto plane =
     make_data_plane(opts.host, opts.data_port, data_plane_security(opts.gate),
-                    "[node] data-port");
+                    "[node] data-port", opts.worker.data_plane_max_transfers);
   if (!plane) {
     result.stop();
     return plane.error();

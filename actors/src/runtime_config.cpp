@@ -33,6 +33,13 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
   max_message_bytes = defaults.gate.max_message_bytes;
   max_connections = defaults.gate.max_connections;
   handshake_timeout = defaults.gate.handshake_timeout;
+  max_connections_per_host = defaults.gate.max_connections_per_host;
+  frame_timeout = defaults.gate.frame_timeout;
+  max_parked = defaults.worker.max_parked;
+  max_parked_per_peer = defaults.worker.max_parked_per_peer;
+  expect_timeout = defaults.worker.expect_timeout;
+  max_expectations_per_peer = defaults.worker.limits.max_expectations_per_peer;
+  data_plane_max_transfers = defaults.worker.data_plane_max_transfers;
   configure(*this);
   // The gate (gate.hpp) replaces CAF's TLS module: it runs TLS itself and
   // checks every frame before CAF's parser sees it.
@@ -65,7 +72,18 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
          "port this process serves large tensors on (0: the OS chooses)")
     .add(max_tensor_bytes, "max-tensor-bytes",
          "largest tensor a worker creates or accepts, in bytes "
-         "(default 1 GiB)");
+         "(default 1 GiB)")
+    .add(max_parked, "max-parked",
+         "requests a worker keeps waiting for objects at once")
+    .add(max_parked_per_peer, "max-parked-per-peer",
+         "... of them from one peer (its principal)")
+    .add(expect_timeout, "expect-timeout",
+         "longest arrival a peer's expect may announce (longer is cut)")
+    .add(max_expectations_per_peer, "max-expectations-per-peer",
+         "announced arrivals (expect) a worker keeps pending per peer")
+    .add(data_plane_max_transfers, "data-plane-max-transfers",
+         "large-tensor transfers the data plane serves at once (more are "
+         "closed at once; readers fall back to chunks)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
@@ -78,8 +96,13 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
     .add(max_message_bytes, "max-message-bytes",
          "largest message a peer may announce (bytes)")
     .add(max_connections, "max-connections", "connections open at once")
+    .add(max_connections_per_host, "max-connections-per-host",
+         "connections accepted from one remote address at once")
     .add(handshake_timeout, "handshake-timeout",
          "a new connection must authenticate within this")
+    .add(frame_timeout, "frame-timeout",
+         "a message whose first byte arrived must arrive in full within "
+         "this, or its connection is closed")
     .add(dial_hosts, "dial-hosts",
          "hosts a node may dial besides those of its cluster");
   opt_group{custom_options_, "policy"}
@@ -254,6 +277,11 @@ runtime_options runtime_config::options() const {
   result.data_port = data_port;
   result.cluster = cluster_workers;
   result.worker.limits.max_tensor_bytes = max_tensor_bytes;
+  result.worker.max_parked = max_parked;
+  result.worker.max_parked_per_peer = max_parked_per_peer;
+  result.worker.expect_timeout = expect_timeout;
+  result.worker.limits.max_expectations_per_peer = max_expectations_per_peer;
+  result.worker.data_plane_max_transfers = data_plane_max_transfers;
   result.worker.audit_dir = audit_dir;
   auto& g = result.gate;
   g.insecure = insecure;
@@ -262,6 +290,8 @@ runtime_options runtime_config::options() const {
     std::min<size_t>(max_message_bytes, std::numeric_limits<uint32_t>::max()));
   g.max_connections = max_connections;
   g.handshake_timeout = handshake_timeout;
+  g.max_connections_per_host = max_connections_per_host;
+  g.frame_timeout = frame_timeout;
   g.dial_hosts = dial_hosts;
   auto& access = result.worker.access;
   access.enforce = !disable_checks;

@@ -1,5 +1,7 @@
 #include "workers/worker_actor.hpp"
 
+#include <algorithm>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -298,9 +300,18 @@ void flush(worker_pointer self, outbox& out,
   finish_one();
 }
 
-// capacity_exceeded: the parking lot is full.
-caf::error lot_full_error(worker_pointer self) {
+// capacity_exceeded: the parking lot refused (`why`) a request of `peer`,
+// naming the bound and its key (parking_lot.hpp, P1 and P2).
+caf::error lot_full_error(worker_pointer self, park_result why,
+                          const std::string& peer) {
   auto& st = self->state;
+  if (why == park_result::peer_full)
+    return make_error(errc::capacity_exceeded,
+                      st.store.owner() + " has " +
+                        std::to_string(st.lot.per_peer()) + " requests of " +
+                        peer +
+                        " waiting for objects already (workers."
+                        "max-parked-per-peer)");
   return make_error(errc::capacity_exceeded,
                     st.store.owner() + " has " +
                       std::to_string(st.lot.capacity()) +
@@ -332,48 +343,55 @@ void wake(worker_pointer self, object_id id) {
     w(false);
 }
 
-// Parks `attempt` on `id` until it arrives or the deadline passes; then
-// `attempt(true)` must answer for good. Fails `rp` if `final` or the lot is
-// full; returns whether it parked.
-template <class Promise>
-bool wait_for(worker_pointer self, object_id id, bool final, caf::error err,
-              Promise rp, worker_state::waiter attempt) {
+// Parks `attempt` of `peer` (the requester's name) on `id` until it arrives
+// or the deadline passes; then `attempt(true)` must answer for good.
+// Answers the lot's refusal, if it refused.
+caf::error park(worker_pointer self, const std::string& peer, object_id id,
+                worker_state::waiter attempt) {
   auto& st = self->state;
-  if (final) {
-    rp.deliver(std::move(err));
-    return false;
-  }
   auto now = self->clock().now();
   auto deadline = now + st.opts.park_timeout;
   if (auto until = st.store.expected_until(id); until && *until > deadline)
     deadline = *until;
   if (st.forwarding.count(id) > 0)
     deadline = now + st.opts.forward_timeout + st.opts.park_timeout;
-  if (!st.lot.park(id, deadline, std::move(attempt))) {
-    rp.deliver(lot_full_error(self));
-    return false;
-  }
+  auto parked = st.lot.park(id, deadline, std::move(attempt), peer);
+  if (parked != park_result::parked)
+    return lot_full_error(self, parked, peer);
   self->delayed_send(self, deadline - now + std::chrono::milliseconds(1),
                      caf::tick_atom::value);
-  return true;
+  return caf::none;
 }
 
-// Parks the request `key` (exec, run), which pinned `operands` and creates
-// `results` held by `holders`, until `missing` arrives; if the lot is full,
-// the results fail
-// with that error and the pins go.
+// Fails `rp` with `err` if `final`, else parks `attempt` (park) and fails
+// `rp` if the lot refuses.
 template <class Promise>
-void park_request(worker_pointer self, object_id key,
+void wait_for(worker_pointer self, const std::string& peer, object_id id,
+              bool final, caf::error err, Promise rp,
+              worker_state::waiter attempt) {
+  if (final)
+    rp.deliver(std::move(err));
+  else if (auto refused = park(self, peer, id, std::move(attempt)))
+    rp.deliver(std::move(refused));
+}
+
+// Parks the request `key` of `peer` (exec, run), which pinned `operands` and
+// creates `results` held by `holders`, until `missing` arrives; if the lot
+// refuses, `rp` and the results fail with its error and the pins go.
+template <class Promise>
+void park_request(worker_pointer self, const std::string& peer, object_id key,
                   const std::vector<object_id>& operands,
                   const std::vector<object_id>& results,
                   const std::vector<object_id>& holders, object_id missing,
                   Promise rp, worker_state::waiter retry) {
   auto& st = self->state;
   pin(self, key, operands);
-  if (wait_for(self, missing, false, caf::error{}, rp, std::move(retry)))
+  auto refused = park(self, peer, missing, std::move(retry));
+  if (!refused)
     return;
+  rp.deliver(refused);
   outbox out;
-  st.store.fail_results(results, holders, lot_full_error(self), out);
+  st.store.fail_results(results, holders, std::move(refused), out);
   st.store.unpin(key, out);
   flush(self, out);
 }
@@ -383,25 +401,27 @@ void park_request(worker_pointer self, object_id key,
 // retain that makes `holder` a holder, or the answer of the chain below a
 // pointer entry may still be on its way.
 template <class Promise>
-bool held_here(worker_pointer self, object_id id, object_id holder, bool final,
-               Promise& rp, const worker_state::waiter& retry) {
+bool held_here(worker_pointer self, const std::string& peer, object_id id,
+               object_id holder, bool final, Promise& rp,
+               const worker_state::waiter& retry) {
   auto& st = self->state;
   switch (st.store.status(id)) {
   case object_store::presence::gone:
     rp.deliver(st.store.gone_error(id));
     return false;
   case object_store::presence::unknown:
-    wait_for(self, id, final, st.store.unknown_error(id), rp, retry);
+    wait_for(self, peer, id, final, st.store.unknown_error(id), rp, retry);
     return false;
   default:
     break;
   }
   if (!st.store.holds(id, holder)) {
-    wait_for(self, id, final, st.store.not_holder_error(id, holder), rp, retry);
+    wait_for(self, peer, id, final, st.store.not_holder_error(id, holder), rp,
+             retry);
     return false;
   }
   if (st.forwarding.count(id) > 0) {
-    wait_for(self, id, final,
+    wait_for(self, peer, id, final,
              make_error(errc::timeout, "the chain below " + to_string(id) +
                                          " on " + st.store.owner() +
                                          " did not answer"),
@@ -435,7 +455,7 @@ void serve_take(worker_pointer self,
   auto retry = [=](bool f) {
     serve_take(self, rp, who, id, holder, taker, remote, f);
   };
-  if (!held_here(self, id, holder, final, rp, retry))
+  if (!held_here(self, who.name, id, holder, final, rp, retry))
     return;
   if (auto err = store.permits(id, who, right::take, "get")) {
     refuse(self, rp, who, "get", id, std::move(err));
@@ -504,7 +524,8 @@ void serve_run(worker_pointer self,
   flush(self, out);
   auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
   if (outcome.what == exec_outcome::kind::missing) {
-    park_request(self, key, r.inputs, r.outputs, r.holders, outcome.missing, rp,
+    park_request(self, who.name, key, r.inputs, r.outputs, r.holders,
+                 outcome.missing, rp,
                  [=](bool f) { serve_run(self, rp, who, r, f); });
     return;
   }
@@ -604,7 +625,7 @@ void serve_tag(worker_pointer self,
                object_id id, std::vector<std::string> tags, bool final) {
   auto& store = self->state.store;
   if (store.status(id) == object_store::presence::unknown) {
-    wait_for(self, id, final, store.unknown_error(id), rp,
+    wait_for(self, who.name, id, final, store.unknown_error(id), rp,
              [=](bool f) { serve_tag(self, rp, who, id, tags, f); });
     return;
   }
@@ -654,8 +675,8 @@ void serve_exec(worker_pointer self,
   }
   flush(self, out);
   if (r.what == exec_outcome::kind::missing) {
-    park_request(self, req.result, operand_ids(req), {req.result}, {req.holder},
-                 r.missing, rp,
+    park_request(self, who.name, req.result, operand_ids(req), {req.result},
+                 {req.holder}, r.missing, rp,
                  [=](bool f) { serve_exec(self, rp, who, req, f); });
     return;
   }
@@ -774,7 +795,7 @@ void serve_move(worker_pointer self,
     });
     return;
   }
-  if (!held_here(self, id, holder, final, rp, retry))
+  if (!held_here(self, who.name, id, holder, final, rp, retry))
     return;
   if (auto err = st.store.permits_move(id, who, enforces_rules(self, dest),
                                        "move to " + dest.name)) {
@@ -805,6 +826,25 @@ void serve_move(worker_pointer self,
     return;
   }
   send_move_put(self, rp, id, dest, new_id, holder, value, value);
+}
+
+// Notes that `peer` announced `id` to arrive within `within`, cut to
+// workers.expect-timeout. Beyond workers.max-expectations-per-peer pending
+// from `peer`, drops the announcement (requests for `id` then park for
+// park-timeout only) and says so on stderr, at most once a second.
+void note_expect(worker_pointer self, const std::string& peer, object_id id,
+                 caf::timespan within) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  within = std::min(within, st.opts.expect_timeout);
+  if (st.store.expect(id, now + within, peer) ||
+      st.store.status(id) != object_store::presence::unknown ||
+      now - st.last_expect_warning < std::chrono::seconds(1))
+    return;
+  st.last_expect_warning = now;
+  std::cerr << st.store.owner() << ": dropped expectations of " << peer << ": "
+            << st.opts.limits.max_expectations_per_peer
+            << " are pending (workers.max-expectations-per-peer)" << std::endl;
 }
 
 // Expires parked requests and stale early records; re-arms the periodic
@@ -848,7 +888,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   if (!st.opts.plane)
     st.opts.plane = std::make_shared<data_plane>();
   st.store = object_store{std::move(name), opts.limits, opts.access};
-  st.lot = parking_lot<worker_state::waiter>{opts.max_parked};
+  st.lot = parking_lot<worker_state::waiter>{opts.max_parked,
+                                             opts.max_parked_per_peer};
   st.audit.attach(opts.audit_file); // null: in memory only (audit_writer.hpp)
   st.next_housekeeping = self->clock().now();
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -897,7 +938,8 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
         on_error(std::move(err));
         return rp;
       }
-      st.store.expect(id, self->clock().now() + st.opts.forward_timeout);
+      st.store.expect(id, self->clock().now() + st.opts.forward_timeout,
+                      who.name);
       fetch_blob(
         self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
         [self, rp, who, id, holder, policy = blob.policy](tensor t) mutable {
@@ -963,7 +1005,9 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       }
     },
     [=](expect_atom, object_id id, caf::timespan within) {
-      self->state.store.expect(id, self->clock().now() + within);
+      // From a client before a move's put: extends how long requests for
+      // `id` park. No answer; beyond a bound it is dropped (note_expect).
+      note_expect(self, resolve(self).name, id, within);
     },
     [=](list_atom) {
       // A listing shows the values its asker may see: each tensor in it

@@ -29,7 +29,8 @@ caf::actor spawn_blob_fetcher(caf::actor_system& sys,
 /// The data plane of a process hosting workers or a client: it stages blobs
 /// for other nodes, serves them on `host:port` (0: the OS chooses) over
 /// streams secured by `security` (data_plane_security, tls_stream.hpp; D3),
-/// and spawns fetchers to read blobs from other nodes. Called by the
+/// serving at most `max_transfers` at once (data_plane.hpp, D5), and
+/// spawns fetchers to read blobs from other nodes. Called by the
 /// runtime and by host_node. If a fixed `port` cannot be had, fails naming
 /// the address and `port_key`, the option that asked for it; with port 0,
 /// a plane that cannot listen still works with chunks only, and the reason
@@ -37,6 +38,6 @@ caf::actor spawn_blob_fetcher(caf::actor_system& sys,
 caf::expected<std::shared_ptr<data_plane>>
 make_data_plane(const std::string& host, uint16_t port,
                 std::shared_ptr<const stream_security> security,
-                const std::string& port_key);
+                const std::string& port_key, size_t max_transfers);
 
 } // namespace workers

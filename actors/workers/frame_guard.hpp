@@ -92,6 +92,14 @@ class frame_guard {
   /// the registry once CAF has taken its handshake.
   void settle();
 
+  /// Whether part of a frame (header or payload) arrived and the rest has
+  /// not: the gate closes a connection that stays so for longer than
+  /// `gate.frame-timeout` (gate.hpp, G0f).
+  bool mid_frame() const { return in_payload_ || !buf_.empty(); }
+
+  /// Frames complete so far (passed, held and judged, or dropped).
+  uint64_t frames() const { return frames_; }
+
   /// Frames dropped under G1c and G1d.
   size_t dropped() const { return dropped_; }
 
@@ -127,6 +135,7 @@ class frame_guard {
   size_t want_;           // bytes missing of the current header or payload
   std::vector<char> buf_; // the current header, or the held frame
   size_t dropped_ = 0;
+  uint64_t frames_ = 0;
 };
 
 } // namespace workers

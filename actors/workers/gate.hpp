@@ -22,6 +22,13 @@
 // - G0d: at most `max_connections` connections are open at once, and a
 //   connection that has not completed its handshake within
 //   `handshake_timeout` is closed (idle and slow peers cost nothing).
+// - G0e: at most `max_connections_per_host` accepted connections come from
+//   one remote address, so one machine cannot take all `max_connections`.
+// - G0f: once a frame's first byte arrived, the rest must arrive within
+//   `frame_timeout`; a peer that trickles a frame or falls silent in the
+//   middle of one is closed. (A peer silent between frames is CAF's
+//   business: its heartbeats drop links silent for
+//   middleman.connection-timeout.)
 //
 // Example (what host_node and runtime do):
 //   auto g = gate::make(sys, opts);                  // loads the certificates
@@ -65,6 +72,13 @@ struct gate_options {
   /// How long a new connection may take to complete TLS and the BASP
   /// handshake (`gate.handshake-timeout`).
   caf::timespan handshake_timeout = std::chrono::seconds(10);
+  /// Connections accepted from one remote address at once
+  /// (`gate.max-connections-per-host`; G0e).
+  size_t max_connections_per_host = 64;
+  /// How long a frame may take to arrive once its first byte did
+  /// (`gate.frame-timeout`; G0f). Large tensors travel over the data plane
+  /// (data_plane.hpp), so frames are small but for the rare 1 GiB message.
+  caf::timespan frame_timeout = std::chrono::seconds(30);
   /// Hosts this process may dial; empty: any (clients). A node dials only
   /// the hosts of its cluster and its own (`gate.dial-hosts` adds more), so
   /// nobody can make it probe other machines.

@@ -15,6 +15,11 @@
 //   data-port=0          ; its port (0: the OS chooses; nodes: [node]
 //                        ; data-port)
 //   max-tensor-bytes=1073741824 ; largest tensor a worker creates or accepts
+//   max-parked=100000    ; requests waiting for objects, per worker
+//   max-parked-per-peer=10000 ; ... of them from one peer
+//   expect-timeout=30s   ; longest arrival a peer's `expect` may announce
+//   max-expectations-per-peer=10000 ; announced arrivals pending per peer
+//   data-plane-max-transfers=64 ; large-tensor transfers served at once
 //   [cluster]
 //   workers=["bob@127.0.0.1:27001", "alice@127.0.0.1:27002"]
 //   insecure=false       ; true: plaintext, identities declared, not proven
@@ -26,6 +31,8 @@
 //   max-message-bytes=1073741824 ; largest message a peer may announce
 //   max-connections=512  ; connections open at once
 //   handshake-timeout=10s ; a connection must authenticate within this
+//   max-connections-per-host=64 ; connections accepted from one address
+//   frame-timeout=30s    ; a started message must arrive in full within this
 //   dial-hosts=[]        ; hosts a node may dial besides its cluster's
 //   [policy]             ; (access_control.hpp), and:
 //   audit-dir="/var/log/workers" ; each worker appends its audit log to
@@ -101,6 +108,12 @@ class runtime_config : public caf::actor_system_config {
   uint16_t data_port = 0;
   /// The largest tensor a worker creates or accepts (limits.hpp).
   uint64_t max_tensor_bytes = default_max_tensor_bytes;
+  /// `[workers]` bounds of what peers may leave pending (worker_actor.hpp).
+  size_t max_parked;
+  size_t max_parked_per_peer;
+  caf::timespan expect_timeout;
+  size_t max_expectations_per_peer;
+  size_t data_plane_max_transfers;
   std::vector<std::string> cluster_workers;
   /// `[cluster] insecure`: plaintext between nodes (local development).
   bool insecure = false;
@@ -117,6 +130,8 @@ class runtime_config : public caf::actor_system_config {
   size_t max_message_bytes;
   size_t max_connections;
   caf::timespan handshake_timeout;
+  size_t max_connections_per_host;
+  caf::timespan frame_timeout;
   std::vector<std::string> dial_hosts;
   /// `[policy]`: who may do what on this process's workers
   /// (access_control.hpp).

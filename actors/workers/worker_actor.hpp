@@ -47,8 +47,21 @@ struct worker_options {
   /// Holders renew every quarter of their own lease setting: it must be the
   /// same across a cluster (workers.lease).
   caf::timespan lease = std::chrono::seconds(30);
-  /// Most requests that may wait for objects at once.
+  /// Most requests that may wait for objects at once (`workers.max-parked`).
   size_t max_parked = 100000;
+  /// Most of them from one peer (`workers.max-parked-per-peer`): a peer's
+  /// flood of requests for ids that never arrive fails its own requests,
+  /// not everyone's (parking_lot.hpp, P2).
+  size_t max_parked_per_peer = 10000;
+  /// The longest a peer's `expect` may announce an arrival for
+  /// (`workers.expect-timeout`); a longer `within` is cut to this. The
+  /// pending expectations per peer are bounded by
+  /// limits.max_expectations_per_peer.
+  caf::timespan expect_timeout = std::chrono::seconds(30);
+  /// Transfers the process's data plane serves at once
+  /// (`workers.data-plane-max-transfers`); read by runtime and host_node
+  /// when they make the plane (data_plane.hpp, D5).
+  size_t data_plane_max_transfers = 64;
   /// Tombstone and early-record bounds of the store.
   object_store::limits limits;
   /// Who may do what here (access_control.hpp; the `[policy]` section).
@@ -117,6 +130,9 @@ struct worker_state {
   std::unordered_map<caf::actor_addr, std::vector<std::function<void()>>>
     connecting;
   object_store::time_point next_housekeeping;
+  /// When this worker last reported a refused `expect` on stderr (at most
+  /// one line a second, whatever a flood does).
+  object_store::time_point last_expect_warning;
   /// Lease rounds so far (every quarter lease; every other one starts a new
   /// lease period in the store).
   uint64_t lease_rounds = 0;

@@ -13,8 +13,10 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <iostream>
 #include <mutex>
 #include <new>
+#include <system_error>
 #include <thread>
 
 #include "workers/error.hpp"
@@ -118,10 +120,13 @@ struct data_plane::server {
   uint16_t port = 0;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> served{0};
+  std::atomic<uint64_t> refused{0};
+  size_t max_transfers = default_max_transfers;
   std::thread acceptor;
   std::mutex mtx;
   std::condition_variable idle;
   size_t active = 0;
+  steady_clock::time_point last_report;
 
   ~server() {
     stopping = true;
@@ -133,25 +138,65 @@ struct data_plane::server {
                   [this] { return active == 0; });
   }
 
+  // One line on stderr, at most once a second whatever a flood does.
+  void report(const std::string& what) {
+    auto now = steady_clock::now();
+    if (now - last_report < std::chrono::seconds(1))
+      return;
+    last_report = now;
+    std::cerr << "data plane on port " << port << ": " << what << std::endl;
+  }
+
+  // Takes a transfer slot, unless max_transfers are under way (D5).
+  bool admit() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (active >= max_transfers)
+      return false;
+    ++active;
+    return true;
+  }
+
   void accept_loop() {
     while (!stopping) {
       pollfd p{listener.get(), POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0)
         continue;
       socket_fd conn{::accept(listener.get(), nullptr, nullptr)};
-      if (conn.get() < 0)
+      if (conn.get() < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+            errno == ENOBUFS) {
+          // The connection stays in the backlog; spinning on it would not
+          // free a descriptor (D5).
+          report("cannot accept (" + errno_text() + "); pausing 100 ms");
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
         continue;
-      {
-        std::lock_guard<std::mutex> guard{mtx};
-        ++active;
       }
-      std::thread{[this, fd = conn.release()] {
-        serve(socket_fd{fd});
-        std::lock_guard<std::mutex> guard{mtx};
-        if (--active == 0)
-          idle.notify_all();
-      }}.detach();
+      if (!admit()) {
+        ++refused;
+        report("closed a connection: " + std::to_string(max_transfers) +
+               " transfers under way (workers.data-plane-max-transfers)");
+        continue;
+      }
+      auto fd = conn.get();
+      try {
+        std::thread{[this, fd] {
+          serve(socket_fd{fd});
+          release();
+        }}.detach();
+        conn.release(); // the thread closes it
+      } catch (const std::system_error& e) {
+        report(std::string{"cannot start a thread: "} + e.what());
+        release();
+      }
     }
+  }
+
+  // Gives a transfer slot back.
+  void release() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (--active == 0)
+      idle.notify_all();
   }
 
   // One transfer: secure the stream, read the request, check the token
@@ -210,7 +255,8 @@ data_plane::data_plane() : staging_(std::make_shared<staging_area>()) {
 data_plane::~data_plane() = default;
 
 caf::error data_plane::listen(const std::string& host, uint16_t port,
-                              std::shared_ptr<const stream_security> security) {
+                              std::shared_ptr<const stream_security> security,
+                              size_t max_transfers) {
   if (server_)
     return caf::none;
   socklen_t len = 0;
@@ -220,6 +266,7 @@ caf::error data_plane::listen(const std::string& host, uint16_t port,
   auto srv = std::make_unique<server>();
   srv->staging = staging_;
   srv->security = security ? std::move(security) : plain_tcp();
+  srv->max_transfers = max_transfers;
   srv->listener = socket_fd{::socket(addr->ss_family, SOCK_STREAM, 0)};
   auto fd = srv->listener.get();
   int one = 1;
@@ -253,6 +300,10 @@ std::shared_ptr<const stream_security> data_plane::security() const {
 
 uint64_t data_plane::transfers_served() const noexcept {
   return server_ ? server_->served.load() : 0;
+}
+
+uint64_t data_plane::connections_refused() const noexcept {
+  return server_ ? server_->refused.load() : 0;
 }
 
 blob_ref data_plane::stage(const caf::actor& source, std::string source_name,

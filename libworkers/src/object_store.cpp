@@ -384,7 +384,7 @@ caf::error object_store::insert(object_id id, stored_value value,
       return err;
     }
   }
-  expected_.erase(id);
+  forget_expectation(id);
   auto [i, added] = entries_.emplace(
     id, entry{std::move(value), {}, next_order_++, std::move(produced_by), {}});
   static_cast<void>(added);
@@ -530,7 +530,7 @@ void object_store::fail_stored(object_id id, caf::error reason, outbox& out) {
 
 void object_store::fail(object_id id, object_id holder, caf::error reason,
                         outbox& out) {
-  expected_.erase(id);
+  forget_expectation(id);
   if (auto i = entries_.find(id); i != entries_.end()) {
     erase(i, {gone_reason::failed, std::move(reason), {}}, true, out);
     return;
@@ -665,9 +665,36 @@ std::vector<std::pair<worker_ref, lease_claim>> object_store::claims() const {
 
 // -- pipelining support -------------------------------------------------------
 
-void object_store::expect(object_id id, time_point until) {
-  if (status(id) == presence::unknown)
-    expected_[id] = until;
+bool object_store::expect(object_id id, time_point until,
+                          const std::string& peer) {
+  if (status(id) != presence::unknown)
+    return false;
+  if (auto i = expected_.find(id);
+      i != expected_.end() && i->second.peer == peer) {
+    i->second.until = until; // a renewal costs nothing new
+    return true;
+  }
+  if (expectations_of(peer) >= limits_.max_expectations_per_peer)
+    return false;
+  forget_expectation(id);
+  expected_.emplace(id, expectation{until, peer});
+  ++expecting_[peer];
+  return true;
+}
+
+size_t object_store::expectations_of(const std::string& peer) const {
+  auto i = expecting_.find(peer);
+  return i == expecting_.end() ? 0 : i->second;
+}
+
+void object_store::forget_expectation(object_id id) {
+  auto i = expected_.find(id);
+  if (i == expected_.end())
+    return;
+  if (auto j = expecting_.find(i->second.peer);
+      j != expecting_.end() && --j->second == 0)
+    expecting_.erase(j);
+  expected_.erase(i);
 }
 
 std::optional<object_store::time_point>
@@ -675,7 +702,7 @@ object_store::expected_until(object_id id) const {
   auto i = expected_.find(id);
   if (i == expected_.end())
     return std::nullopt;
-  return i->second;
+  return i->second.until;
 }
 
 void object_store::expire(time_point now) {
@@ -692,8 +719,12 @@ void object_store::expire(time_point now) {
   };
   prune(early_retains_);
   prune(early_releases_);
-  for (auto i = expected_.begin(); i != expected_.end();)
-    i = i->second <= now ? expected_.erase(i) : std::next(i);
+  std::vector<object_id> lapsed;
+  for (auto& [id, x] : expected_)
+    if (x.until <= now)
+      lapsed.push_back(id);
+  for (auto id : lapsed)
+    forget_expectation(id);
 }
 
 // -- operations ---------------------------------------------------------------

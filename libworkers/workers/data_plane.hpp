@@ -38,6 +38,14 @@
 //      token (D1) still decides which blob it may read.
 //   D4 Every blocking socket call is bounded (poll with a deadline); a peer
 //      that dies mid-transfer closes the stream, which fails the read at once.
+//      A connection that has not completed its TLS handshake and sent its
+//      request within 10 s is closed.
+//   D5 The server costs at most `max_transfers` threads and connections
+//      (`workers.data-plane-max-transfers`): a connection beyond them is
+//      closed at once (its reader falls back to chunks, D2), so a flood of
+//      idle connections neither spawns threads nor starves the process of
+//      file descriptors. When accept() fails for want of descriptors or
+//      memory, the server pauses 100 ms instead of spinning.
 //
 // Wire format of one transfer (little endian; inside TLS records with TLS):
 //   reader -> server: "WKB1", blob origin u64, blob seq u64, token hi, lo u64
@@ -86,12 +94,17 @@ class data_plane {
   data_plane(const data_plane&) = delete;
   data_plane& operator=(const data_plane&) = delete;
 
+  /// The default of `workers.data-plane-max-transfers` (D5).
+  static constexpr size_t default_max_transfers = 64;
+
   /// Starts the server on `host:port` (0: the OS chooses), its streams
-  /// secured by `security` (null: plain TCP; D3). Called by make_data_plane
-  /// for the runtime and host_node. Fails with peer_unreachable naming the
-  /// address ("address already in use", say) if it cannot listen.
+  /// secured by `security` (null: plain TCP; D3), serving at most
+  /// `max_transfers` at once (D5). Called by make_data_plane for the
+  /// runtime and host_node. Fails with peer_unreachable naming the address
+  /// ("address already in use", say) if it cannot listen.
   caf::error listen(const std::string& host, uint16_t port = 0,
-                    std::shared_ptr<const stream_security> security = nullptr);
+                    std::shared_ptr<const stream_security> security = nullptr,
+                    size_t max_transfers = default_max_transfers);
 
   /// The server's port, 0 if it does not listen.
   uint16_t port() const noexcept;
@@ -118,6 +131,10 @@ class data_plane {
 
   /// Transfers served completely since the start (for tests and stats).
   uint64_t transfers_served() const noexcept;
+
+  /// Connections closed at once because `max_transfers` were under way
+  /// (D5), since the start (for tests and stats).
+  uint64_t connections_refused() const noexcept;
 
  private:
   struct server;

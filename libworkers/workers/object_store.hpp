@@ -93,6 +93,10 @@ class object_store {
     /// The largest tensor this store creates or accepts (limits.hpp;
     /// workers.max-tensor-bytes).
     uint64_t max_tensor_bytes = default_max_tensor_bytes;
+    /// Most expectations one peer may have pending
+    /// (workers.max-expectations-per-peer): announced arrivals cost memory
+    /// until they arrive or expire, so a flood of `expect` stays bounded.
+    size_t max_expectations_per_peer = 10000;
   };
 
   enum class presence : uint8_t { here, gone, unknown };
@@ -310,8 +314,14 @@ class object_store {
 
   // -- pipelining support -----------------------------------------------------
 
-  /// Notes that `id` is on its way (a move) and may arrive until `until`.
-  void expect(object_id id, time_point until);
+  /// Called by the worker for `expect` (and for a large put it fetches):
+  /// notes that `id` is on its way and may arrive until `until`, announced
+  /// by `peer` (the requester's name). Answers false, noting nothing, if
+  /// `peer` has max_expectations_per_peer pending already or `id` is known.
+  bool expect(object_id id, time_point until, const std::string& peer = {});
+
+  /// How many expectations `peer` has pending.
+  size_t expectations_of(const std::string& peer) const;
 
   /// The announced arrival deadline of `id`, if any.
   std::optional<time_point> expected_until(object_id id) const;
@@ -419,7 +429,17 @@ class object_store {
   std::unordered_map<object_id, tombstone> tombstones_;
   std::unordered_map<object_id, std::vector<early>> early_retains_;
   std::unordered_map<object_id, std::vector<early>> early_releases_;
-  std::unordered_map<object_id, time_point> expected_;
+  // An announced arrival (expect), and who announced it.
+  struct expectation {
+    time_point until;
+    std::string peer;
+  };
+
+  // Drops the expectation of `id`, if any, from the per-peer counts too.
+  void forget_expectation(object_id id);
+
+  std::unordered_map<object_id, expectation> expected_;
+  std::unordered_map<std::string, size_t> expecting_; // per peer
   /// Pins per pinned id, and the ids each accepted request pinned.
   std::unordered_map<object_id, size_t> pin_counts_;
   std::unordered_map<object_id, std::vector<object_id>> pins_by_key_;
