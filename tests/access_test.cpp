@@ -163,6 +163,24 @@ TEST_CASE_METHOD(access_cluster,
 }
 
 TEST_CASE_METHOD(access_cluster,
+                 "access: computing on an object does not allow modifying it "
+                 "in place",
+                 "[access][network][in_place]") {
+  auto x = tensor{1, 2, 3}.send(bob);
+  auto obj = id_text(x.id_at_location());
+  REQUIRE_FALSE(bob.permit(x.id_at_location(), right::compute, "intruder"));
+  auto got = party("intruder", {"zero:bob:" + obj});
+  CHECK_THAT(got["zero:bob:" + obj],
+             StartsWith("exec not_permitted") &&
+               Contains("intruder may not zero_ object " + obj +
+                        " on bob: it belongs to me"));
+  x.zero_(); // its owner may
+  CHECK(bob.count() == 1);
+  CHECK(x.get().equal(tensor{0, 0, 0}));
+  CHECK(bob.count() == 0);
+}
+
+TEST_CASE_METHOD(access_cluster,
                  "access: a declared name does not impersonate anyone",
                  "[access][network]") {
   auto x = tensor{4, 5}.send(bob);

@@ -246,6 +246,45 @@ TEST_CASE("autograd: reshape and narrow", "[autograd]") {
                   {uniform(shape{5}, 24)});
 }
 
+TEST_CASE("autograd: copy, sort and topk scatter back to the sources",
+          "[autograd]") {
+  auto x = uniform(shape{3, 4, 5}, 40);
+  check_gradients([](auto& xs) { return xs[0].copy(); }, {x});
+  // Along the first, a middle and the last axis, both orders.
+  for (int64_t axis : {0, 1, 2, -1})
+    for (bool descending : {false, true}) {
+      INFO("axis " << axis << (descending ? ", descending" : ""));
+      check_gradients([&](auto& xs) { return xs[0].sort(axis, descending); },
+                      {x});
+      check_gradients([&](auto& xs) { return xs[0].topk(2, axis, descending); },
+                      {x});
+    }
+  check_gradients([](auto& xs) { return xs[0].topk(0); }, {x});
+  check_gradients([](auto& xs) { return xs[0].topk(5) * xs[0].sort(); }, {x});
+  check_gradients([](auto& xs) { return xs[0].sort(); },
+                  {uniform(shape{6}, 41)});
+  // argsort's indices and zeros_like are constants (R2).
+  auto y = requires_grad(tensor{0.5f, -1.0f, 2.0f});
+  CHECK(!tracks_grad(y.argsort()));
+  CHECK(!tracks_grad(y.zeros_like()));
+  CHECK(!is_differentiable(opcode::argsort));
+  CHECK(!is_differentiable(opcode::zeros_like));
+  // Each value's gradient lands where it came from: d/dy sum(topk(y, 2) * w).
+  REQUIRE(!backward((y.topk(2) * tensor{10.0f, 1.0f}).sum()));
+  CHECK(grad(y)->equal(tensor{1.0f, 0.0f, 10.0f}));
+}
+
+TEST_CASE("autograd: in-place operations record like their out-of-place "
+          "forms",
+          "[autograd]") {
+  auto x = requires_grad(tensor{1.0, 2.0});
+  auto h = x * 1;
+  h *= x;   // h = x * x
+  h += 3.0; // h = x * x + 3
+  REQUIRE(!backward(h.sum()));
+  CHECK(grad(x)->equal(tensor{2.0, 4.0}));
+}
+
 TEST_CASE("autograd: cast passes gradients between float dtypes",
           "[autograd]") {
   check_gradients([](auto& xs) { return xs[0].cast(dtype::float64) * 2; },
@@ -428,6 +467,30 @@ TEST_CASE("autograd: the same rules record a backward plan", "[autograd]") {
   REQUIRE(!backward(leaves[0].matmul(leaves[1]) + leaves[2], tg));
   for (size_t i = 0; i < leaves.size(); ++i)
     CHECK((*planned)[i].equal(*grad(leaves[i])));
+}
+
+TEST_CASE("autograd: the sort rule records a backward plan", "[autograd]") {
+  // z = topk(x, 2, axis 0); the plan computes dz/dx for seed g.
+  shape sx{4, 3}, sz{2, 3};
+  plan_builder b{"topk_backward"};
+  auto x = b.input();
+  auto g = b.input();
+  op_attrs attrs;
+  attrs.axis = 0;
+  attrs.descending = true;
+  attrs.k = 2;
+  auto z = x.topk(2, 0);
+  op_record<plan_var> r{opcode::topk,     attrs, {x}, {sx},
+                        {dtype::float64}, z,     sz};
+  b.output(*input_grads(r, g, {true})[0]);
+  auto p = b.finish();
+  auto tx = uniform(sx, 42);
+  auto tg = uniform(sz, 43);
+  auto planned = run_plan(p, {tx, tg});
+  REQUIRE(planned);
+  auto leaf = requires_grad(tx);
+  REQUIRE(!backward(leaf.topk(2, 0), tg));
+  CHECK((*planned)[0].equal(*grad(leaf)));
 }
 
 TEST_CASE("autograd: SGD on a two-layer MLP lowers the loss", "[autograd]") {

@@ -66,9 +66,23 @@ TEST_CASE("op: names and arities", "[op]") {
   // Wire values are append-only.
   CHECK(static_cast<int>(opcode::relu) == 19);
   CHECK(static_cast<int>(opcode::random_like) == 25);
-  CHECK(last_opcode == opcode::random_like);
-  for (auto op : {opcode::softmax, opcode::log_softmax, opcode::one_hot,
-                  opcode::narrow, opcode::round, opcode::random_like})
+  CHECK(static_cast<int>(opcode::copy) == 26);
+  CHECK(static_cast<int>(opcode::sort) == 27);
+  CHECK(static_cast<int>(opcode::argsort) == 28);
+  CHECK(static_cast<int>(opcode::topk) == 29);
+  CHECK(static_cast<int>(opcode::zeros_like) == 30);
+  CHECK(last_opcode == opcode::zeros_like);
+  CHECK(to_string(opcode::copy) == std::string{"copy"});
+  CHECK(to_string(opcode::sort) == std::string{"sort"});
+  CHECK(to_string(opcode::argsort) == std::string{"argsort"});
+  CHECK(to_string(opcode::topk) == std::string{"topk"});
+  CHECK(to_string(opcode::zeros_like) == std::string{"zeros_like"});
+  CHECK(in_place_name(opcode::add) == "add_");
+  CHECK(in_place_name(opcode::zeros_like) == "zero_");
+  for (auto op :
+       {opcode::softmax, opcode::log_softmax, opcode::one_hot, opcode::narrow,
+        opcode::round, opcode::random_like, opcode::copy, opcode::sort,
+        opcode::argsort, opcode::topk, opcode::zeros_like})
     CHECK(arity(op) == 1);
   CHECK(axis(1) == axis(1));
   CHECK(!(axis(1) == axis(0)));
@@ -84,6 +98,12 @@ TEST_CASE("op: names and arities", "[op]") {
   CHECK(!(x == op_attrs{}));
   x = op_attrs{};
   x.num_classes = 1;
+  CHECK(!(x == op_attrs{}));
+  x = op_attrs{};
+  x.descending = true;
+  CHECK(!(x == op_attrs{}));
+  x = op_attrs{};
+  x.k = 1;
   CHECK(!(x == op_attrs{}));
 }
 

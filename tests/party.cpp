@@ -11,6 +11,7 @@
 //   compute:W:OP:ID[:FOR]     OP (neg, sum0, mean1) into a new object --
 //                             claiming to act for FOR if given -- then get
 //                             that result; prints the result's id and holder
+//   zero:W:ID                 zero the object in place (zero_)
 //   list:W                    count the values shown and hidden
 //   search:W:TAG              search, then get each hit
 //   tag:W:ID                  tag an object
@@ -92,6 +93,16 @@ class party {
     if (verb == "compute")
       return compute(w, f.at(2), id_of(f.at(3)),
                      f.size() > 4 ? f[4] : std::string{});
+    if (verb == "zero") {
+      op_request req{opcode::zeros_like,
+                     {operand{parse_id(f.at(2))}},
+                     {},
+                     fresh(),
+                     {},
+                     {},
+                     true};
+      return "exec " + outcome(ask<caf::ok_atom>(w, exec_atom::value, req));
+    }
     if (verb == "list") {
       auto x = ask<store_listing>(w, list_atom::value);
       if (!x)

@@ -12,6 +12,17 @@ using namespace workers::test;
 
 namespace {
 
+// The error decoding `x` gives (none if it decodes).
+template <class T>
+caf::error decode_error(caf::actor_system& sys, T x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(sink(x));
+  T y;
+  caf::binary_deserializer source{sys, buf};
+  return source(y);
+}
+
 template <class T>
 T round_trip(caf::actor_system& sys, T x) {
   std::vector<char> buf;
@@ -50,13 +61,27 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   op_request req{opcode::reshape, {operand{id}, operand{tensor::scalar(2.0)}},
                  attrs,           ids.next(),
                  ids.next(),      {}};
+  req.attrs.descending = true;
+  req.attrs.k = 3;
+  req.in_place = true;
   auto req2 = round_trip(sys, req);
   CHECK(req2.op == req.op);
   CHECK(req2.attrs == req.attrs);
   CHECK(req2.result == req.result);
   CHECK(req2.holder == req.holder);
+  CHECK(req2.in_place);
   CHECK(caf::get<object_id>(req2.args[0].content) == id);
   CHECK(caf::get<tensor>(req2.args[1].content).equal(tensor::scalar(2.0)));
+  // Refused on decoding: an in-place target that is a literal, a negative k.
+  auto bad = req;
+  std::swap(bad.args[0], bad.args[1]);
+  CHECK(is(decode_error(sys, bad), errc::bad_argument));
+  bad = req;
+  bad.attrs.k = -1;
+  CHECK(is(decode_error(sys, bad), errc::bad_argument));
+  bad.attrs.k = 0;
+  bad.op = static_cast<opcode>(static_cast<int>(last_opcode) + 1);
+  CHECK(is(decode_error(sys, bad), errc::bad_argument));
   store_listing listing{"bob", {{id, sv_t}, {ids.next(), sv_p}}, {}};
   auto listing2 = round_trip(sys, listing);
   CHECK(listing2.worker == "bob");

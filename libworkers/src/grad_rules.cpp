@@ -98,6 +98,37 @@ T narrow_grad(const op_record<T>& r, const T& g) {
     .reshape(in.dims());
 }
 
+// Scatters the gradient `g` of sort or topk back to the positions the
+// forward pass took each value from (R5): with I = argsort of the operand
+// along the axis (its first `keep` entries for topk), viewed as
+// [outer, keep, 1, inner], the mask I == arange(dim) of shape
+// [outer, keep, dim, inner] selects the source of each output element, and
+// summing mask * g over `keep` puts every gradient where its value came
+// from.
+template <class T>
+T scatter_grad(const op_record<T>& r, const T& g) {
+  auto& in = r.input_shapes[0];
+  if (in.numel() == 0)
+    return g.reshape(in.dims());
+  auto pos = axis_pos(r.op, r.attrs.axis, in.rank());
+  int64_t outer = 1;
+  int64_t inner = 1;
+  for (size_t i = 0; i < in.rank(); ++i)
+    if (i != pos)
+      (i < pos ? outer : inner) *= in[i];
+  auto dim = in[pos];
+  auto keep = r.op == opcode::topk ? r.attrs.k : dim;
+  auto idx = r.inputs[0].argsort(r.attrs.axis, r.attrs.descending);
+  if (keep < dim)
+    idx = idx.narrow(r.attrs.axis, 0, keep);
+  auto mask =
+    idx.reshape({outer, keep, 1, inner})
+      .apply_literal(opcode::eq, tensor::arange(dim).reshape({1, 1, dim, 1}),
+                     false)
+      .cast(r.input_dtypes[0]);
+  return (mask * g.reshape({outer, keep, 1, inner})).sum(1).reshape(in.dims());
+}
+
 } // namespace
 
 bool is_differentiable(opcode op) {
@@ -121,8 +152,12 @@ bool is_differentiable(opcode op) {
   case opcode::softmax:
   case opcode::log_softmax:
   case opcode::narrow:
+  case opcode::copy:
+  case opcode::sort:
+  case opcode::topk:
     return true;
-  default: // eq, gt, lt, argmax, one_hot, round, random_like (R2)
+  default: // eq, gt, lt, argmax, one_hot, round, random_like, argsort (its
+           // int64 indices carry no gradient), zeros_like (a constant) (R2)
     return false;
   }
 }
@@ -243,6 +278,13 @@ std::vector<std::optional<T>> input_grads(const op_record<T>& r, const T& g,
       break;
     case opcode::narrow:
       out[0] = narrow_grad(r, g);
+      break;
+    case opcode::copy:
+      out[0] = g;
+      break;
+    case opcode::sort:
+    case opcode::topk:
+      out[0] = scatter_grad(r, g);
       break;
     default: // not differentiable (R2)
       break;

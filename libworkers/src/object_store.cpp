@@ -535,8 +535,8 @@ void object_store::fail(object_id id, object_id holder, caf::error reason,
     erase(i, {gone_reason::failed, std::move(reason), {}}, true, out);
     return;
   }
-  if (tombstones_.count(id) > 0)
-    return;
+  if (tombstones_.count(id) > 0 || !holder.valid())
+    return; // no holder: an in-place request's key, never to exist (I1)
   // Never created: the tombstone takes the references a creation would
   // have had, early ones included.
   tombstone t{gone_reason::failed, std::move(reason), {}};
@@ -733,7 +733,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                    outbox& out, const requester& who) {
   exec_outcome result;
   auto failed = [&](caf::error err) {
-    fail(req.result, req.holder, err, out);
+    if (!req.in_place) // an in-place target stays as it was (I3)
+      fail(req.result, req.holder, err, out);
     result.what = exec_outcome::kind::failed;
     result.error = std::move(err);
     return result;
@@ -745,6 +746,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                             describe(req) + " is already in use on " + owner_);
     return result;
   }
+  if (auto err = wire::check_in_place(req.in_place, req.first_is_object()))
+    return failed(std::move(err)); // in-process requests skip decoding
   // Resolve operands: stored tensors, pointer entries, or literals.
   std::vector<op_input> inputs;
   std::vector<const object_policy*> policies;
@@ -777,6 +780,10 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
     if (!allows(access_, owner_, who, value.policy, right::compute))
       return failed(check(access_, owner_, who, value.policy, right::compute,
                           to_string(req.op), id));
+    if (req.in_place && ids_seen == 1) // the target: may `who` modify it? (I2)
+      if (auto err = check_owner(access_, owner_, who, value.policy,
+                                 in_place_name(req.op), id))
+        return failed(std::move(err));
     policies.push_back(&value.policy);
     names.push_back(value.policy.raw ? source_name(owner_, id) : std::string{});
     if (value.is_tensor()) {
@@ -808,6 +815,14 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                describe(req) + " on " + owner_ + ": " +
                                  message_of(value.error())));
     auto rule = aggregate_release(req.op, req.attrs, inputs, policies);
+    if (req.in_place) {
+      if (auto err = replace(
+            req, inputs, std::move(*value),
+            computed_by(derive(who.name, policies, names, std::move(rule)), who,
+                        owner_)))
+        return failed(std::move(err));
+      return result;
+    }
     if (auto err =
           insert(req.result,
                  stored_value{std::move(*value),
@@ -829,6 +844,10 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
   for (auto& arg : result.forwarded.args)
     if (auto id = caf::get_if<object_id>(&arg.content))
       *id = entries_.find(*id)->second.value.as_pointer().id;
+  if (req.in_place) { // modifies the end of the chain, nothing here (I4)
+    result.forwarded.holder = object_id{};
+    return result;
+  }
   remote_ref target{result.next, result.forwarded.result};
   if (auto err = insert(req.result,
                         stored_value{target, derive(who.name, policies, names)},
@@ -838,6 +857,21 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
 }
 
 // -- private helpers ----------------------------------------------------------
+
+caf::error object_store::replace(const op_request& req,
+                                 const std::vector<op_input>& inputs,
+                                 tensor value, object_policy policy) {
+  auto id = caf::get<object_id>(req.args.front().content);
+  auto& target = entries_.find(id)->second;
+  auto other = inputs.size() > 1 ? inputs[1].value : nullptr;
+  if (auto err = check_in_place(req.op, *inputs.front().value, other, value))
+    return make_error(errc::bad_argument,
+                      describe(req) + " on " + owner_ + ": " + message_of(err));
+  policy.owner = target.value.policy.owner; // keeps its owner (I1)
+  target.value = stored_value{std::move(value), std::move(policy)};
+  target.produced_by = in_place_name(req.op);
+  return caf::none;
+}
 
 void object_store::add_holder(object_id id, holder_list& holders,
                               object_id holder) {
@@ -908,7 +942,8 @@ std::string object_store::aggregate_release(
 }
 
 std::string object_store::describe(const op_request& req) const {
-  std::string result = to_string(req.op);
+  std::string result =
+    req.in_place ? in_place_name(req.op) : std::string{to_string(req.op)};
   result += '(';
   for (size_t i = 0; i < req.args.size(); ++i) {
     if (i > 0)
@@ -918,8 +953,11 @@ std::string object_store::describe(const op_request& req) const {
     else
       result += "literal " + to_string(caf::get<tensor>(req.args[i].content));
   }
-  result += ") -> ";
-  result += to_string(req.result);
+  result += ')';
+  if (!req.in_place) {
+    result += " -> ";
+    result += to_string(req.result);
+  }
   return result;
 }
 

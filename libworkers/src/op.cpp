@@ -76,8 +76,24 @@ const char* to_string(opcode x) {
     return "round";
   case opcode::random_like:
     return "random_like";
+  case opcode::copy:
+    return "copy";
+  case opcode::sort:
+    return "sort";
+  case opcode::argsort:
+    return "argsort";
+  case opcode::topk:
+    return "topk";
+  case opcode::zeros_like:
+    return "zeros_like";
   }
   return "unknown";
+}
+
+std::string in_place_name(opcode x) {
+  if (x == opcode::zeros_like)
+    return "zero_";
+  return std::string{to_string(x)} + "_";
 }
 
 size_t arity(opcode x) {
@@ -99,7 +115,23 @@ size_t arity(opcode x) {
 bool operator==(const op_attrs& x, const op_attrs& y) {
   return x.axis == y.axis && x.new_shape == y.new_shape && x.to == y.to &&
          x.keepdims == y.keepdims && x.start == y.start &&
-         x.length == y.length && x.num_classes == y.num_classes;
+         x.length == y.length && x.num_classes == y.num_classes &&
+         x.descending == y.descending && x.k == y.k;
+}
+
+caf::error check_in_place(opcode op, const tensor& target, const tensor* other,
+                          const tensor& result) {
+  if (result.shape() == target.shape() && result.dtype() == target.dtype())
+    return caf::none;
+  auto describe = [](const tensor& x) {
+    return to_string(x.shape()) + " (" + to_string(x.dtype()) + ")";
+  };
+  auto what = in_place_name(op) + ": the target of shape " + describe(target);
+  if (other != nullptr)
+    what += " and the operand of shape " + describe(*other);
+  return make_error(errc::bad_argument,
+                    what + " give a result of shape " + describe(result) +
+                      ", but in place the target keeps its shape and dtype");
 }
 
 namespace {
@@ -824,6 +856,86 @@ result random_like(const budget& b, const tensor& x) {
   return out;
 }
 
+// -- copy and zeros_like ------------------------------------------------------
+
+// Called by dispatch_unary: new storage, never shared with `x` (so a copy
+// stored on a worker is its own object). Cannot fail but for the limit.
+result copy(const budget& b, const tensor& x) {
+  auto out = allocate(b, x.shape(), x.dtype());
+  if (out.nbytes() > 0)
+    std::memcpy(out.mutable_bytes(), x.bytes(), out.nbytes());
+  return out;
+}
+
+// -- sort, argsort and topk ---------------------------------------------------
+
+// Orders the `v.dim` elements of each line of `in` (viewed as `v`) and
+// writes the first `keep` of each line to `out`: the values (sort, topk) or
+// their int64 indices (argsort). The order is stable, NaN counts as larger
+// than every number, so that the comparison is a strict weak ordering.
+template <class T, class R>
+void order_lines(opcode op, const T* in, const axis_view& v, bool descending,
+                 int64_t keep, R* out) {
+  auto less = [](T a, T b) {
+    if constexpr (std::is_floating_point_v<T>)
+      return !std::isnan(a) && (std::isnan(b) || a < b);
+    else
+      return a < b;
+  };
+  std::vector<int64_t> idx(static_cast<size_t>(v.dim));
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      auto line = in + o * v.dim * v.inner + i;
+      auto at = [&](int64_t j) { return line[j * v.inner]; };
+      for (int64_t j = 0; j < v.dim; ++j)
+        idx[static_cast<size_t>(j)] = j;
+      std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
+        return descending ? less(at(b), at(a)) : less(at(a), at(b));
+      });
+      auto dst = out + o * keep * v.inner + i;
+      for (int64_t j = 0; j < keep; ++j) {
+        auto src = idx[static_cast<size_t>(j)];
+        dst[j * v.inner] =
+          op == opcode::argsort ? static_cast<R>(src) : static_cast<R>(at(src));
+      }
+    }
+}
+
+// Called by dispatch_unary for sort, argsort and topk; fails with bad_axis
+// (no axis, rank 0, out of range) or, for topk, bad_argument if k is outside
+// [0, size of the axis]. Errors name the shape, axis and k.
+result order(const budget& b, const tensor& x, const op_attrs& attrs) {
+  auto op = b.op;
+  auto v = view_around(x.shape(), attrs.axis);
+  if (!v)
+    return fail(errc::bad_axis, op,
+                "axis " + std::to_string(attrs.axis) +
+                  " is out of range for shape " + to_string(x.shape()));
+  auto keep = v->dim;
+  if (op == opcode::topk) {
+    if (attrs.k < 0 || attrs.k > v->dim)
+      return fail(errc::bad_argument, op,
+                  "k = " + std::to_string(attrs.k) + " is outside [0, " +
+                    std::to_string(v->dim) + "] for axis " +
+                    std::to_string(attrs.axis) + " of shape " +
+                    to_string(x.shape()));
+    keep = attrs.k;
+  }
+  auto dims = x.shape().dims();
+  dims[v->pos] = keep;
+  auto out = allocate(b, shape{std::move(dims)},
+                      op == opcode::argsort ? dtype::int64 : x.dtype());
+  if (out.numel() == 0)
+    return out;
+  visit2(x.dtype(), out.dtype(), [&](auto tx, auto tr) {
+    using T = decltype(tx);
+    using R = decltype(tr);
+    order_lines(op, x.data<T>(), *v, attrs.descending, keep,
+                out.mutable_data<R>());
+  });
+  return out;
+}
+
 // -- reshape ------------------------------------------------------------------
 
 // Resolves a -1 in `dims` and checks that the result holds numel elements of
@@ -894,6 +1006,14 @@ result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs) {
     return reshape(x, attrs.new_shape);
   case opcode::cast:
     return cast(b, x, attrs.to);
+  case opcode::copy:
+    return copy(b, x);
+  case opcode::zeros_like:
+    return allocate(b, x.shape(), x.dtype());
+  case opcode::sort:
+  case opcode::argsort:
+  case opcode::topk:
+    return order(b, x, attrs);
   default:
     return elementwise_unary(b, x);
   }

@@ -27,43 +27,81 @@ caf::error invalid_pointer() {
 
 } // namespace
 
-state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
-                    const state_ptr* y, const tensor* literal,
-                    bool literal_first) {
+namespace {
+
+/// An operation request and where to send it.
+struct addressed_request {
+  op_request req;
+  worker_ref where;
+};
+
+// Builds the request for `op` on `x` (and `y` or a literal) with fresh
+// result and holder ids. Fails, before anything is sent, with already_taken
+// (invalid or spent operands) or location_mismatch naming both pointers.
+caf::expected<addressed_request>
+make_request(opcode op, op_attrs attrs, const state_ptr& x, const state_ptr* y,
+             const tensor* literal, bool literal_first) {
   if (!x || (y != nullptr && !*y))
-    return failed(x ? x->context() : nullptr, invalid_pointer());
-  auto ctx = x->context();
+    return invalid_pointer();
   auto tx = x->usable();
   if (!tx)
-    return failed(ctx, tx.error());
-  op_request req;
+    return tx.error();
+  addressed_request result;
+  auto& req = result.req;
   req.op = op;
   req.attrs = std::move(attrs);
   req.args.push_back(operand{tx->id_at_location});
   if (y != nullptr) {
     auto ty = (*y)->usable();
     if (!ty)
-      return failed(ctx, ty.error());
+      return ty.error();
     if (!same_worker(tx->location, ty->location))
-      return failed(ctx,
-                    make_error(errc::location_mismatch,
-                               std::string{to_string(op)} +
-                                 ": operands live on different "
-                                 "workers: " +
-                                 x->to_string() + " and " + (*y)->to_string() +
-                                 "; move one of them first"));
+      return make_error(
+        errc::location_mismatch,
+        std::string{to_string(op)} +
+          ": operands live on different workers: " + x->to_string() + " and " +
+          (*y)->to_string() + "; move one of them first");
     req.args.push_back(operand{ty->id_at_location});
   }
   if (literal != nullptr) {
     auto pos = literal_first ? req.args.begin() : req.args.end();
     req.args.insert(pos, operand{*literal});
   }
+  auto ctx = x->context();
   req.result = ctx->next_id();
   req.holder = ctx->next_holder();
-  auto result =
-    std::make_shared<pointer_state>(ctx, tx->location, req.result, req.holder);
-  ctx->post(tx->location, exec_atom::value, std::move(req));
+  result.where = tx->location;
   return result;
+}
+
+} // namespace
+
+state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
+                    const state_ptr* y, const tensor* literal,
+                    bool literal_first) {
+  auto ctx = x ? x->context() : nullptr;
+  auto r = make_request(op, std::move(attrs), x, y, literal, literal_first);
+  if (!r)
+    return failed(ctx, std::move(r.error()));
+  auto result = std::make_shared<pointer_state>(ctx, r->where, r->req.result,
+                                                r->req.holder);
+  ctx->post(r->where, exec_atom::value, std::move(r->req));
+  return result;
+}
+
+caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
+                           const tensor* literal) {
+  auto r = make_request(op, {}, x, y, literal, false);
+  if (!r)
+    return std::move(r.error());
+  // The result id is only the request's key; no holder: nothing is created
+  // (protocol.hpp, I1).
+  r->req.in_place = true;
+  r->req.holder = object_id{};
+  auto ctx = x->context();
+  auto answer =
+    ctx->ask<caf::ok_atom>(r->where, exec_atom::value, std::move(r->req));
+  return answer ? caf::error{} : std::move(answer.error());
 }
 
 state_ptr send_tensor(const tensor& x, const worker& dest,

@@ -171,6 +171,20 @@ tensor tensor::apply_literal(opcode op, tensor literal,
   return out;
 }
 
+// Evaluates (and records) exactly as the out-of-place form, so the checks,
+// dtype rules and autograd are the same; only the result's shape and dtype
+// are checked before it replaces this tensor.
+tensor& tensor::apply_in_place(opcode op, const tensor* y,
+                               const tensor* literal) {
+  auto result = y != nullptr         ? apply_binary(op, *y)
+                : literal != nullptr ? apply_literal(op, *literal, false)
+                                     : apply_unary(op, {});
+  if (auto err = check_in_place(op, *this, y != nullptr ? y : literal, result))
+    throw operation_error(std::move(err));
+  *this = std::move(result);
+  return *this;
+}
+
 // -- private helpers ----------------------------------------------------------
 
 void tensor::throw_ragged() {

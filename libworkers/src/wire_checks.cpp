@@ -22,6 +22,23 @@ caf::error check_known(dtype x) {
                                           std::to_string(static_cast<int>(x)));
 }
 
+caf::error check_attrs(dtype to, int64_t k) {
+  if (auto err = check_known(to))
+    return err;
+  if (k >= 0)
+    return caf::none;
+  return make_error(errc::bad_argument, "decoding: topk count k = " +
+                                          std::to_string(k) + " is negative");
+}
+
+caf::error check_in_place(bool in_place, bool first_is_object) {
+  if (!in_place || first_is_object)
+    return caf::none;
+  return make_error(errc::bad_argument, "decoding: an in-place operation "
+                                        "must name an object as its first "
+                                        "operand");
+}
+
 caf::error check_known(right x) {
   if (static_cast<uint8_t>(x) <= static_cast<uint8_t>(last_right))
     return caf::none;

@@ -16,8 +16,14 @@
 //      autograd.hpp); its dtype is the result's, except for cast, whose
 //      rule casts back to the operand's dtype.
 //   R2 Non-differentiable opcodes (eq, gt, lt, argmax, one_hot, round,
-//      random_like) have no rule: is_differentiable() is false and
-//      input_grads gives no gradients.
+//      random_like, argsort, zeros_like) have no rule: is_differentiable()
+//      is false and input_grads gives no gradients. Indices (argmax,
+//      argsort) and constants carry no gradient.
+//   R5 sort and topk scatter the gradient back to the source positions,
+//      which the rule recomputes as argsort of the operand (stable, so the
+//      same permutation the forward pass used) and turns into a 0/1 mask by
+//      comparing with arange (a literal, R3); it costs numel * k elements
+//      (k: the sorted or kept count along the axis).
 //   R3 Constants a rule needs (the selection matrix of narrow's padding,
 //      zeros to broadcast against) enter as literals, so a recorded backward
 //      plan carries them like any plan literal.

@@ -257,6 +257,8 @@ class object_store {
   /// Records that creating `id`, held by `holder`, failed with `reason`
   /// (erasing it if here): its tombstone keeps the error for as long as a
   /// reference names it (T1). Early records for `id` apply to the tombstone.
+  /// Without a valid `holder` (the key of an in-place request, I1) nothing
+  /// was to be created and no tombstone is left.
   void fail(object_id id, object_id holder, caf::error reason, outbox& out);
 
   /// fail() for each `ids[k]` held by `holders[k]` that is not created yet
@@ -345,7 +347,10 @@ class object_store {
   /// result as a pointer entry first), reports a missing operand, or fails.
   /// `who` needs compute on every operand; the result is theirs, with the
   /// provenance of its operands (object_policy.hpp, P2). A forwarded request
-  /// names `who` as its principal (access_control.hpp, A1).
+  /// names `who` as its principal (access_control.hpp, A1). An in-place
+  /// request replaces its first operand instead (protocol.hpp, I1-I4): `who`
+  /// must also be its owner (or an admin, for the worker's data), the result
+  /// must keep its shape and dtype, and on failure nothing changes.
   exec_outcome execute(const op_request& req, id_generator& ids, outbox& out,
                        const requester& who = {});
 
@@ -408,6 +413,13 @@ class object_store {
   bool unbury(object_id id, object_id holder);
 
   std::string describe(const op_request& req) const;
+
+  /// Replaces the target of the in-place `req` (a tensor here, operands
+  /// `inputs`) by `value` under `policy` (keeping id, holders and owner), or
+  /// returns bad_argument if `value` has another shape or dtype (I3). Called
+  /// by execute once the operation succeeded.
+  caf::error replace(const op_request& req, const std::vector<op_input>& inputs,
+                     tensor value, object_policy policy);
 
   /// The release rule of an aggregate `op` (with `attrs`) computes from
   /// `inputs` with

@@ -19,10 +19,19 @@
 //   0, values beyond the int64 range give INT64_MIN or INT64_MAX.
 // - softmax and log_softmax compute in float32 on int64 input; one_hot takes
 //   int64 class indices and gives float32; random_like gives int64.
+// - copy gives a new tensor with the same elements (never shared storage).
+// - sort, argsort and topk order along one axis (ascending by default;
+//   descending keeps the largest first). Ties keep their original order, so
+//   sort(x) equals x gathered at argsort(x); NaN counts as larger than any
+//   number. argsort gives int64 indices; topk(k) the k first values.
+// - zeros_like gives zeros of the operand's shape and dtype (zero_()).
+// - In-place forms (add_, x += y, zero_; check_in_place) compute the same
+//   result and refuse it unless it has the target's shape and dtype.
 // Every failure names the operation and the shapes or dtypes involved.
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -66,10 +75,15 @@ enum class opcode : uint8_t {
   narrow,
   round,
   random_like,
+  copy,
+  sort,
+  argsort,
+  topk,
+  zeros_like,
 };
 
 /// The highest opcode value this build knows (requests above it are refused).
-constexpr opcode last_opcode = opcode::random_like;
+constexpr opcode last_opcode = opcode::zeros_like;
 
 /// Returns the name of `x`, e.g. "matmul" ("unknown" for values above
 /// last_opcode). Used in every error message of evaluate.
@@ -84,8 +98,8 @@ struct op_attrs {
   /// Marks "no axis": reduce over all elements.
   static constexpr int64_t all_axes = std::numeric_limits<int64_t>::min();
 
-  /// Axis for sum, mean, max, argmax, softmax, log_softmax and narrow;
-  /// negative counts from the end.
+  /// Axis for sum, mean, max, argmax, softmax, log_softmax, narrow, sort,
+  /// argsort and topk; negative counts from the end.
   int64_t axis = all_axes;
 
   /// Target shape for reshape; one entry may be -1 (inferred).
@@ -106,12 +120,18 @@ struct op_attrs {
   /// Number of classes (columns of the result) for one_hot.
   int64_t num_classes = 0;
 
+  /// sort, argsort and topk: largest first.
+  bool descending = false;
+
+  /// Number of values for topk (0 to the size of the axis).
+  int64_t k = 0;
+
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_attrs& x) {
     return f(
       caf::meta::type_name("workers::op_attrs"), x.axis, x.new_shape, x.to,
-      x.keepdims, x.start, x.length, x.num_classes,
-      caf::meta::load_callback([&x] { return wire::check_known(x.to); }));
+      x.keepdims, x.start, x.length, x.num_classes, x.descending, x.k,
+      caf::meta::load_callback([&x] { return wire::check_attrs(x.to, x.k); }));
   }
 };
 
@@ -136,5 +156,18 @@ caf::expected<tensor>
 evaluate(opcode op, const std::vector<op_input>& args,
          const op_attrs& attrs = {},
          uint64_t max_tensor_bytes = unlimited_tensor_bytes);
+
+/// The name of the in-place form of `op` in errors and listings: "add_",
+/// "mul_", "zero_" (for zeros_like).
+std::string in_place_name(opcode op);
+
+/// Nothing if `result`, computed by `op` from `target` (and `other`, the
+/// second operand if any), may replace `target` in place: same shape and
+/// dtype. Otherwise bad_argument naming the in-place form ("add_"), the
+/// target's and the other operand's shapes and dtypes, and what the result
+/// would have been. Called by tensor::apply_in_place and by workers
+/// executing in-place op_requests, before anything is replaced.
+caf::error check_in_place(opcode op, const tensor& target, const tensor* other,
+                          const tensor& result);
 
 } // namespace workers

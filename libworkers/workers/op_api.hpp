@@ -4,16 +4,28 @@
 //
 // Both `tensor` and `pointer<T>` derive from `op_api<Self>`, so every
 // operation is spelled once and exists on both: `x + y`, `x.matmul(w)`,
-// `x.sum(1)`, `2 - x`. `Self` provides three hooks:
+// `x.sum(1)`, `2 - x`, `x += y`, and the free forms `add(x, y)`,
+// `matmul(a, b)`, `sum(x, 1)`. `Self` provides three hooks:
 //   Self apply_unary(opcode, op_attrs) const;
 //   Self apply_binary(opcode, const Self& rhs) const;
 //   Self apply_literal(opcode, tensor literal, bool literal_first) const;
+// and, for the in-place forms (add_, x += y, zero_), a fourth:
+//   Self& apply_in_place(opcode, const Self* rhs, const tensor* literal);
+// (plan_var has none: a plan records no in-place step).
 // A tensor evaluates at once (and throws `operation_error` on bad operands);
 // a pointer sends the operation to where its data lives and returns a new
-// pointer at once (whose get() throws the error). Dtype, broadcasting and
-// error rules: see op.hpp.
+// pointer at once (whose get() throws the error). An in-place form on a
+// pointer waits for its worker's answer and throws the error, since no new
+// handle could carry it. Dtype, broadcasting and error rules: see op.hpp.
+//
+// Example:
+//   auto x = tensor{1.0f, 2.0f}.send(bob);
+//   x += 1;          // bob's object, same id: [2, 3]
+//   auto y = exp(x); // same as x.exp()
+//   x.zero_();       // [0, 0]
 
 #include <type_traits>
+#include <utility>
 
 #include "workers/op.hpp"
 
@@ -214,6 +226,75 @@ class op_api {
     return unary(opcode::one_hot, std::move(attrs));
   }
 
+  // -- copying and ordering ---------------------------------------------------
+
+  /// A new tensor with the same elements, computed where the data is (for a
+  /// pointer: a new object on the same worker).
+  Self copy() const { return unary(opcode::copy); }
+
+  /// Zeros of this shape and dtype (what zero_() writes).
+  Self zeros_like() const { return unary(opcode::zeros_like); }
+
+  /// The elements sorted along `axis` (ascending, or largest first if
+  /// `descending`); ties keep their order, NaN counts as largest. Fails with
+  /// bad_axis (also for rank 0).
+  Self sort(int64_t axis = -1, bool descending = false) const {
+    return unary(opcode::sort, order_attrs(axis, descending, 0));
+  }
+
+  /// The int64 indices that sort along `axis`: sort(x) is x gathered at
+  /// argsort(x). Fails like sort.
+  Self argsort(int64_t axis = -1, bool descending = false) const {
+    return unary(opcode::argsort, order_attrs(axis, descending, 0));
+  }
+
+  /// The `k` largest values along `axis`, largest first (or the `k`
+  /// smallest, smallest first, unless `largest`). Fails like sort, or with
+  /// bad_argument if k is negative or above the size of the axis.
+  Self topk(int64_t k, int64_t axis = -1, bool largest = true) const {
+    return unary(opcode::topk, order_attrs(axis, largest, k));
+  }
+
+  // -- in-place operations ----------------------------------------------------
+  //
+  // Replace this tensor (or a pointer's object, keeping its id) by the
+  // result of the operation; the other operand broadcasts, but the result
+  // must keep this shape and dtype, else bad_argument naming both shapes
+  // and nothing changes (`int64 /= 2` is refused: div gives float32).
+  // Tensors throw operation_error; pointers wait for the worker's answer
+  // and throw its error (not_permitted unless its owner asks).
+
+  Self& add_(const Self& y) { return in_place(opcode::add, &y); }
+
+  Self& sub_(const Self& y) { return in_place(opcode::sub, &y); }
+
+  Self& mul_(const Self& y) { return in_place(opcode::mul, &y); }
+
+  Self& div_(const Self& y) { return in_place(opcode::div, &y); }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  Self& add_(S y) {
+    return in_place_literal(opcode::add, y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  Self& sub_(S y) {
+    return in_place_literal(opcode::sub, y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  Self& mul_(S y) {
+    return in_place_literal(opcode::mul, y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  Self& div_(S y) {
+    return in_place_literal(opcode::div, y);
+  }
+
+  /// Sets every element to 0.
+  Self& zero_() { return in_place(opcode::zeros_like, nullptr); }
+
   // -- randomness -------------------------------------------------------------
 
   /// An int64 tensor of this shape (any dtype) filled with uniformly random
@@ -233,6 +314,34 @@ class op_api {
   friend Self operator/(const Self& x, const Self& y) { return x.div(y); }
 
   friend Self operator-(const Self& x) { return x.neg(); }
+
+  friend Self& operator+=(Self& x, const Self& y) { return x.add_(y); }
+
+  friend Self& operator-=(Self& x, const Self& y) { return x.sub_(y); }
+
+  friend Self& operator*=(Self& x, const Self& y) { return x.mul_(y); }
+
+  friend Self& operator/=(Self& x, const Self& y) { return x.div_(y); }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  friend Self& operator+=(Self& x, S y) {
+    return x.add_(y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  friend Self& operator-=(Self& x, S y) {
+    return x.sub_(y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  friend Self& operator*=(Self& x, S y) {
+    return x.mul_(y);
+  }
+
+  template <class S, class = detail::enable_if_number_t<S>>
+  friend Self& operator/=(Self& x, S y) {
+    return x.div_(y);
+  }
 
   template <class S, class = detail::enable_if_number_t<S>>
   friend Self operator+(const Self& x, S y) {
@@ -287,6 +396,24 @@ class op_api {
     return attrs;
   }
 
+  static op_attrs order_attrs(int64_t axis, bool descending, int64_t k) {
+    op_attrs attrs;
+    attrs.axis = axis;
+    attrs.descending = descending;
+    attrs.k = k;
+    return attrs;
+  }
+
+  Self& in_place(opcode op, const Self* y) {
+    return static_cast<Self&>(*this).apply_in_place(op, y, nullptr);
+  }
+
+  template <class S>
+  Self& in_place_literal(opcode op, S y) {
+    auto lit = detail::make_literal(y);
+    return static_cast<Self&>(*this).apply_in_place(op, nullptr, &lit);
+  }
+
   Self unary(opcode op, op_attrs attrs = {}) const {
     return self().apply_unary(op, std::move(attrs));
   }
@@ -300,5 +427,55 @@ class op_api {
     return self().apply_literal(op, detail::make_literal(y), literal_first);
   }
 };
+
+// -- free functions -----------------------------------------------------------
+//
+// `add(x, y)`, `matmul(a, b)`, `sum(x, 1, true)`, `topk(x, 3)`, ...: each
+// forwards to the member of the same name of a tensor, pointer or plan_var
+// (any type with op_api), with the same arguments, results and errors. For
+// other types (numbers, iterators) the template does not exist, so calls
+// such as std::exp(2.0) or std::sort(b, e) are unaffected.
+
+template <class T>
+using enable_if_handle_t = std::enable_if_t<std::is_base_of_v<op_api<T>, T>>;
+
+#define WORKERS_OP_FUNCTION(name)                                              \
+  template <class T, class... Ts, class = enable_if_handle_t<T>>               \
+  auto name(const T& x, Ts&&... xs)                                            \
+    ->decltype(x.name(std::forward<Ts>(xs)...)) {                              \
+    return x.name(std::forward<Ts>(xs)...);                                    \
+  }
+
+WORKERS_OP_FUNCTION(add)
+WORKERS_OP_FUNCTION(sub)
+WORKERS_OP_FUNCTION(mul)
+WORKERS_OP_FUNCTION(div)
+WORKERS_OP_FUNCTION(eq)
+WORKERS_OP_FUNCTION(gt)
+WORKERS_OP_FUNCTION(lt)
+WORKERS_OP_FUNCTION(matmul)
+WORKERS_OP_FUNCTION(transpose)
+WORKERS_OP_FUNCTION(neg)
+WORKERS_OP_FUNCTION(abs)
+WORKERS_OP_FUNCTION(exp)
+WORKERS_OP_FUNCTION(log)
+WORKERS_OP_FUNCTION(relu)
+WORKERS_OP_FUNCTION(round)
+WORKERS_OP_FUNCTION(sum)
+WORKERS_OP_FUNCTION(mean)
+WORKERS_OP_FUNCTION(max)
+WORKERS_OP_FUNCTION(argmax)
+WORKERS_OP_FUNCTION(softmax)
+WORKERS_OP_FUNCTION(log_softmax)
+WORKERS_OP_FUNCTION(reshape)
+WORKERS_OP_FUNCTION(cast)
+WORKERS_OP_FUNCTION(narrow)
+WORKERS_OP_FUNCTION(one_hot)
+WORKERS_OP_FUNCTION(copy)
+WORKERS_OP_FUNCTION(sort)
+WORKERS_OP_FUNCTION(argsort)
+WORKERS_OP_FUNCTION(topk)
+
+#undef WORKERS_OP_FUNCTION
 
 } // namespace workers

@@ -73,6 +73,12 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
                     const state_ptr* y, const tensor* literal,
                     bool literal_first);
 
+/// Runs `op` in place on `x`'s object (and `y`'s object or a literal) where
+/// it lives, waiting for the answer of the whole chain (protocol.hpp, I1-I4).
+/// Returns the error, or a local refusal as remote_op gives it.
+caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
+                           const tensor* literal);
+
 /// Puts a copy of `x` on `dest`, asking for `policy` (the worker decides
 /// what it keeps of it: access_control.hpp, admit_policy).
 state_ptr send_tensor(const tensor& x, const worker& dest,
@@ -220,6 +226,16 @@ class pointer : public op_api<pointer<T>> {
   pointer apply_literal(opcode op, tensor literal, bool literal_first) const {
     return pointer{
       detail::remote_op(op, {}, st_, nullptr, &literal, literal_first)};
+  }
+
+  /// Called by op_api's in-place forms (add_, +=, zero_): blocks until the
+  /// worker holding the object answered; throws operation_error with its
+  /// error (the object is then unchanged). Returns *this.
+  pointer& apply_in_place(opcode op, const pointer* y, const tensor* literal) {
+    auto err = detail::remote_in_place(op, st_, y ? &y->st_ : nullptr, literal);
+    if (err)
+      throw operation_error(std::move(err));
+    return *this;
   }
 
  private:

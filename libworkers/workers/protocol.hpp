@@ -122,6 +122,27 @@
 //   me    -> alice: get{S, Y}  => ref(bob:T), holder S (the reference moves
 //                   from alice's entry to me's new handle)
 //   me    -> bob:   get{T, S}  => the tensor; bob's store is back to {X}.
+//
+// In-place operations (I1-I4). An exec with `in_place` set modifies its first
+// operand instead of creating anything:
+//   I1 The first operand is the target (an object, never a literal); the
+//      result id is only the request's key (pins, parking, duplicate check)
+//      and is never stored, so the object counts of every worker stay as
+//      they are. The target keeps its id, holders and owner; its provenance
+//      becomes what derive() gives for the operands (access_control.hpp).
+//   I2 Besides compute on every operand, the principal must be allowed to
+//      modify the target: its owner, or an admin of the worker for the
+//      worker's own data (check_owner); else not_permitted.
+//   I3 The result must have the target's shape and dtype (check_in_place in
+//      op.hpp); a failed in-place exec leaves the target unchanged (no
+//      tombstone, at no hop) and replies with the error.
+//   I4 Through a chain, each hop checks its pointer entry and forwards the
+//      request with the next hop's operand ids and a fresh key; the object
+//      at the end of the chain is modified. Pointer entries are unchanged.
+// Example (me -> alice -> bob, `p2x += 1` on me's pointer P to alice:Q):
+//   me    -> alice: exec{add, [Q, literal 1], result K, in_place}
+//   alice -> bob:   exec{add, [X, literal 1], result K', in_place}
+//   bob:            X = X + 1 (same id, holders, owner); ok to alice, to me.
 
 #include <string>
 #include <utility>
@@ -444,7 +465,8 @@ struct operand {
 
 /// "Compute `op` on `args`, store the result as `result`, held by `holder`."
 /// `principal` names whom a forwarding worker acts for (access_control.hpp,
-/// A1); it is empty from clients and ignored from untrusted senders.
+/// A1); it is empty from clients and ignored from untrusted senders. With
+/// `in_place`, "replace `args[0]` by the result" instead (I1-I4 above).
 struct op_request {
   opcode op = opcode::add;
   std::vector<operand> args;
@@ -452,12 +474,21 @@ struct op_request {
   object_id result;
   object_id holder;
   std::string principal;
+  bool in_place = false;
+
+  /// Whether the first operand names an object (an in-place target).
+  bool first_is_object() const {
+    return !args.empty() && caf::holds_alternative<object_id>(args[0].content);
+  }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, op_request& x) {
     return f(caf::meta::type_name("workers::op_request"), x.op, x.args, x.attrs,
-             x.result, x.holder, x.principal, caf::meta::load_callback([&x] {
-               return wire::check_known(x.op);
+             x.result, x.holder, x.principal, x.in_place,
+             caf::meta::load_callback([&x] {
+               if (auto err = wire::check_known(x.op))
+                 return err;
+               return wire::check_in_place(x.in_place, x.first_is_object());
              }));
   }
 };

@@ -244,6 +244,14 @@ class tensor : public op_api<tensor> {
 
   tensor apply_literal(opcode op, tensor literal, bool literal_first) const;
 
+  /// Called by op_api's in-place forms: evaluates `op` on this tensor and
+  /// `y` or `literal` (or alone), then replaces this tensor by the result.
+  /// Throws operation_error (bad_argument, check_in_place) and leaves this
+  /// tensor unchanged if the result has another shape or dtype. A tensor
+  /// that requires grad records the operation as its out-of-place form
+  /// would, and the handle becomes that result (`x = x + y`).
+  tensor& apply_in_place(opcode op, const tensor* y, const tensor* literal);
+
   // -- autograd hook (autograd.hpp) -------------------------------------------
 
   /// The autograd record of this handle: null (the default, and always for

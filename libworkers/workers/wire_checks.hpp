@@ -48,6 +48,16 @@ caf::error check_known(opcode x);
 /// inspect functions of op_attrs, blob_ref and search_hit after loading.
 caf::error check_known(dtype x);
 
+/// check_known(to), then bad_argument if `k` (topk's count) is negative.
+/// Called by the inspect function of op_attrs after loading; evaluate
+/// checks k against the shape.
+caf::error check_attrs(dtype to, int64_t k);
+
+/// bad_argument unless an in-place request (`in_place`) names an object as
+/// its first operand (`first_is_object`): a literal cannot be modified.
+/// Called by the inspect function of op_request after loading.
+caf::error check_in_place(bool in_place, bool first_is_object);
+
 /// bad_argument "unknown right N" if `x` is above last_right. Called by
 /// the inspect function of grant after loading.
 caf::error check_known(right x);

@@ -52,6 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.attrs.length = in.next<int64_t>();
   req.attrs.num_classes = in.next<int64_t>();
   req.attrs.to = static_cast<dtype>(in.next<uint8_t>());
+  req.attrs.descending = in.next<uint8_t>() % 2 == 1;
+  req.attrs.k = in.next<int64_t>();
+  req.in_place = in.next<uint8_t>() % 2 == 1;
   size_t rank = in.next<uint8_t>() % 6;
   for (size_t i = 0; i < rank; ++i)
     req.attrs.new_shape.push_back(in.next<int64_t>());
