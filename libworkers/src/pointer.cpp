@@ -104,6 +104,17 @@ caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
   return answer ? caf::error{} : std::move(answer.error());
 }
 
+// Tells `dest` to expect `id` soon (a large put or a move under way), so
+// that requests for it wait for it there. Sent as the client's agent, not
+// anonymously: the worker counts expectations per sending node
+// (workers.max-expectations-per-peer), and CAF drops the sender of
+// anonymous messages from other nodes.
+void announce(const std::shared_ptr<client>& ctx, const worker_actor& dest,
+              object_id id) {
+  caf::send_as(caf::actor_cast<caf::actor>(ctx->agent()), dest,
+               expect_atom::value, id, ctx->timeout());
+}
+
 state_ptr send_tensor(const tensor& x, const worker& dest,
                       object_policy policy) {
   auto ctx = dest.context();
@@ -112,7 +123,7 @@ state_ptr send_tensor(const tensor& x, const worker& dest,
   if (needs_bulk(x, dest.handle(), ctx->system().node())) {
     // Large, for another node (bulk.hpp): the agent stages it and sends a
     // blob_ref; operations sent meanwhile wait at the worker for `id`.
-    caf::anon_send(dest.handle(), expect_atom::value, id, ctx->timeout());
+    announce(ctx, dest.handle(), id);
     ctx->begin_op(dest.ref());
     caf::anon_send(ctx->agent(), stage_atom::value, x, dest.ref(), id, holder,
                    std::move(policy));
@@ -151,7 +162,7 @@ void start_move(const state_ptr& x, const worker& dest) {
   // Counted before the handle knows of the move: once it does, the agent
   // may send and settle the move (a queued leg) at any moment, on its own
   // thread, and its end_op must find the count.
-  caf::anon_send(dest.handle(), expect_atom::value, new_id, ctx->timeout());
+  announce(ctx, dest.handle(), new_id);
   ctx->begin_op(dest.ref());
   auto leg = x->begin_move(dest.ref(), new_id);
   if (!leg) {
