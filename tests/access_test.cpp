@@ -9,12 +9,9 @@
 #include <sstream>
 
 #include "fixture.hpp"
+#include "party_runner.hpp"
 #include "workers/plan_hash.hpp"
 #include "workers/remote_plan.hpp"
-
-#ifndef WORKERS_PARTY_BINARY
-#error "WORKERS_PARTY_BINARY must name the tests/party executable"
-#endif
 
 using namespace workers;
 using namespace workers::test;
@@ -56,27 +53,7 @@ struct access_cluster {
   std::map<std::string, std::string>
   party(const std::string& principal, const std::vector<std::string>& steps,
         const std::string& declared = {}) {
-    auto f = test_pki::get().files_for(principal);
-    std::string cmd = WORKERS_PARTY_BINARY;
-    for (auto& arg : {f.certificate, f.key, f.cafile,
-                      declared.empty() ? principal : declared})
-      cmd += " '" + arg + "'";
-    for (auto& [name, node] : nodes)
-      cmd += " " + name + "@127.0.0.1:" + std::to_string(node->port());
-    cmd += " --";
-    for (auto& s : steps)
-      cmd += " '" + s + "'";
-    auto [status, text] = run_and_capture(cmd, scaled(60s));
-    INFO(text);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    std::map<std::string, std::string> result;
-    std::istringstream lines{text};
-    std::string line;
-    while (std::getline(lines, line))
-      if (auto pos = line.find(" => "); pos != std::string::npos)
-        result[line.substr(0, pos)] = line.substr(pos + 4);
-    return result;
+    return run_party(nodes, principal, steps, declared);
   }
 
   // bob's private data, put by its admin (this process): `rows` x 2 of

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "fixture.hpp"
 #include "temp_dir.hpp"
 #include "workers/checkpoint.hpp"
 #include "workers/error.hpp"
@@ -106,10 +107,8 @@ TEST_CASE("checkpoint: a damaged file is an error naming what is wrong",
 TEST_CASE("checkpoint: training resumed from round 1 ends where an "
           "uninterrupted run does",
           "[checkpoint][federated]") {
-  if (!std::filesystem::exists(dataset_dir())) {
-    WARN("Fashion-MNIST is not installed: skipped");
+  if (!test::have_fashion_mnist())
     return;
-  }
   shard_spec spec;
   spec.limit = 200;
   auto train = value_or_throw(load_shard(spec));

@@ -18,13 +18,6 @@ using namespace workers;
 
 namespace {
 
-bool have_data() {
-  if (std::filesystem::exists(dataset_dir()))
-    return true;
-  WARN("Fashion-MNIST is not installed in " << dataset_dir() << ": skipped");
-  return false;
-}
-
 labeled_data small_test_set() {
   shard_spec spec;
   spec.split = "test";
@@ -56,7 +49,7 @@ void check_identical(const training_result& x, const training_result& y) {
 
 TEST_CASE("federated: one owner, one step per round equals centralized",
           "[federated]") {
-  if (!have_data())
+  if (!test::have_fashion_mnist())
     return;
   shard_spec spec;
   spec.limit = 200;
@@ -90,7 +83,7 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
 TEST_CASE("federated: three owners learn, secure matches trusted, only "
           "data stays",
           "[federated]") {
-  if (!have_data())
+  if (!test::have_fashion_mnist())
     return;
   auto test = small_test_set();
   runtime rt{test::data_options(test::scaled_defaults())};

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 
 #include "pki.hpp"
 #include "workers/error.hpp"
+#include "workers/idx.hpp"
 #include "workers/node_process.hpp"
 #include "workers/runtime.hpp"
 #include "workers/runtime_config.hpp"
@@ -296,6 +298,28 @@ inline tensor tensor_in(const store_listing& listing, object_id id) {
     }
   FAIL("object " << to_string(id) << " not in " << to_string(listing));
   return {};
+}
+
+/// Checks that the insecure node at `port` still serves a new client:
+/// connects to its worker bob and takes a tensor there and back. Called by
+/// attack tests after each attack.
+inline void check_bob_serves(uint16_t port) {
+  auto opts = fast_options();
+  opts.gate.insecure = true;
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  auto bob = connect_to(rt, "bob", port);
+  REQUIRE(bob);
+  CHECK(tensor{7, 8}.send(*bob).get().equal(tensor{7, 8}));
+}
+
+/// Whether Fashion-MNIST is installed (dataset_dir()); warns that the test
+/// is skipped if not. Called first by tests that read it.
+inline bool have_fashion_mnist() {
+  if (std::filesystem::exists(dataset_dir()))
+    return true;
+  WARN("Fashion-MNIST is not installed in " << dataset_dir() << ": skipped");
+  return false;
 }
 
 } // namespace workers::test

@@ -16,11 +16,8 @@
 #include <sstream>
 
 #include "fixture.hpp"
+#include "party_runner.hpp"
 #include "workers/federated.hpp"
-
-#ifndef WORKERS_PARTY_BINARY
-#error "WORKERS_PARTY_BINARY must name the tests/party executable"
-#endif
 
 using namespace workers;
 using namespace workers::test;
@@ -30,13 +27,6 @@ using Catch::Matchers::StartsWith;
 namespace {
 
 constexpr int64_t rows_per_owner = 40;
-
-bool have_data() {
-  if (std::filesystem::exists(dataset_dir()))
-    return true;
-  WARN("Fashion-MNIST is not installed in " << dataset_dir() << ": skipped");
-  return false;
-}
 
 // A data owner's node: it loads 40 samples of training half `shard` (from
 // 0), which only "me" may compute on and find, and names no admin but its
@@ -97,26 +87,7 @@ struct fl_cluster {
   // returns each step's outcome by step.
   std::map<std::string, std::string>
   party(const std::string& principal, const std::vector<std::string>& steps) {
-    auto f = test_pki::get().files_for(principal);
-    std::string cmd = WORKERS_PARTY_BINARY;
-    for (auto& arg : {f.certificate, f.key, f.cafile, principal})
-      cmd += " '" + arg + "'";
-    for (auto& [name, node] : nodes)
-      cmd += " " + name + "@127.0.0.1:" + std::to_string(node->port());
-    cmd += " --";
-    for (auto& s : steps)
-      cmd += " '" + s + "'";
-    auto [status, text] = run_and_capture(cmd, scaled(60s));
-    INFO(text);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-    std::map<std::string, std::string> result;
-    std::istringstream lines{text};
-    std::string line;
-    while (std::getline(lines, line))
-      if (auto pos = line.find(" => "); pos != std::string::npos)
-        result[line.substr(0, pos)] = line.substr(pos + 4);
-    return result;
+    return run_party(nodes, principal, steps);
   }
 
   // How many refusals of `principal` `w`'s audit log holds.
@@ -148,7 +119,7 @@ training_options tiny_options() {
 TEST_CASE("fl access: the model owner trains with trusted and secure "
           "aggregation and takes home nothing else",
           "[access][federated][network]") {
-  if (!have_data())
+  if (!have_fashion_mnist())
     return;
   fl_cluster c;
   auto owners = c.owners();
@@ -206,7 +177,7 @@ TEST_CASE("fl access: the model owner trains with trusted and secure "
 TEST_CASE("fl access: an intruder with a valid certificate can neither find, "
           "compute on, nor take anything",
           "[access][federated][network]") {
-  if (!have_data())
+  if (!have_fashion_mnist())
     return;
   fl_cluster c;
   auto owners = c.owners();
@@ -265,7 +236,7 @@ TEST_CASE("fl access: an intruder with a valid certificate can neither find, "
 TEST_CASE("fl access: plain FedAvg works once every owner releases to the "
           "model owner",
           "[access][federated][network]") {
-  if (!have_data())
+  if (!have_fashion_mnist())
     return;
   fl_cluster c{{"--policy.release-to=[\"me\"]"}};
   auto owners = c.owners();

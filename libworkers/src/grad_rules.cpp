@@ -1,5 +1,6 @@
 #include "workers/grad_rules.hpp"
 
+#include <array>
 #include <string>
 
 #include "workers/error.hpp"
@@ -22,6 +23,17 @@ size_t axis_pos(opcode op, int64_t axis, size_t rank) {
                                   " out of range for rank " +
                                   std::to_string(rank));
   return static_cast<size_t>(pos);
+}
+
+// `s` seen as [outer, dim, inner] around `axis`: the product of the sizes
+// before it, its own size, the product of those after it.
+std::array<int64_t, 3> around_axis(opcode op, const shape& s, int64_t axis) {
+  auto pos = axis_pos(op, axis, s.rank());
+  std::array<int64_t, 3> result{1, s[pos], 1};
+  for (size_t i = 0; i < s.rank(); ++i)
+    if (i != pos)
+      result[i < pos ? 0 : 2] *= s[i];
+  return result;
 }
 
 // The shape of a reduction of `s` along `axis` with keepdims: the reduced
@@ -72,13 +84,7 @@ T narrow_grad(const op_record<T>& r, const T& g) {
   auto& in = r.input_shapes[0];
   if (in.numel() == 0)
     return g.reshape(in.dims());
-  auto pos = axis_pos(r.op, r.attrs.axis, in.rank());
-  int64_t outer = 1;
-  int64_t inner = 1;
-  for (size_t i = 0; i < in.rank(); ++i)
-    if (i != pos)
-      (i < pos ? outer : inner) *= in[i];
-  auto dim = in[pos];
+  auto [outer, dim, inner] = around_axis(r.op, in, r.attrs.axis);
   auto len = r.attrs.length;
   auto start = r.attrs.start < 0 ? r.attrs.start + dim : r.attrs.start;
   // [len, dim] in g's dtype: matmul does not convert literal operands.
@@ -110,13 +116,7 @@ T scatter_grad(const op_record<T>& r, const T& g) {
   auto& in = r.input_shapes[0];
   if (in.numel() == 0)
     return g.reshape(in.dims());
-  auto pos = axis_pos(r.op, r.attrs.axis, in.rank());
-  int64_t outer = 1;
-  int64_t inner = 1;
-  for (size_t i = 0; i < in.rank(); ++i)
-    if (i != pos)
-      (i < pos ? outer : inner) *= in[i];
-  auto dim = in[pos];
+  auto [outer, dim, inner] = around_axis(r.op, in, r.attrs.axis);
   auto keep = r.op == opcode::topk ? r.attrs.k : dim;
   auto idx = r.inputs[0].argsort(r.attrs.axis, r.attrs.descending);
   if (keep < dim)
