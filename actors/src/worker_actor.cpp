@@ -642,11 +642,13 @@ void serve_tag(worker_pointer self,
 }
 
 // search: the ids carrying all of `query`, each retained for a new holder.
-std::vector<search_hit> serve_search(worker_pointer self, const requester& who,
-                                     const std::vector<std::string>& query) {
+// The hits for `found` (ids a search matched), each retained for a fresh
+// holder the reply names.
+std::vector<search_hit> serve_search(worker_pointer self,
+                                     const std::vector<object_id>& found) {
   auto& st = self->state;
   std::vector<search_hit> hits;
-  for (auto id : st.store.search(query, who)) {
+  for (auto id : found) {
     search_hit hit;
     hit.id = id;
     hit.holder = st.holder_ids.next();
@@ -1049,7 +1051,28 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](search_atom, const std::vector<std::string>& query) {
-      return serve_search(self, resolve(self), query);
+      return serve_search(self, self->state.store.search(query, resolve(self)));
+    },
+    [=](search_atom, object_id id) {
+      return serve_search(self, self->state.store.search(id, resolve(self)));
+    },
+    [=](keep_atom, object_id id,
+        object_id holder) -> caf::result<caf::ok_atom> {
+      // Only the owner decides that its object outlives its handles.
+      auto who = resolve(self);
+      auto& store = self->state.store;
+      caf::error err;
+      if (auto policy = store.policy_of(id))
+        err =
+          check_owner(store.access(), store.owner(), who, *policy, "keep", id);
+      if (!err)
+        err = store.keep(id, holder);
+      if (err) {
+        if (err.code() == static_cast<uint8_t>(errc::not_permitted))
+          self->state.audit.refused("keep", who.name, id, err);
+        return err;
+      }
+      return caf::ok_atom::value;
     },
     [=](audit_atom) { return self->state.audit.entries(); },
     [=](define_atom, object_id plan_id, plan& p) -> caf::result<caf::ok_atom> {

@@ -224,6 +224,28 @@ object_store::search(const std::vector<std::string>& query,
   return hits;
 }
 
+caf::error object_store::keep(object_id id, object_id holder) {
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return status(id) == presence::gone ? gone_error(id) : unknown_error(id);
+  auto j = find_holder(i->second.holders, holder);
+  if (j == i->second.holders.end())
+    return make_error(errc::no_such_object, "keep: " + to_string(holder) +
+                                              " holds no reference to " +
+                                              to_string(id) + " on " + owner_);
+  j->own = true;
+  return caf::none;
+}
+
+std::vector<object_id> object_store::search(object_id id,
+                                            const requester& who) const {
+  auto policy = policy_of(id);
+  if (policy == nullptr ||
+      !allows(access_, owner_, who, *policy, right::search))
+    return {};
+  return {id};
+}
+
 caf::error object_store::tag(object_id id,
                              const std::vector<std::string>& tags) {
   auto i = entries_.find(id);

@@ -23,8 +23,25 @@ pointer_state::~pointer_state() {
   // client agent holds it), so the location here is final.
   if (ctx_)
     ctx_->untrack(this);
-  if (phase_ == phase::live && ctx_ && ctx_->alive() && location_.hdl)
+  if (phase_ == phase::live && !kept_ && ctx_ && ctx_->alive() && location_.hdl)
     ctx_->post(location_, release_atom::value, id_at_location_, id_);
+}
+
+caf::error pointer_state::keep() {
+  auto t = usable();
+  if (!t)
+    return t.error();
+  // The object may still be on its way (a put, a move): the barrier waits
+  // for every change posted so far to be acknowledged.
+  if (auto err = ctx_->barrier())
+    return err;
+  auto done = ctx_->ask<caf::ok_atom>(t->location, keep_atom::value,
+                                      t->id_at_location, t->id);
+  if (!done)
+    return std::move(done.error());
+  std::lock_guard<std::mutex> guard{mtx_};
+  kept_ = true;
+  return caf::none;
 }
 
 pointer_state::target pointer_state::snapshot() const {

@@ -56,6 +56,13 @@ std::vector<found_object> worker::find(std::vector<std::string> tags) const {
     ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, tags)));
 }
 
+std::vector<found_object> worker::find(object_id id) const {
+  if (auto err = ctx_->barrier())
+    throw operation_error(err);
+  return adopt(value_or_throw(
+    ctx_->ask<std::vector<search_hit>>(ref_, search_atom::value, id)));
+}
+
 std::vector<found_object> worker::adopt(std::vector<search_hit> hits) const {
   std::vector<found_object> result;
   for (auto& hit : hits)

@@ -138,6 +138,16 @@ class object_store {
 
   size_t size() const noexcept { return entries_.size(); }
 
+  /// Makes `holder`'s reference to `id` permanent: it never lapses (as the
+  /// worker's own data does). Called by workers for `keep`, after
+  /// check_owner; no_such_object if `id` is not stored or `holder` holds no
+  /// reference to it.
+  caf::error keep(object_id id, object_id holder);
+
+  /// `id` if it is stored and `who` may find it (right::search), else
+  /// nothing. Called by workers for a search by id.
+  std::vector<object_id> search(object_id id, const requester& who) const;
+
   /// The bytes of every stored tensor (pointer entries count nothing).
   /// Called by workers for `stats`; O(objects).
   uint64_t stored_bytes() const;

@@ -180,6 +180,16 @@ class pointer : public op_api<pointer<T>> {
     return *this;
   }
 
+  /// Keeps the object on its worker after this handle (and every copy of
+  /// it) is gone: no release, no lapse (for objects meant to outlive the
+  /// client; find them again with worker::find(id) or by tag). Only the
+  /// object's owner may; it goes with the owner's clear(). Blocking;
+  /// returns the worker's refusal or a timeout. Keep after the last move.
+  caf::error keep() const {
+    return st_ ? st_->keep()
+               : make_error(errc::already_taken, "invalid pointer");
+  }
+
   // -- properties -------------------------------------------------------------
 
   /// True while the handle is usable (not spent by get, not failed).

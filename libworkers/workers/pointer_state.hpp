@@ -70,6 +70,13 @@ class pointer_state {
 
   phase current() const;
 
+  /// Makes the reference this handle holds permanent on its worker (the
+  /// `keep` message) and stops the handle from releasing it when it is
+  /// destroyed. Called by pointer::keep; blocking; returns the worker's
+  /// refusal (not_permitted for another's object, no_such_object) or a
+  /// timeout, and the handle then stays as it was.
+  caf::error keep();
+
   /// The failure (failed phase) or the error of the last failed move.
   caf::error error() const;
 
@@ -121,6 +128,8 @@ class pointer_state {
   phase phase_;
   caf::error error_;
   bool moving_ = false;
+  /// keep() succeeded: the destructor releases nothing.
+  bool kept_ = false;
   /// Where the data is while moving_ (the source of the leg under way).
   worker_ref data_at_;
   object_id data_id_;

@@ -194,6 +194,7 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
 using permit_atom = caf::atom_constant<caf::atom("permit")>;
+using keep_atom = caf::atom_constant<caf::atom("keep")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -242,7 +243,11 @@ struct grant;
 /// - stats: anyone; message and tensor byte counters (worker_stats).
 /// - tag: clients; adds tags to an object (acknowledged like a put).
 /// - search: clients; the objects carrying all given tags, each retained
-///   for a fresh holder the reply names (the caller's new pointers).
+///   for a fresh holder the reply names (the caller's new pointers). With
+///   an object id instead of tags: that object, if the asker may find it.
+/// - keep: the object's owner; holder `holder`'s reference to `id` never
+///   lapses and is never released by the handle (an object meant to
+///   outlive its client); it goes with the owner's clear.
 /// - audit: anyone; every tensor that left this worker (audit_log.hpp).
 /// - define: clients; stores a plan (plan.hpp) under an id, until clear.
 /// - run: clients; runs a stored plan on tensors here (like exec).
@@ -295,6 +300,8 @@ using worker_actor = caf::typed_actor<
                   std::vector<std::string>>::with<caf::ok_atom>,
   caf::replies_to<search_atom,
                   std::vector<std::string>>::with<std::vector<search_hit>>,
+  caf::replies_to<search_atom, object_id>::with<std::vector<search_hit>>,
+  caf::replies_to<keep_atom, object_id, object_id>::with<caf::ok_atom>,
   caf::replies_to<audit_atom>::with<std::vector<audit_entry>>,
   caf::replies_to<define_atom, object_id, plan>::with<caf::ok_atom>,
   caf::replies_to<run_atom, plan_run>::with<caf::ok_atom>,

@@ -64,6 +64,11 @@ class worker {
   /// reply (found_object.hpp). Blocking; throws operation_error.
   std::vector<found_object> find(std::vector<std::string> tags) const;
 
+  /// A new pointer to the object `id` here, if the worker holds it and the
+  /// caller may find it (search by id; empty otherwise). Blocking; throws
+  /// operation_error.
+  std::vector<found_object> find(object_id id) const;
+
   /// The pointers a search reply `hits` names, each a reference the caller
   /// now holds (the worker retained it for the hit's holder). Called by
   /// find and async::find; never fails.
