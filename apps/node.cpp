@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
     names += (names.empty() ? "" : ",") + w.name;
   std::cout << "node: hosting " << names << " on " << opts->host << ':'
             << node->port << std::endl;
+  if (opts->advertised_host != opts->host)
+    std::cout << "node: peers reach it at " << opts->advertised_host
+              << std::endl;
   auto sig = workers::await_termination_signal();
   std::cout << "node: signal " << sig << ", stopping" << std::endl;
   node->stop();

@@ -413,8 +413,8 @@ TEST_CASE("config: the node refuses a bad file, naming file and key",
   CHECK(r.code == 2);
   CHECK_THAT(r.err,
              Contains("node: bad configuration: " + file +
-                      ": [node] hots: unknown key (keys of [node]: data-port, "
-                      "host, port, workers)"));
+                      ": [node] hots: unknown key (keys of [node]: "
+                      "advertised-host, data-port, host, port, workers)"));
   CHECK_THAT(r.err, Contains(file + ": [node] port=70000: expected a whole "
                                     "number in the range of uint16"));
   CHECK_THAT(r.err, Contains(file + ": [workers] request-timeout=5: expected "
@@ -621,4 +621,38 @@ TEST_CASE("config: cluster.sh fails on a config it cannot read", "[config]") {
                 {"WORKERS_RUN_DIR", dir.path + "/run"}});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Contains(file + ": [cluster] worker: unknown key"));
+}
+
+TEST_CASE("config: the advertised address comes from the option, the "
+          "cluster list or the bound address, never a wildcard",
+          "[config][advertise]") {
+  temp_dir dir;
+  auto file = dir.write("c.ini", "[cluster]\nworkers=[\"bob@10.1.2.3:1\"]\n"
+                                 "insecure=true\n");
+  auto opts_of = [&](std::vector<std::string> args) {
+    node_config cfg;
+    REQUIRE_FALSE(parse(cfg, std::move(args)));
+    return cfg.node_opts();
+  };
+  // Bound to every address, advertised as the cluster list says.
+  auto listed = opts_of(
+    {"--config-file=" + file, "--node.workers=[bob]", "--node.host=0.0.0.0"});
+  REQUIRE(listed);
+  CHECK(listed->host == "0.0.0.0");
+  CHECK(listed->advertised_host == "10.1.2.3");
+  // The option wins.
+  auto given =
+    opts_of({"--config-file=" + file, "--node.workers=[bob]",
+             "--node.host=0.0.0.0", "--node.advertised-host=bob.example"});
+  REQUIRE(given);
+  CHECK(given->advertised_host == "bob.example");
+  // Without a cluster list: the bound address, unless it is a wildcard.
+  auto bound = opts_of(
+    {"--node.workers=[bob]", "--node.host=127.0.0.5", "--cluster.insecure"});
+  REQUIRE(bound);
+  CHECK(bound->advertised_host == "127.0.0.5");
+  auto wildcard = opts_of(
+    {"--node.workers=[bob]", "--node.host=0.0.0.0", "--cluster.insecure"});
+  REQUIRE_FALSE(wildcard);
+  CHECK_THAT(message_of(wildcard.error()), Contains("node.advertised-host"));
 }

@@ -26,7 +26,11 @@ node_config::node_config() {
     "HOST:PORT, and exit");
   opt_group{custom_options_, "node"}
     .add(node_workers, "workers", "names of the workers this node hosts")
-    .add(node_host, "host", "address to bind (default 127.0.0.1)")
+    .add(node_host, "host",
+         "address to bind (default: the cluster list's, or 127.0.0.1)")
+    .add(node_advertised_host, "advertised-host",
+         "address peers reach this node at (default: the cluster list's, "
+         "or node.host); needed when node.host is 0.0.0.0")
     .add(node_port, "port", "port to bind (0: from the cluster list or any)")
     .add(node_data_port, "data-port",
          "port of the data plane for large tensors (0: the OS chooses)");
@@ -40,6 +44,15 @@ node_config::node_config() {
     .add(data_load_timeout, "load-timeout",
          "bound of loading the datasets at start");
 }
+
+namespace {
+
+// Whether `host` binds every address (so no peer can dial it as such).
+bool is_wildcard(const std::string& host) {
+  return host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
+} // namespace
 
 caf::expected<node_options> node_config::node_opts() const {
   auto problems =
@@ -79,6 +92,20 @@ caf::expected<node_options> node_config::node_opts() const {
   }
   if (result.host.empty())
     result.host = "127.0.0.1";
+  // Peers must be told an address they can dial: the one given, the one
+  // the cluster list names for this node, or the bound one.
+  result.advertised_host = node_advertised_host;
+  if (result.advertised_host.empty() && !node_workers.empty())
+    if (auto ep = find_endpoint(cluster_workers, node_workers.front()))
+      result.advertised_host = ep->host;
+  if (result.advertised_host.empty())
+    result.advertised_host = result.host;
+  if (is_wildcard(result.advertised_host))
+    return make_error(errc::bad_argument,
+                      config_source() + ": node.host=" + result.host +
+                        " binds every address, but peers need one they can "
+                        "reach: set node.advertised-host (or list this "
+                        "node's address in [cluster] workers)");
   // A node dials the hosts of its cluster and its own, no others (unless
   // the config adds some): nobody can use it to probe other machines.
   auto& hosts = result.gate.dial_hosts;
@@ -86,6 +113,7 @@ caf::expected<node_options> node_config::node_opts() const {
     if (auto ep = parse_endpoint(entry))
       hosts.push_back(ep->host);
   hosts.push_back(result.host);
+  hosts.push_back(result.advertised_host);
   return result;
 }
 
@@ -202,6 +230,9 @@ caf::expected<node> host_node(caf::actor_system& sys,
     return plane.error();
   }
   result.plane = std::move(*plane);
+  auto advertised =
+    opts.advertised_host.empty() ? opts.host : opts.advertised_host;
+  result.plane->advertise(advertised);
   auto wopts = opts.worker;
   wopts.gate = result.gate;
   if (!wopts.plane)
@@ -213,7 +244,7 @@ caf::expected<node> host_node(caf::actor_system& sys,
   if (wopts.access.local_principal.empty())
     wopts.access.local_principal = opts.workers.front();
   auto address = std::make_shared<node_address>();
-  address->host = opts.host;
+  address->host = advertised;
   wopts.self_address = address;
   for (auto& name : opts.workers) {
     auto file = open_audit_writer(wopts.audit_dir, name);

@@ -62,6 +62,9 @@ node_process::node_process(std::string binary, std::vector<std::string> workers,
       break;
     line.append(buf, static_cast<size_t>(n));
   }
+  // Only the first line counts (more may have arrived with it).
+  if (auto eol = line.find('\n'); eol != std::string::npos)
+    line.resize(eol);
   auto colon = line.rfind(':');
   if (line.rfind("node: hosting", 0) != 0 || colon == std::string::npos) {
     kill(SIGKILL);

@@ -31,6 +31,10 @@ struct node_options {
   std::string host = "127.0.0.1";
   /// Port to bind; 0 lets the OS choose.
   uint16_t port = 0;
+  /// The address peers reach this node at (its workers tell peers to dial
+  /// it, large tensors are fetched from it): `host` if empty. Needed when
+  /// `host` is a wildcard (0.0.0.0) or behind NAT.
+  std::string advertised_host;
   /// Port of the data plane (data_plane.hpp) on `host`; 0 lets the OS
   /// choose. A fixed port that is taken fails host_node.
   uint16_t data_port = 0;
@@ -84,6 +88,7 @@ class node_config : public runtime_config {
   std::string node_host;
   uint16_t node_port = 0;
   uint16_t node_data_port = 0;
+  std::string node_advertised_host;
   std::string data_dir = dataset_dir();
   std::vector<std::string> data_datasets;
   caf::timespan data_load_timeout = node_options{}.load_timeout;

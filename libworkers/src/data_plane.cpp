@@ -294,6 +294,10 @@ uint16_t data_plane::port() const noexcept {
   return server_ ? server_->port : 0;
 }
 
+void data_plane::advertise(std::string host) {
+  host_ = std::move(host);
+}
+
 std::shared_ptr<const stream_security> data_plane::security() const {
   return server_ ? server_->security : plain_tcp();
 }

@@ -109,6 +109,11 @@ class data_plane {
   /// The server's port, 0 if it does not listen.
   uint16_t port() const noexcept;
 
+  /// Makes staged blobs name `host` as where readers fetch them, instead of
+  /// the address listen() bound (which may be 0.0.0.0). Called by host_node
+  /// with the node's advertised address, after listen; never fails.
+  void advertise(std::string host);
+
   /// Called by make_data_plane for its fetchers: how this plane's streams
   /// are secured (plain TCP if it does not listen). Never fails.
   std::shared_ptr<const stream_security> security() const;
