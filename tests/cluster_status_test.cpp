@@ -45,6 +45,9 @@ TEST_CASE("status: every listed worker with its counts, bytes and audit "
   auto& g = rows[1];
   CHECK(g.name == "ghost");
   CHECK(static_cast<errc>(g.error.code()) == errc::peer_unreachable);
+  // Nobody listens there: not worded as a certificate problem.
+  CHECK_THAT(message_of(g.error), Contains("is a node listening there?"));
+  CHECK_THAT(message_of(g.error), !Contains("certificate"));
   auto text = render_status(rows);
   CHECK_THAT(text, Contains("bob ") && Contains(" 16 B ") &&
                      Contains("#1 get -> me") && Contains("of add") &&

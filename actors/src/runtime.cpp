@@ -142,14 +142,18 @@ caf::expected<worker> runtime::connect(const std::string& name,
        std::chrono::steady_clock::now() < deadline;
        --retries)
     dir = attempt();
-  if (!dir)
-    return make_error(
-      errc::peer_unreachable,
-      "cannot connect to " + where + ((*gate)->tls() ? " over TLS: " : ": ") +
-        sys_->render(dir.error()) +
-        ((*gate)->tls() ? " (is the node's certificate from our CA, "
-                          "and ours from its?)"
-                        : " (does the node expect TLS?)"));
+  if (!dir) {
+    // Nobody listening is not a certificate problem: say which it is.
+    auto hint = dir.error() == caf::sec::cannot_connect_to_node
+                  ? " (is a node listening there?)"
+                : (*gate)->tls() ? " (is the node's certificate from our CA, "
+                                   "and ours from its?)"
+                                 : " (does the node expect TLS?)";
+    return make_error(errc::peer_unreachable,
+                      "cannot connect to " + where +
+                        ((*gate)->tls() ? " over TLS: " : ": ") +
+                        sys_->render(dir.error()) + hint);
+  }
   caf::expected<worker> result{
     make_error(errc::peer_unreachable, "no usable answer from " + where)};
   caf::scoped_actor self{*sys_};
