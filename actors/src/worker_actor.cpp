@@ -188,6 +188,12 @@ bool enforces_rules(worker_pointer self, const worker_ref& dest) {
   return !(gate && gate->tls());
 }
 
+// Runs `f` on this worker after `delay` (on_tick), without blocking it.
+void defer(worker_pointer self, caf::timespan delay, std::function<void()> f) {
+  self->state.deferred.emplace_back(self->clock().now() + delay, std::move(f));
+  self->delayed_send(self, delay, caf::tick_atom::value);
+}
+
 // Whether `dest` is on another node that the gate has not authenticated
 // yet (TLS, no link): enforces_rules cannot tell before send_to links it.
 // Called by serve_move.
@@ -766,15 +772,15 @@ void send_move_put(worker_pointer self,
 
 // move: sends `holder`'s share of `id` to `dest` and drops it here once the
 // destination acknowledged; on failure the data stays.
-// `linked`: a second pass after linking to `dest`, whose principal decides
-// whether a derived result may go there (A5).
+// `pass`: how often the move was decided after linking to `dest`, whose
+// principal decides whether a derived result may go there (A5).
 void serve_move(worker_pointer self,
                 caf::typed_response_promise<caf::ok_atom> rp, requester who,
                 object_id id, worker_ref dest, object_id new_id,
-                object_id holder, bool final, bool linked = false) {
+                object_id holder, bool final, int pass = 0) {
   auto& st = self->state;
   auto retry = [=](bool f) {
-    serve_move(self, rp, who, id, dest, new_id, holder, f, linked);
+    serve_move(self, rp, who, id, dest, new_id, holder, f, pass);
   };
   if (st.store.status(id) == object_store::presence::gone) {
     // Nothing to move but the object's fate: the destination records it, so
@@ -801,11 +807,20 @@ void serve_move(worker_pointer self,
     return;
   if (auto err = st.store.permits_move(id, who, enforces_rules(self, dest),
                                        "move to " + dest.name)) {
-    if (!linked && unproven(self, dest)) {
-      // The gate proves the destination's principal once linked: decide
-      // then (the link is made for the move anyway).
+    // The gate proves the destination's principal once linked: decide
+    // then (the link is made for the move anyway). When the other node
+    // dialed, the gate may bind the principal a moment after the link is
+    // up: decide again, 25 ms apart, for at most about half a second.
+    constexpr int max_passes = 20;
+    if (pass == 0 && unproven(self, dest)) {
       send_to(self, dest, [=] {
-        serve_move(self, rp, who, id, dest, new_id, holder, final, true);
+        serve_move(self, rp, who, id, dest, new_id, holder, final, 1);
+      });
+      return;
+    }
+    if (pass > 0 && pass < max_passes && unproven(self, dest)) {
+      defer(self, std::chrono::milliseconds(25), [=] {
+        serve_move(self, rp, who, id, dest, new_id, holder, final, pass + 1);
       });
       return;
     }
@@ -858,6 +873,18 @@ void on_tick(worker_pointer self) {
   st.opts.plane->staging().expire(now);
   for (auto& w : st.lot.expire(now))
     w(true);
+  // Due deferred work; it may defer more, so take the list out first.
+  std::vector<std::function<void()>> due;
+  auto& later = st.deferred;
+  for (auto i = later.begin(); i != later.end();)
+    if (i->first <= now) {
+      due.push_back(std::move(i->second));
+      i = later.erase(i);
+    } else {
+      ++i;
+    }
+  for (auto& f : due)
+    f();
   if (now >= st.next_housekeeping) {
     st.next_housekeeping = now + housekeeping_interval;
     self->delayed_send(self, housekeeping_interval, caf::tick_atom::value);

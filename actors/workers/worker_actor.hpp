@@ -130,6 +130,10 @@ struct worker_state {
   std::unordered_map<caf::actor_addr, std::vector<std::function<void()>>>
     connecting;
   object_store::time_point next_housekeeping;
+  /// Work to run again once its time has come (on_tick): a move waiting for
+  /// the gate to prove its destination's principal (A5).
+  std::vector<std::pair<object_store::time_point, std::function<void()>>>
+    deferred;
   /// When this worker last reported a refused `expect` on stderr (at most
   /// one line a second, whatever a flood does).
   object_store::time_point last_expect_warning;
