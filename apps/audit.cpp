@@ -1,5 +1,5 @@
 // audit: reads workers' audit files ([policy] audit-dir) and answers
-// questions about them (libworkers/workers/audit_tool.hpp).
+// questions about them (libworkers/core/workers/audit_tool.hpp).
 //
 //   audit print bob.audit
 //   audit filter --to=me --kind=get bob.audit alice.audit

@@ -6,7 +6,7 @@
 //   bench --only=latency --scheduler.policy=sharing --middleman.workers=0
 //
 // Wiring only: options here, everything else in workers::bench
-// (actors/workers/bench/) and workers::bench_core (libworkers/workers/bench/).
+// (actors/bench/).
 // README.md, "Benchmarks", says what each section measures.
 
 #include <iostream>

@@ -14,7 +14,7 @@
 // then tries what a curious model owner would (raw images, one owner's
 // model, a share) and prints the refusals.
 //
-// Wiring only: training lives in libworkers/workers/federated.hpp.
+// Wiring only: training lives in libworkers/fl/workers/fl/federated.hpp.
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,11 +27,11 @@
 
 #include <sys/stat.h>
 
-#include "workers/audit_summary.hpp"
-#include "workers/checkpoint.hpp"
-#include "workers/federated.hpp"
-#include "workers/runtime.hpp"
-#include "workers/runtime_config.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/actors/runtime_config.hpp"
+#include "workers/fl/audit_summary.hpp"
+#include "workers/fl/checkpoint.hpp"
+#include "workers/fl/federated.hpp"
 
 using namespace workers;
 

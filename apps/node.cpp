@@ -14,14 +14,16 @@
 
 #include <caf/actor_system.hpp>
 
-#include "workers/cluster_layout.hpp"
+#include "workers/actors/cluster_layout.hpp"
+#include "workers/actors/node.hpp"
 #include "workers/error.hpp"
-#include "workers/node.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 
 int main(int argc, char** argv) {
   workers::block_termination_signals();
   workers::tune_allocator_for_tensors();
-  workers::node_config cfg;
+  // The formats the node's workers can load: the FL library's.
+  workers::node_config cfg{workers::fashion_mnist_sources()};
   if (auto code = cfg.parse_or_exit(argc, argv, "node"))
     return *code;
   if (cfg.print_cluster)

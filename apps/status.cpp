@@ -1,6 +1,6 @@
 // status: what a running cluster holds, for its operator -- each worker's
 // address, object count, stored bytes, message and byte counters, and the
-// tail of its audit log (actors/workers/cluster_status.hpp).
+// tail of its audit log (actors/runtime/workers/actors/cluster_status.hpp).
 //
 //   status --config-file=config/local-cluster.ini
 //   status --config-file=config/fl-cluster.ini --tail=5   # over TLS
@@ -11,8 +11,8 @@
 
 #include <iostream>
 
-#include "workers/cluster_status.hpp"
-#include "workers/runtime_config.hpp"
+#include "workers/actors/cluster_status.hpp"
+#include "workers/actors/runtime_config.hpp"
 
 namespace {
 

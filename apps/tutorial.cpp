@@ -8,8 +8,8 @@
 #include <iostream>
 #include <string>
 
-#include "workers/runtime.hpp"
-#include "workers/runtime_config.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/actors/runtime_config.hpp"
 
 using namespace workers;
 

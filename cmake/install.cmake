@@ -1,8 +1,11 @@
 # install.cmake: what `cmake --install` puts under the prefix, so that an
 # external project can `find_package(libworkers CONFIG REQUIRED)` and link
-# workers::core / workers::actors (tests/consumer, scripts/consumer.sh):
-#   lib/                       libworkers_core, libworkers_actors
-#   include/workers/           the public headers of libworkers/ and actors/
+# workers::core, workers::actors and workers::fl (tests/consumer,
+# scripts/consumer.sh):
+#   lib/                       libworkers_core, libworkers_actors, libworkers_fl
+#   include/workers/           the core's headers (libworkers/core)
+#   include/workers/actors/    the actor layer's (actors/runtime)
+#   include/workers/fl/        federated learning's (libworkers/fl)
 #   lib/cmake/libworkers/      config, version, exported targets, FindCAF
 # The benchmark's libraries and headers are not installed (apps only).
 include(GNUInstallDirs)
@@ -11,18 +14,19 @@ include(CMakePackageConfigHelpers)
 set(WORKERS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/libworkers"
     CACHE STRING "Where the CMake package files go, relative to the prefix")
 
-install(TARGETS workers_core workers_actors
+install(TARGETS workers_core workers_actors workers_fl
         EXPORT libworkersTargets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
         INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-# libworkers/workers and actors/workers merge into one include/workers.
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/libworkers/workers"
-                  "${PROJECT_SOURCE_DIR}/actors/workers"
+# Each library's workers/ merges into one include/workers, as the include
+# lines read ("workers/x.hpp", "workers/actors/x.hpp", "workers/fl/x.hpp").
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/libworkers/core/workers"
+                  "${PROJECT_SOURCE_DIR}/libworkers/fl/workers"
+                  "${PROJECT_SOURCE_DIR}/actors/runtime/workers"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-        FILES_MATCHING PATTERN "*.hpp"
-        PATTERN "bench" EXCLUDE)
+        FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT libworkersTargets
         NAMESPACE workers::
         DESTINATION "${WORKERS_INSTALL_CMAKEDIR}")

@@ -10,7 +10,7 @@
 
 #include "fixture.hpp"
 #include "party_runner.hpp"
-#include "workers/plan_hash.hpp"
+#include "workers/actors/plan_hash.hpp"
 #include "workers/remote_plan.hpp"
 
 using namespace workers;

@@ -3,8 +3,8 @@
 #include <caf/all.hpp>
 
 #include "fixture.hpp"
+#include "workers/actors/async_connect.hpp"
 #include "workers/async.hpp"
-#include "workers/async_connect.hpp"
 
 using namespace workers;
 using namespace workers::test;

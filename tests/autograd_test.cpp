@@ -14,8 +14,8 @@
 #include "tiny_model.hpp"
 #include "workers/autograd.hpp"
 #include "workers/error.hpp"
+#include "workers/fl/models.hpp"
 #include "workers/grad_rules.hpp"
-#include "workers/models.hpp"
 #include "workers/plan.hpp"
 #include "workers/tensor.hpp"
 

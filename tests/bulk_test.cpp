@@ -8,10 +8,10 @@
 #include <cstring>
 #include <thread>
 
+#include "workers/actors/runtime.hpp"
 #include "workers/bulk.hpp"
 #include "workers/data_plane.hpp"
 #include "workers/pointer_state.hpp"
-#include "workers/runtime.hpp"
 
 #include "fixture.hpp"
 

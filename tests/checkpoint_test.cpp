@@ -10,9 +10,9 @@
 
 #include "fixture.hpp"
 #include "temp_dir.hpp"
-#include "workers/checkpoint.hpp"
 #include "workers/error.hpp"
-#include "workers/federated.hpp"
+#include "workers/fl/checkpoint.hpp"
+#include "workers/fl/federated.hpp"
 
 using namespace workers;
 using Catch::Matchers::Contains;

@@ -3,7 +3,7 @@
 // that cannot be reached as a row with its error, not a failed report.
 
 #include "fixture.hpp"
-#include "workers/cluster_status.hpp"
+#include "workers/actors/cluster_status.hpp"
 
 #ifndef WORKERS_STATUS_BINARY
 #error "WORKERS_STATUS_BINARY must name the apps/status executable"

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "workers/actors/runtime_config.hpp"
 #include "workers/cluster.hpp"
 #include "workers/error.hpp"
-#include "workers/runtime_config.hpp"
 
 using namespace workers;
 

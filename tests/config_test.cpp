@@ -18,10 +18,10 @@
 
 #include "fixture.hpp"
 #include "temp_dir.hpp"
+#include "workers/actors/cluster_layout.hpp"
+#include "workers/actors/config_check.hpp"
+#include "workers/actors/node.hpp"
 #include "workers/cluster.hpp"
-#include "workers/cluster_layout.hpp"
-#include "workers/config_check.hpp"
-#include "workers/node.hpp"
 
 #ifndef WORKERS_SOURCE_DIR
 #error "WORKERS_SOURCE_DIR must name the source tree"
@@ -280,13 +280,16 @@ TEST_CASE("config: [data] datasets entries must parse and name listed "
           "workers",
           "[config]") {
   std::vector<std::string> cluster{"bob@127.0.0.1:1", "alice@127.0.0.1:2"};
-  CHECK(check_data_entries({"worker=bob shard=0/3", "worker=alice"}, cluster,
-                           "c.ini")
+  auto fashion = fashion_mnist_sources();
+  auto& sources = *fashion;
+  CHECK(check_data_entries({"worker=bob shard=0/3", "worker=alice"}, sources,
+                           cluster, "c.ini")
           .empty());
-  CHECK(check_data_entries({"worker=dave"}, {}, "c.ini").empty()); // ad hoc
+  CHECK(check_data_entries({"worker=dave"}, sources, {}, "c.ini")
+          .empty()); // ad hoc
   auto problems = check_data_entries(
     {"worker=bob shard=3/3", "worker=dave limit=5", "worker=alice tags=x"},
-    cluster, "c.ini");
+    sources, cluster, "c.ini");
   REQUIRE(problems.size() == 3);
   CHECK(problems[0] == "c.ini: [data] datasets: dataset entry \"worker=bob "
                        "shard=3/3\": shard=3/3: K counts from 0 and must be "
@@ -299,7 +302,7 @@ TEST_CASE("config: [data] datasets entries must parse and name listed "
   temp_dir dir;
   auto file = dir.write("c.ini", "[cluster]\nworkers=[\"bob@127.0.0.1:1\"]\n"
                                  "[data]\ndatasets=[\"worker=carol\"]\n");
-  node_config cfg;
+  node_config cfg{fashion_mnist_sources()};
   REQUIRE_FALSE(parse(cfg, {"--config-file=" + file, "--node.workers=[bob]"}));
   auto opts = cfg.node_opts();
   REQUIRE_FALSE(opts);
@@ -323,7 +326,7 @@ TEST_CASE("config: clients read a cluster file with [data], nodes use it",
                                  "limit=50\"]\n");
   runtime_config client;
   CHECK_FALSE(parse(client, {"--config-file=" + file}));
-  node_config node;
+  node_config node{fashion_mnist_sources()};
   REQUIRE_FALSE(parse(node, {"--config-file=" + file, "--node.workers=[bob]"}));
   auto opts = node.node_opts();
   REQUIRE(opts);
@@ -331,11 +334,19 @@ TEST_CASE("config: clients read a cluster file with [data], nodes use it",
   CHECK(opts->load_timeout == std::chrono::seconds(5));
   REQUIRE(opts->datasets.size() == 1);
   CHECK(to_string(opts->datasets[0]) ==
-        "worker=bob split=train shard=1/3 limit=50 seed=1");
-  // Without [data] dir, the node reads where load_shard would.
-  node_config plain;
+        "worker=bob format=fashion-mnist split=train shard=1/3 limit=50 "
+        "seed=1");
+  // Without [data] dir, each source reads from its own default directory.
+  node_config plain{fashion_mnist_sources()};
   REQUIRE_FALSE(parse(plain, {"--node.workers=[bob]"}));
-  CHECK(plain.node_opts()->worker.data_dir == dataset_dir());
+  CHECK(plain.node_opts()->worker.data_dir.empty());
+  // A node without sources refuses every entry, naming the formats it has.
+  node_config bare;
+  REQUIRE_FALSE(parse(bare, {"--config-file=" + file, "--node.workers=[bob]"}));
+  auto refused = bare.node_opts();
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(message_of(refused.error()),
+             Contains("this program registered no data source"));
 }
 
 TEST_CASE("config: the shipped configs are valid, with ports outside the "
@@ -349,7 +360,7 @@ TEST_CASE("config: the shipped configs are valid, with ports outside the "
   CHECK(names.size() >= 5); // local, fl, owners/{bob,alice,carol}
   for (auto& name : names) {
     INFO(name);
-    node_config cfg;
+    node_config cfg{fashion_mnist_sources()}; // as apps/node makes it
     auto err = parse(cfg, {"--config-file=" + name});
     CHECK_FALSE(err);
     // As apps/node checks it, [node] and [data] included.

@@ -14,8 +14,8 @@
 #include <cstring>
 #include <thread>
 
+#include "workers/actors/tls_stream.hpp"
 #include "workers/data_plane.hpp"
-#include "workers/tls_stream.hpp"
 
 #include "fixture.hpp"
 

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <set>
 
-#include "workers/dataset.hpp"
 #include "workers/error.hpp"
+#include "workers/fl/dataset.hpp"
 
 using namespace workers;
 

@@ -8,9 +8,9 @@
 
 #include <filesystem>
 
-#include "workers/audit_summary.hpp"
-#include "workers/federated.hpp"
-#include "workers/runtime.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/fl/audit_summary.hpp"
+#include "workers/fl/federated.hpp"
 
 #include "fixture.hpp"
 

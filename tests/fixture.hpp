@@ -25,11 +25,12 @@
 #include <catch2/catch.hpp>
 
 #include "pki.hpp"
+#include "workers/actors/node_process.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/actors/runtime_config.hpp"
 #include "workers/error.hpp"
-#include "workers/idx.hpp"
-#include "workers/node_process.hpp"
-#include "workers/runtime.hpp"
-#include "workers/runtime_config.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
+#include "workers/fl/idx.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"
@@ -80,6 +81,7 @@ inline runtime_options scaled_defaults() {
   opts.client.request_timeout = scaled(opts.client.request_timeout);
   opts.worker.park_timeout = scaled(opts.worker.park_timeout);
   opts.worker.forward_timeout = scaled(opts.worker.forward_timeout);
+  opts.worker.sources = fashion_mnist_sources();
   return opts;
 }
 
@@ -92,6 +94,8 @@ inline runtime_options fast_options(const std::string& principal = "me") {
   opts.worker.park_timeout = scaled(200ms);
   opts.worker.forward_timeout = scaled(3s);
   opts.gate.files = test_pki::get().files_for(principal);
+  // Workers load Fashion-MNIST as apps/node's do.
+  opts.worker.sources = fashion_mnist_sources();
   return opts;
 }
 
@@ -132,6 +136,7 @@ inline std::vector<std::pair<std::string, caf::timespan>> scaled_heartbeats() {
 inline runtime_config& client_config(runtime_config& cfg,
                                      const runtime_options& opts) {
   cfg.request_timeout = opts.client.request_timeout;
+  cfg.sources = opts.worker.sources;
   cfg.park_timeout = opts.worker.park_timeout;
   cfg.forward_timeout = opts.worker.forward_timeout;
   cfg.lease = opts.client.lease;

@@ -17,7 +17,7 @@
 
 #include "fixture.hpp"
 #include "party_runner.hpp"
-#include "workers/federated.hpp"
+#include "workers/fl/federated.hpp"
 
 using namespace workers;
 using namespace workers::test;

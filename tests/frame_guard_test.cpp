@@ -7,8 +7,8 @@
 #include <caf/io/all.hpp>
 
 #include "fixture.hpp"
+#include "workers/actors/frame_guard.hpp"
 #include "workers/configure.hpp"
-#include "workers/frame_guard.hpp"
 #include "workers/protocol.hpp"
 
 using namespace workers;

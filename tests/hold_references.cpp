@@ -10,8 +10,8 @@
 
 #include <iostream>
 
-#include "workers/runtime.hpp"
-#include "workers/runtime_config.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/actors/runtime_config.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3)

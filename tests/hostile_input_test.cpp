@@ -14,7 +14,7 @@
 
 #include "fixture.hpp"
 #include "workers/configure.hpp"
-#include "workers/dataset.hpp"
+#include "workers/fl/dataset.hpp"
 #include "workers/limits.hpp"
 #include "workers/object_store.hpp"
 #include "workers/type_ids.hpp"

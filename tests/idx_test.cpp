@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "workers/error.hpp"
-#include "workers/idx.hpp"
+#include "workers/fl/idx.hpp"
 
 using namespace workers;
 namespace fs = std::filesystem;

@@ -11,7 +11,8 @@
 #include <thread>
 
 #include "fixture.hpp"
-#include "workers/dataset.hpp"
+#include "workers/fl/dataset.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -207,7 +208,7 @@ TEST_CASE("lease: data a worker loaded itself does not lapse", "[lease]") {
   auto bob = rt.spawn_worker("bob", opts.worker);
   shard_spec spec;
   spec.limit = 50;
-  REQUIRE(bob.load(spec, {"#mine"}) == 50);
+  REQUIRE(bob.load(shard_request("bob", spec, {"#mine"})) == 50);
   std::this_thread::sleep_for(scaled(200ms) * 10);
   CHECK(bob.count() == 2);
   CHECK(bob.search({"#mine", "#labels"}).size() == 1);

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <random>
 
-#include "workers/models.hpp"
-#include "workers/runtime.hpp"
+#include "workers/actors/runtime.hpp"
+#include "workers/fl/models.hpp"
 
 #include "fixture.hpp"
 #include "tiny_model.hpp"

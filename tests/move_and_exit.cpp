@@ -9,7 +9,7 @@
 #include <iostream>
 #include <thread>
 
-#include "workers/runtime.hpp"
+#include "workers/actors/runtime.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 6)

@@ -1,5 +1,5 @@
 // Data owners load their own data: a node process loads the `[data]
-// datasets` of its workers before it listens (node.hpp, dataset_entry.hpp),
+// datasets` of its workers before it listens (node.hpp, data_source.hpp),
 // with the entry's tags and policy, and a dataset that does not load stops
 // the node, naming the entry and the file; an admin loads an entry with
 // worker::load.
@@ -115,8 +115,8 @@ TEST_CASE("node data: a dataset that does not load stops the node, naming "
                                            "limit=50\"]\n");
     auto out = failed_start(file);
     CHECK_THAT(out, Contains("[data] datasets: cannot load \"worker=bob "
-                             "split=train shard=0/1 limit=50 seed=1\" on bob "
-                             "from " +
+                             "format=fashion-mnist split=train shard=0/1 "
+                             "limit=50 seed=1\" on bob from " +
                              empty));
     CHECK_THAT(out, Contains(empty + "/train-labels-idx1-ubyte.gz"));
   }
@@ -125,8 +125,9 @@ TEST_CASE("node data: a dataset that does not load stops the node, naming "
                                        "split=test shard=0/100000\"]\n");
     auto out = failed_start(file);
     CHECK_THAT(out, Contains("[data] datasets: cannot load \"worker=bob "
-                             "split=test shard=0/100000 seed=1\" on bob from " +
-                             dataset_dir()));
+                             "format=fashion-mnist split=test shard=0/100000 "
+                             "seed=1\" on bob from its format's default "
+                             "directory"));
     CHECK_THAT(out, Contains("selects no samples"));
   }
 }
@@ -137,19 +138,21 @@ TEST_CASE("node data: an admin loads an entry with worker::load, for this "
   runtime_config cfg;
   runtime rt{client_config(cfg, data_options())};
   auto bob = rt.spawn_worker("bob");
-  auto entry = parse_dataset_entry("worker=bob split=test limit=30 tags=#mine "
-                                   "public=labels");
+  auto entry = parse_data_request("worker=bob split=test limit=30 tags=#mine "
+                                  "public=labels",
+                                  *fashion_mnist_sources());
   REQUIRE(entry);
   CHECK(bob.load(*entry) == 30);
   auto found = bob.search({"#fashion-mnist", "#test", "#mine", "#labels"});
   REQUIRE(found.size() == 1);
   CHECK(found.front().get().shape() == shape{30});
-  auto other = parse_dataset_entry("worker=alice");
+  auto other = parse_data_request("worker=alice", *fashion_mnist_sources());
   REQUIRE(other);
   auto err = error_of([&] { bob.load(*other); });
   CHECK(is(err, errc::bad_argument));
   CHECK_THAT(message_of(err), Contains("dataset entry \"worker=alice "
-                                       "split=train shard=0/1 seed=1\": it "
-                                       "names worker alice, not bob"));
+                                       "format=fashion-mnist split=train "
+                                       "shard=0/1 seed=1\": it names worker "
+                                       "alice, not bob"));
   CHECK(bob.count() == 2);
 }

@@ -29,8 +29,9 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "workers/actors/runtime.hpp"
 #include "workers/cluster.hpp"
-#include "workers/runtime.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 
 using namespace workers;
 
@@ -133,8 +134,8 @@ class party {
     if (verb == "clear")
       return outcome(ask<caf::ok_atom>(w, clear_atom::value));
     if (verb == "load")
-      return outcome(ask<uint64_t>(w, load_atom::value, shard_spec{},
-                                   std::vector<std::string>{}));
+      return outcome(ask<uint64_t>(w, load_atom::value,
+                                   shard_request(f.at(1), shard_spec{})));
     return "unknown step";
   }
 

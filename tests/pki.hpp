@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "workers/gate.hpp"
+#include "workers/actors/gate.hpp"
 
 namespace workers::test {
 

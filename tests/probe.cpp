@@ -10,8 +10,8 @@
 #include <future>
 #include <iostream>
 
-#include "workers/node_process.hpp"
-#include "workers/runtime.hpp"
+#include "workers/actors/node_process.hpp"
+#include "workers/actors/runtime.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"

@@ -4,7 +4,8 @@
 
 #include "fixture.hpp"
 
-#include "workers/dataset.hpp"
+#include "workers/fl/dataset.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/remote_plan.hpp"
 
 #include <fstream>
@@ -130,7 +131,7 @@ TEST_CASE("load: a worker loads its own shard and others find it by tags",
   spec.shard = 1;
   spec.shards = 3;
   spec.limit = 120;
-  CHECK(w.bob.load(spec, {"#fashion-mnist", "#train"}) == 120);
+  CHECK(w.bob.load(shard_request("bob", spec)) == 120);
   auto images = w.bob.search({"#fashion-mnist", "#train", "#images"});
   auto labels = w.bob.search({"#fashion-mnist", "#labels"});
   REQUIRE(images.size() == 1);
@@ -151,7 +152,7 @@ TEST_CASE("load: a worker loads its own shard and others find it by tags",
   CHECK(w.bob.count() == 2);
   shard_spec bad = spec;
   bad.split = "validation";
-  CHECK_THROWS_AS(w.bob.load(bad, {"#x"}), operation_error);
+  CHECK_THROWS_AS(w.bob.load(shard_request("bob", bad)), operation_error);
   CHECK(w.bob.count() == 2);
 }
 

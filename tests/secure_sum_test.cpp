@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "workers/runtime.hpp"
+#include "workers/actors/runtime.hpp"
 
 #include "fixture.hpp"
-#include "workers/secure_sum.hpp"
+#include "workers/fl/secure_sum.hpp"
 
 using namespace workers;
 

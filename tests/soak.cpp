@@ -40,9 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include "workers/actors/node_process.hpp"
+#include "workers/actors/runtime.hpp"
 #include "workers/error.hpp"
-#include "workers/node_process.hpp"
-#include "workers/runtime.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"

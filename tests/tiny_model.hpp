@@ -3,7 +3,7 @@
 // The small model the model tests share: 5 features, 4 hidden units, 3
 // classes (tests/models_test.cpp, tests/autograd_test.cpp).
 
-#include "workers/models.hpp"
+#include "workers/fl/models.hpp"
 
 namespace workers::test {
 

@@ -132,19 +132,9 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   auto audit = round_trip(sys, audit_entry{1, "get", "me", id, 24, "add", {}});
   CHECK(audit.produced_by == "add");
   CHECK(audit.bytes == 24);
-  shard_spec spec;
-  spec.shard = 2;
-  spec.shards = 3;
-  spec.iid = false;
-  spec.labels = {4, 5};
-  auto spec2 = round_trip(sys, spec);
-  CHECK(spec2.shard == 2);
-  CHECK(spec2.labels == std::vector<int64_t>{4, 5});
-  CHECK_FALSE(spec2.iid);
-  auto entry = parse_dataset_entry("worker=bob shard=1/3 tags=#a users=me "
-                                   "public=labels");
-  REQUIRE(entry);
-  CHECK(round_trip(sys, *entry) == *entry);
+  data_request entry{"bob",  "fashion-mnist", {"split=train", "shard=1/3"},
+                     {"#a"}, {"me"},          {"labels"}};
+  CHECK(round_trip(sys, entry) == entry);
   auto names = round_trip(sys, std::vector<std::string>{"bob", "alice"});
   CHECK(names == std::vector<std::string>{"bob", "alice"});
 }
@@ -154,13 +144,13 @@ TEST_CASE("wire: every message type is registered", "[wire]") {
   configure(cfg);
   caf::actor_system sys{cfg};
   using block = caf::id_block::libworkers;
-  CHECK(block::end - block::begin == 27);
+  CHECK(block::end - block::begin == 26);
   for (auto name :
        {"workers::object_id", "workers::tensor", "workers::worker_ref",
         "workers::stored_value", "workers::taken_value", "workers::op_request",
         "workers::store_listing", "workers::worker_stats",
         "workers::lease_claim", "workers::grant", "workers::object_policy",
-        "workers::blob_token", "workers::dataset_entry"}) {
+        "workers::blob_token", "workers::data_request"}) {
     INFO(name);
     CHECK(sys.types().make_value(name) != nullptr);
   }

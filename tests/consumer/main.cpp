@@ -3,8 +3,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "workers/actors/runtime.hpp"
 #include "workers/configure.hpp"
-#include "workers/runtime.hpp"
 
 int main() {
   caf::actor_system_config cfg;

@@ -101,7 +101,7 @@ enum class wire_type : uint8_t {
   audit_entry,
   audit_entries,
   object_ids,
-  shard_spec,
+  data_request,
   lease_claim,
   lease_claims,
   strings,

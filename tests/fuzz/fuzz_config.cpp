@@ -9,8 +9,8 @@
 #include <caf/make_config_option.hpp>
 
 #include "fuzz.hpp"
+#include "workers/actors/node.hpp"
 #include "workers/cluster.hpp"
-#include "workers/node.hpp"
 
 using namespace workers;
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "fuzz.hpp"
-#include "workers/idx.hpp"
+#include "workers/fl/idx.hpp"
 
 using namespace workers;
 

@@ -10,7 +10,8 @@
 #include <caf/message.hpp>
 
 #include "fuzz.hpp"
-#include "workers/dataset.hpp"
+#include "workers/fl/dataset.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/protocol.hpp"
 #include "workers/type_ids.hpp"
 
@@ -62,9 +63,17 @@ void handle(fuzz::sandbox& sb, plan_run& r) {
   sb.store.run(b.finish(), r, sb.out);
 }
 
-void handle(fuzz::sandbox&, shard_spec& spec) {
-  static_cast<void>(select_rows(spec, tensor{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
-  static_cast<void>(to_string(spec));
+// As a worker admits a load (worker_actor.cpp, admit_load), then selects
+// the rows the Fashion-MNIST source would read.
+void handle(fuzz::sandbox&, data_request& request) {
+  static_cast<void>(to_string(request));
+  auto source = fashion_mnist_source{};
+  auto settings = source.normalize(request.settings);
+  if (!settings)
+    return;
+  static_cast<void>(source.tags(*settings));
+  if (auto spec = parse_shard_settings(*settings))
+    static_cast<void>(select_rows(*spec, tensor{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 }
 
 void handle(fuzz::sandbox&, store_listing& x) {
@@ -117,7 +126,7 @@ constexpr runner runners[] = {
   run<audit_entry>,
   run<std::vector<audit_entry>>,
   run<std::vector<object_id>>,
-  run<shard_spec>,
+  run<data_request>,
   run<lease_claim>,
   run<std::vector<lease_claim>>,
   run<std::vector<std::string>>,

@@ -16,7 +16,8 @@
 #include <caf/make_message.hpp>
 
 #include "fuzz.hpp"
-#include "workers/dataset.hpp"
+#include "workers/fl/dataset.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/protocol.hpp"
 
 using namespace workers;
@@ -198,14 +199,15 @@ void wire_seeds() {
   spec.shards = 3;
   spec.shard = 1;
   spec.limit = 2;
-  wire(t::shard_spec, "shard_spec", spec);
+  wire(t::data_request, "data_request", shard_request("bob", spec));
   // Fuzzing found std::length_error here: first + limit wrapped around.
   spec.limit = std::numeric_limits<uint64_t>::max();
-  wire(t::shard_spec, "shard_spec_huge_limit", spec);
+  wire(t::data_request, "data_request_huge_limit", shard_request("bob", spec));
   spec.iid = false;
   spec.labels = {1, 2};
   spec.limit = 0;
-  wire(t::shard_spec, "shard_spec_non_iid", spec);
+  wire(t::data_request, "data_request_non_iid",
+       shard_request("bob", spec, {"#a"}));
   wire(t::lease_claim, "lease_claim", lease_claim{id, ids.next()});
   wire(t::lease_claims, "lease_claims",
        std::vector<lease_claim>{{id, ids.next()}});

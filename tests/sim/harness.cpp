@@ -11,10 +11,10 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "sim/driver.hpp"
+#include "workers/actors/client_agent.hpp"
+#include "workers/actors/worker_actor.hpp"
 #include "workers/async.hpp"
-#include "workers/client_agent.hpp"
 #include "workers/configure.hpp"
-#include "workers/worker_actor.hpp"
 
 namespace workers::sim {
 

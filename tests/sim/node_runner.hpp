@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "sim/driver.hpp"
-#include "workers/node_process.hpp"
-#include "workers/runtime.hpp"
+#include "workers/actors/node_process.hpp"
+#include "workers/actors/runtime.hpp"
 
 namespace workers::sim {
 

@@ -1,0 +1,52 @@
+#include "workers/actors/blob_fetcher.hpp"
+
+#include <iostream>
+
+#include <caf/event_based_actor.hpp>
+
+#include "workers/error.hpp"
+
+namespace workers {
+
+namespace {
+
+caf::behavior blob_fetcher(caf::event_based_actor* self,
+                           std::shared_ptr<const stream_security> security) {
+  return {
+    [self, security](fetch_atom, const blob_ref& b,
+                     caf::timespan timeout) -> caf::result<tensor> {
+      self->quit();
+      return fetch_over_tcp(b, timeout, *security);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_blob_fetcher(caf::actor_system& sys,
+                              std::shared_ptr<const stream_security> security) {
+  return sys.spawn<caf::detached>(blob_fetcher, std::move(security));
+}
+
+caf::expected<std::shared_ptr<data_plane>>
+make_data_plane(const std::string& host, uint16_t port,
+                std::shared_ptr<const stream_security> security,
+                const std::string& port_key, size_t max_transfers) {
+  auto plane = std::make_shared<data_plane>();
+  if (auto err =
+        plane->listen(host, port, std::move(security), max_transfers)) {
+    if (port != 0)
+      return make_error(errc::bad_argument,
+                        message_of(err) + " (" + port_key +
+                          "; 0 lets the OS choose a free port)");
+    std::cerr << "libworkers: data plane off, large tensors travel in chunks: "
+              << render(err) << '\n';
+    return plane;
+  }
+  plane->set_fetcher_factory([sec = plane->security()](caf::actor_system& sys) {
+    return spawn_blob_fetcher(sys, sec);
+  });
+  return plane;
+}
+
+} // namespace workers
