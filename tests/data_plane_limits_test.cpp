@@ -180,7 +180,10 @@ TEST_CASE("data plane limits: a node out of file descriptors does not spin, "
   auto share = cpu / wall;
   std::cout << "data plane at EMFILE: bob used " << cpu << " s CPU in " << wall
             << " s (" << share * 100 << "% of a core)" << std::endl;
-  CHECK(share < 0.3);
+  // Measured on 2 loaded cores: 0% with the pause; 32% without it (a
+  // spinning loop gets only its share of busy cores, so the bound is well
+  // below that).
+  CHECK(share < 0.1);
   auto err = read_file(err_file);
   CHECK_THAT(err, Contains("cannot accept (Too many open files); pausing "
                            "100 ms"));
