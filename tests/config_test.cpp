@@ -425,7 +425,8 @@ TEST_CASE("config: the node refuses a bad file, naming file and key",
   CHECK_THAT(r.err,
              Contains("node: bad configuration: " + file +
                       ": [node] hots: unknown key (keys of [node]: "
-                      "advertised-host, data-port, host, port, workers)"));
+                      "advertised-host, data-port, data-ports, host, port, "
+                      "workers)"));
   CHECK_THAT(r.err, Contains(file + ": [node] port=70000: expected a whole "
                                     "number in the range of uint16"));
   CHECK_THAT(r.err, Contains(file + ": [workers] request-timeout=5: expected "
@@ -666,4 +667,156 @@ TEST_CASE("config: the advertised address comes from the option, the "
     {"--node.workers=[bob]", "--node.host=0.0.0.0", "--cluster.insecure"});
   REQUIRE_FALSE(wildcard);
   CHECK_THAT(message_of(wildcard.error()), Contains("node.advertised-host"));
+}
+
+// -- data plane ports (data_plane.hpp, D7) ------------------------------------
+
+namespace {
+
+// Two sockets listening on consecutive ports of 127.0.0.1 (first, first + 1),
+// closed when it goes: a data-ports range with no free port.
+struct taken_pair {
+  int fds[2] = {-1, -1};
+  uint16_t first = 0;
+
+  taken_pair() {
+    for (int attempt = 0; attempt < 50 && fds[1] < 0; ++attempt) {
+      close_all();
+      first = free_port();
+      if (first == 65535)
+        continue;
+      if (listen_on(0, first))
+        listen_on(1, static_cast<uint16_t>(first + 1));
+    }
+    REQUIRE(fds[1] >= 0);
+  }
+
+  ~taken_pair() { close_all(); }
+
+  bool listen_on(int i, uint16_t port) {
+    fds[i] = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (::bind(fds[i], reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::listen(fds[i], 4) == 0)
+      return true;
+    ::close(fds[i]);
+    fds[i] = -1;
+    return false;
+  }
+
+  void close_all() {
+    for (auto& fd : fds)
+      if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+      }
+  }
+
+  std::string range() const {
+    return std::to_string(first) + "-" + std::to_string(first + 1);
+  }
+};
+
+} // namespace
+
+TEST_CASE("config: data-ports must be a port range", "[config]") {
+  CHECK(parse_port_range("40100-40199") == port_range(40100, 40199));
+  CHECK(parse_port_range("40100") == port_range(40100));
+  CHECK(parse_port_range("")->any());
+  for (auto bad : {"40199-40100", "40100-", "-5", "0-10", "1-70000", "abc",
+                   "40100-40199-40299", " 40100"}) {
+    INFO(bad);
+    auto r = parse_port_range(bad);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(message_of(r.error()),
+               Contains("expected a port range FIRST-LAST") &&
+                 Contains(std::string{"got \""} + bad + "\""));
+  }
+  SECTION("a client's [workers] data-ports") {
+    runtime_config cfg;
+    auto err = parse(cfg, {"--workers.data-ports=40199-40100"});
+    REQUIRE(err);
+    CHECK_THAT(message_of(err),
+               Contains("the command line: [workers] data-ports=\"40199-"
+                        "40100\": expected a port range FIRST-LAST"));
+    runtime_config both;
+    err = parse(both,
+                {"--workers.data-port=5000", "--workers.data-ports=6000-6009"});
+    REQUIRE(err);
+    CHECK_THAT(message_of(err), Contains("[workers] data-port=5000 and "
+                                         "data-ports=\"6000-6009\" are both "
+                                         "set: set one of them"));
+    runtime_config good;
+    REQUIRE_FALSE(parse(good, {"--workers.data-ports=40200-40299"}));
+    CHECK(good.options().data_ports == port_range(40200, 40299));
+  }
+  SECTION("a node's [node] data-ports, in a file") {
+    temp_dir dir;
+    auto file = dir.write("n.ini", "[node]\ndata-ports=\"40100-\"\n");
+    auto r = run({node_binary(), "--config-file=" + file,
+                  "--node.workers=[bob]", "--cluster.insecure"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("node: bad configuration: " + file +
+                               ": [node] data-ports=\"40100-\": expected a "
+                               "port range FIRST-LAST"));
+    CHECK_THAT(r.out, !Contains("hosting"));
+    r = run({node_binary(), "--node.workers=[bob]", "--cluster.insecure",
+             "--node.data-port=5000", "--node.data-ports=6000-6009"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains("[node] data-port=5000 and "
+                               "data-ports=\"6000-6009\" are both set"));
+  }
+}
+
+TEST_CASE("config: a data-ports range with every port in use stops a node "
+          "and a runtime, naming the key",
+          "[config]") {
+  taken_pair taken;
+  SECTION("a node") {
+    auto r = run({node_binary(), "--node.workers=[bob]", "--cluster.insecure",
+                  "--node.data-ports=" + taken.range()});
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err,
+               Contains("data plane cannot listen on 127.0.0.1: every "
+                        "port of " +
+                        taken.range() + " is in use ([node] data-ports=\"" +
+                        taken.range() +
+                        "\"; widen the range or free "
+                        "a port)"));
+    CHECK_THAT(r.out, !Contains("hosting"));
+  }
+  SECTION("a runtime") {
+    auto opts = fast_options();
+    opts.data_ports = port_range(taken.first, taken.first + 1);
+    auto err = error_of([&] { runtime rt{opts}; });
+    REQUIRE(err);
+    CHECK_THAT(render(err), Contains("every port of " + taken.range() +
+                                     " is in use ([workers] data-ports"));
+  }
+}
+
+TEST_CASE("config: a node binds the first free port of its data-ports",
+          "[config][network]") {
+  taken_pair taken;
+  // The first port of the range is taken, the one after it is free.
+  auto first = taken.first;
+  ::close(taken.fds[1]);
+  taken.fds[1] = -1;
+  runtime_config cfg;
+  runtime rt{client_config(cfg, fast_options())};
+  node_map nodes;
+  auto args = fast_node_args("bob");
+  args.push_back("--node.data-ports=" + taken.range());
+  auto bob = start_node(rt, nodes, "bob", args);
+  // The node holds the second port now.
+  CHECK_FALSE(taken.listen_on(1, static_cast<uint16_t>(first + 1)));
+  // And large tensors come from there, both ways.
+  auto x = tensor::full({1024, 1024}, 3.0f, dtype::float32); // 4 MiB
+  auto p = x.send(bob);
+  CHECK(bob.count() == 1);
+  CHECK(p.get().equal(x));
+  CHECK(bob.count() == 0);
 }

@@ -29,13 +29,19 @@ caf::actor spawn_blob_fetcher(caf::actor_system& sys,
 }
 
 caf::expected<std::shared_ptr<data_plane>>
-make_data_plane(const std::string& host, uint16_t port,
+make_data_plane(const std::string& host, port_range ports,
                 std::shared_ptr<const stream_security> security,
-                const std::string& port_key, size_t max_transfers) {
+                const std::string& port_key, size_t max_transfers,
+                size_t max_per_host) {
   auto plane = std::make_shared<data_plane>();
-  if (auto err =
-        plane->listen(host, port, std::move(security), max_transfers)) {
-    if (port != 0)
+  if (auto err = plane->listen(host, ports, std::move(security), max_transfers,
+                               max_per_host)) {
+    if (ports.size() > 1)
+      return make_error(errc::bad_argument,
+                        message_of(err) + " (" + port_key + "=\"" +
+                          to_string(ports) +
+                          "\"; widen the range or free a port)");
+    if (!ports.any())
       return make_error(errc::bad_argument,
                         message_of(err) + " (" + port_key +
                           "; 0 lets the OS choose a free port)");
@@ -47,6 +53,13 @@ make_data_plane(const std::string& host, uint16_t port,
     return spawn_blob_fetcher(sys, sec);
   });
   return plane;
+}
+
+std::pair<port_range, std::string>
+data_plane_ports(const std::string& section, uint16_t port, port_range range) {
+  if (!range.any())
+    return {range, section + " data-ports"};
+  return {port_range{port}, section + " data-port"};
 }
 
 } // namespace workers

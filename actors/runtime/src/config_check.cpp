@@ -13,6 +13,7 @@
 #include "workers/cluster.hpp"
 #include "workers/data_source.hpp"
 #include "workers/error.hpp"
+#include "workers/port_range.hpp"
 
 namespace workers {
 
@@ -169,6 +170,21 @@ config_problems check_node_workers(const std::vector<std::string>& hosted,
         ep->host + ":" + std::to_string(ep->port) +
         "); one node binds one address");
   }
+  return result;
+}
+
+config_problems check_data_ports(const std::string& section, uint16_t port,
+                                 const std::string& ports,
+                                 const std::string& source) {
+  config_problems result;
+  auto range = parse_port_range(ports);
+  if (!range)
+    result.push_back(source + ": " + section + " data-ports=\"" + ports +
+                     "\": " + message_of(range.error()));
+  else if (!range->any() && port != 0)
+    result.push_back(
+      source + ": " + section + " data-port=" + std::to_string(port) +
+      " and data-ports=\"" + ports + "\" are both set: set one of them");
   return result;
 }
 

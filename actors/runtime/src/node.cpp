@@ -36,7 +36,10 @@ node_config::node_config(std::shared_ptr<const data_sources> given) {
          "or node.host); needed when node.host is 0.0.0.0")
     .add(node_port, "port", "port to bind (0: from the cluster list or any)")
     .add(node_data_port, "data-port",
-         "port of the data plane for large tensors (0: the OS chooses)");
+         "port of the data plane for large tensors (0: the OS chooses)")
+    .add(node_data_ports, "data-ports",
+         "or a range of ports, FIRST-LAST: the first free one is bound "
+         "(instead of data-port)");
   opt_group{custom_options_, "data"}
     .add(data_dir, "dir",
          "directory of this node's dataset files (default: each format's "
@@ -64,6 +67,9 @@ caf::expected<node_options> node_config::node_opts() const {
   auto bad_data = check_data_entries(data_datasets, *sources, cluster_workers,
                                      config_source());
   problems.insert(problems.end(), bad_data.begin(), bad_data.end());
+  auto bad_ports = check_data_ports("[node]", node_data_port, node_data_ports,
+                                    config_source());
+  problems.insert(problems.end(), bad_ports.begin(), bad_ports.end());
   if (auto err = to_error(problems))
     return err;
   node_options result;
@@ -76,6 +82,8 @@ caf::expected<node_options> node_config::node_opts() const {
   result.host = node_host;
   result.port = node_port;
   result.data_port = node_data_port;
+  if (auto range = parse_port_range(node_data_ports))
+    result.data_ports = *range; // checked above
   result.gate = options().gate;
   if (!node_workers.empty()) {
     result.gate.files = identity_files(node_workers.front());
@@ -234,9 +242,11 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto gate = result.gate->get_or_make(sys, opts.gate);
   if (!gate)
     return gate.error();
-  auto plane =
-    make_data_plane(opts.host, opts.data_port, data_plane_security(opts.gate),
-                    "[node] data-port", opts.worker.data_plane_max_transfers);
+  auto [ports, key] =
+    data_plane_ports("[node]", opts.data_port, opts.data_ports);
+  auto plane = make_data_plane(opts.host, ports, data_plane_security(opts.gate),
+                               key, opts.worker.data_plane_max_transfers,
+                               opts.worker.data_plane_max_per_host);
   if (!plane) {
     result.stop();
     return plane.error();

@@ -54,9 +54,12 @@ void runtime::init() {
     opts_.worker.forward_timeout + opts_.client.request_timeout;
   gate_ = std::make_shared<gate_slot>();
   opts_.worker.gate = gate_;
-  auto plane = make_data_plane(
-    opts_.data_host, opts_.data_port, data_plane_security(opts_.gate),
-    "[workers] data-port", opts_.worker.data_plane_max_transfers);
+  auto [ports, key] =
+    data_plane_ports("[workers]", opts_.data_port, opts_.data_ports);
+  auto plane =
+    make_data_plane(opts_.data_host, ports, data_plane_security(opts_.gate),
+                    key, opts_.worker.data_plane_max_transfers,
+                    opts_.worker.data_plane_max_per_host);
   if (!plane)
     throw operation_error{plane.error()};
   plane_ = std::move(*plane);

@@ -41,6 +41,7 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
   expect_timeout = defaults.worker.expect_timeout;
   max_expectations_per_peer = defaults.worker.limits.max_expectations_per_peer;
   data_plane_max_transfers = defaults.worker.data_plane_max_transfers;
+  data_plane_max_per_host = defaults.worker.data_plane_max_per_host;
   configure(*this);
   // The gate (gate.hpp) replaces CAF's TLS module: it runs TLS itself and
   // checks every frame before CAF's parser sees it.
@@ -71,6 +72,9 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
     .add(data_host, "data-host", "address this process serves large tensors on")
     .add(data_port, "data-port",
          "port this process serves large tensors on (0: the OS chooses)")
+    .add(data_ports, "data-ports",
+         "or a range of them, FIRST-LAST: the first free one is bound "
+         "(instead of data-port)")
     .add(max_tensor_bytes, "max-tensor-bytes",
          "largest tensor a worker creates or accepts, in bytes "
          "(default 1 GiB)")
@@ -84,7 +88,10 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
          "announced arrivals (expect) a worker keeps pending per peer")
     .add(data_plane_max_transfers, "data-plane-max-transfers",
          "large-tensor transfers the data plane serves at once (more are "
-         "closed at once; readers fall back to chunks)");
+         "closed at once; readers fall back to chunks)")
+    .add(data_plane_max_per_host, "data-plane-max-transfers-per-host",
+         "... of them to one remote address at once (more are closed at "
+         "once; other hosts are still served)");
   opt_group{custom_options_, "cluster"}
     .add(cluster_workers, "workers",
          "every worker of the cluster as name@host:port")
@@ -197,6 +204,9 @@ caf::error runtime_config::parse_args(int argc, char** argv) {
                       describe_bad_argument(custom_options_, remainder[0]));
   if (auto err = to_error(check_cluster_list(cluster_workers, config_source())))
     return err;
+  if (auto err = to_error(
+        check_data_ports("[workers]", data_port, data_ports, config_source())))
+    return err;
   if (auto err = apply_log_settings())
     return err;
   if (help && !cli_helptext_printed) {
@@ -295,6 +305,8 @@ runtime_options runtime_config::options() const {
   result.me_name = me_name;
   result.data_host = data_host;
   result.data_port = data_port;
+  if (auto range = parse_port_range(data_ports))
+    result.data_ports = *range; // parse_args refused a malformed one
   result.cluster = cluster_workers;
   result.worker.limits.max_tensor_bytes = max_tensor_bytes;
   result.worker.max_parked = max_parked;
@@ -302,6 +314,7 @@ runtime_options runtime_config::options() const {
   result.worker.expect_timeout = expect_timeout;
   result.worker.limits.max_expectations_per_peer = max_expectations_per_peer;
   result.worker.data_plane_max_transfers = data_plane_max_transfers;
+  result.worker.data_plane_max_per_host = data_plane_max_per_host;
   result.worker.audit_dir = audit_dir;
   result.worker.slow_op = slow_op;
   result.worker.sources = sources;

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <new>
 #include <system_error>
@@ -109,6 +110,44 @@ caf::expected<sockaddr_storage> resolve(const std::string& host, uint16_t port,
   return result;
 }
 
+// The numeric address of `addr` ("10.77.0.2", "::1").
+std::string host_of(const sockaddr_storage& addr) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET6)
+    ::inet_ntop(AF_INET6,
+                &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, buf,
+                sizeof(buf));
+  else
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr,
+                buf, sizeof(buf));
+  return buf;
+}
+
+// Sets the port of `addr`.
+void set_port(sockaddr_storage& addr, uint16_t port) {
+  if (addr.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6&>(addr).sin6_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in&>(addr).sin_port = htons(port);
+}
+
+// A socket bound to `addr` and listening, or -1 with errno set.
+int bind_and_listen(const sockaddr_storage& addr, socklen_t len) {
+  socket_fd fd{::socket(addr.ss_family, SOCK_STREAM, 0)};
+  if (fd.get() < 0)
+    return -1;
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0 ||
+      ::listen(fd.get(), 64) != 0) {
+    auto saved = errno;
+    fd.reset();
+    errno = saved;
+    return -1;
+  }
+  return fd.release();
+}
+
 } // namespace
 
 // -- server -------------------------------------------------------------------
@@ -122,10 +161,15 @@ struct data_plane::server {
   std::atomic<uint64_t> served{0};
   std::atomic<uint64_t> refused{0};
   size_t max_transfers = default_max_transfers;
+  size_t max_per_host = default_max_per_host;
   std::thread acceptor;
   std::mutex mtx;
   std::condition_variable idle;
   size_t active = 0;
+  /// Transfers under way per remote address (D6); guarded by mtx.
+  std::map<std::string, size_t> per_host;
+  /// Why the last connection was refused; guarded by mtx.
+  std::string last_refusal;
   steady_clock::time_point last_report;
 
   ~server() {
@@ -147,13 +191,27 @@ struct data_plane::server {
     std::cerr << "data plane on port " << port << ": " << what << std::endl;
   }
 
-  // Takes a transfer slot, unless max_transfers are under way (D5).
-  bool admit() {
+  // Takes a transfer slot for a connection from `host`, unless
+  // max_transfers are under way (D5) or max_per_host from `host` (D6);
+  // answers why not, or an empty string.
+  std::string admit(const std::string& host) {
     std::lock_guard<std::mutex> guard{mtx};
+    std::string why;
     if (active >= max_transfers)
-      return false;
+      why = std::to_string(max_transfers) +
+            " transfers under way (workers.data-plane-max-transfers)";
+    else if (per_host[host] >= max_per_host)
+      why = std::to_string(max_per_host) + " transfers from " + host +
+            " under way (workers.data-plane-max-transfers-per-host)";
+    if (!why.empty()) {
+      if (per_host[host] == 0)
+        per_host.erase(host);
+      last_refusal = "closed a connection from " + host + ": " + why;
+      return last_refusal;
+    }
     ++active;
-    return true;
+    ++per_host[host];
+    return why;
   }
 
   void accept_loop() {
@@ -161,7 +219,10 @@ struct data_plane::server {
       pollfd p{listener.get(), POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0)
         continue;
-      socket_fd conn{::accept(listener.get(), nullptr, nullptr)};
+      sockaddr_storage from{};
+      socklen_t from_len = sizeof(from);
+      socket_fd conn{::accept(listener.get(),
+                              reinterpret_cast<sockaddr*>(&from), &from_len)};
       if (conn.get() < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
             errno == ENOBUFS) {
@@ -172,29 +233,31 @@ struct data_plane::server {
         }
         continue;
       }
-      if (!admit()) {
+      auto host = host_of(from);
+      if (auto why = admit(host); !why.empty()) {
         ++refused;
-        report("closed a connection: " + std::to_string(max_transfers) +
-               " transfers under way (workers.data-plane-max-transfers)");
+        report(why);
         continue;
       }
       auto fd = conn.get();
       try {
-        std::thread{[this, fd] {
+        std::thread{[this, fd, host] {
           serve(socket_fd{fd});
-          release();
+          release(host);
         }}.detach();
         conn.release(); // the thread closes it
       } catch (const std::system_error& e) {
         report(std::string{"cannot start a thread: "} + e.what());
-        release();
+        release(host);
       }
     }
   }
 
-  // Gives a transfer slot back.
-  void release() {
+  // Gives the transfer slot of a connection from `host` back.
+  void release(const std::string& host) {
     std::lock_guard<std::mutex> guard{mtx};
+    if (auto i = per_host.find(host); i != per_host.end() && --i->second == 0)
+      per_host.erase(i);
     if (--active == 0)
       idle.notify_all();
   }
@@ -254,32 +317,45 @@ data_plane::data_plane() : staging_(std::make_shared<staging_area>()) {
 
 data_plane::~data_plane() = default;
 
-caf::error data_plane::listen(const std::string& host, uint16_t port,
+caf::error data_plane::listen(const std::string& host, port_range ports,
                               std::shared_ptr<const stream_security> security,
-                              size_t max_transfers) {
+                              size_t max_transfers, size_t max_per_host) {
   if (server_)
     return caf::none;
   socklen_t len = 0;
-  auto addr = resolve(host, port, len);
+  auto addr = resolve(host, ports.first, len);
   if (!addr)
     return std::move(addr.error());
   auto srv = std::make_unique<server>();
   srv->staging = staging_;
   srv->security = security ? std::move(security) : plain_tcp();
   srv->max_transfers = max_transfers;
-  srv->listener = socket_fd{::socket(addr->ss_family, SOCK_STREAM, 0)};
-  auto fd = srv->listener.get();
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 ||
-      ::listen(fd, 64) != 0)
+  srv->max_per_host = max_per_host;
+  // The first free port of the range (D7); any other failure ends the
+  // search, since the next port would fail alike.
+  auto port = ports.first;
+  for (;;) {
+    set_port(*addr, port);
+    srv->listener.reset(bind_and_listen(*addr, len));
+    if (srv->listener.get() >= 0)
+      break;
+    if (errno == EADDRINUSE && port < ports.last) {
+      ++port;
+      continue;
+    }
+    if (errno == EADDRINUSE && ports.size() > 1)
+      return make_error(errc::peer_unreachable,
+                        "data plane cannot listen on " + host +
+                          ": every port of " + to_string(ports) + " is in use");
     return make_error(
       errc::peer_unreachable,
       "data plane cannot listen on " + host + ":" + std::to_string(port) +
         ": " + (errno == EADDRINUSE ? "address already in use" : errno_text()));
+  }
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof(bound);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  ::getsockname(srv->listener.get(), reinterpret_cast<sockaddr*>(&bound),
+                &bound_len);
   srv->port = ntohs(bound.ss_family == AF_INET6
                       ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                       : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
@@ -308,6 +384,13 @@ uint64_t data_plane::transfers_served() const noexcept {
 
 uint64_t data_plane::connections_refused() const noexcept {
   return server_ ? server_->refused.load() : 0;
+}
+
+std::string data_plane::last_refusal() const {
+  if (!server_)
+    return {};
+  std::lock_guard<std::mutex> guard{server_->mtx};
+  return server_->last_refusal;
 }
 
 blob_ref data_plane::stage(const caf::actor& source, std::string source_name,

@@ -46,6 +46,16 @@
 //      idle connections neither spawns threads nor starves the process of
 //      file descriptors. When accept() fails for want of descriptors or
 //      memory, the server pauses 100 ms instead of spinning.
+//   D6 At most `max_per_host` of those transfers come from one remote
+//      address (`workers.data-plane-max-transfers-per-host`): one host's
+//      flood of connections leaves slots for the others. A connection
+//      beyond the quota is closed at once, like one beyond D5 (its reader
+//      falls back to chunks, D2); last_refusal() and the process's stderr
+//      name the host and the key.
+//   D7 The server binds the first free port of its port_range
+//      (port_range.hpp; a range lets a firewall open a fixed set of ports
+//      for several processes on one machine); a range whose every port is
+//      taken fails listen() naming the range.
 //
 // Wire format of one transfer (little endian; inside TLS records with TLS):
 //   reader -> server: "WKB1", blob origin u64, blob seq u64, token hi, lo u64
@@ -71,6 +81,7 @@
 #include <caf/timespan.hpp>
 
 #include "workers/plain_stream.hpp"
+#include "workers/port_range.hpp"
 #include "workers/protocol.hpp"
 #include "workers/staging_area.hpp"
 #include "workers/stream_security.hpp"
@@ -97,14 +108,20 @@ class data_plane {
   /// The default of `workers.data-plane-max-transfers` (D5).
   static constexpr size_t default_max_transfers = 64;
 
-  /// Starts the server on `host:port` (0: the OS chooses), its streams
-  /// secured by `security` (null: plain TCP; D3), serving at most
-  /// `max_transfers` at once (D5). Called by make_data_plane for the
-  /// runtime and host_node. Fails with peer_unreachable naming the address
-  /// ("address already in use", say) if it cannot listen.
-  caf::error listen(const std::string& host, uint16_t port = 0,
+  /// The default of `workers.data-plane-max-transfers-per-host` (D6).
+  static constexpr size_t default_max_per_host = 16;
+
+  /// Starts the server on `host` and the first free port of `ports` (any:
+  /// the OS chooses; D7), its streams secured by `security` (null: plain
+  /// TCP; D3), serving at most `max_transfers` at once (D5) and at most
+  /// `max_per_host` of them to one remote address (D6). Called by
+  /// make_data_plane for the runtime and host_node. Fails with
+  /// peer_unreachable naming the address ("address already in use", or
+  /// every port of the range in use) if it cannot listen.
+  caf::error listen(const std::string& host, port_range ports = {},
                     std::shared_ptr<const stream_security> security = nullptr,
-                    size_t max_transfers = default_max_transfers);
+                    size_t max_transfers = default_max_transfers,
+                    size_t max_per_host = default_max_per_host);
 
   /// The server's port, 0 if it does not listen.
   uint16_t port() const noexcept;
@@ -138,8 +155,14 @@ class data_plane {
   uint64_t transfers_served() const noexcept;
 
   /// Connections closed at once because `max_transfers` were under way
-  /// (D5), since the start (for tests and stats).
+  /// (D5) or their host's quota was used up (D6), since the start (for
+  /// tests and stats).
   uint64_t connections_refused() const noexcept;
+
+  /// Why the last refused connection was refused, naming its host and the
+  /// config key of the limit (D5, D6); empty if none was. For tests and
+  /// operators; never fails.
+  std::string last_refusal() const;
 
  private:
   struct server;

@@ -80,6 +80,15 @@ config_problems check_data_entries(const std::vector<std::string>& entries,
                                    const std::vector<std::string>& cluster,
                                    const std::string& source);
 
+/// Checks a data plane's ports as `section` ("[node]", "[workers]") sets
+/// them: `ports` ("data-ports") must parse as a port range (port_range.hpp,
+/// P1), and not be set together with a fixed `port` ("data-port"). Called
+/// by runtime_config::parse_args and node_config::node_opts; returns the
+/// problems, each naming `source`, the key and the value.
+config_problems check_data_ports(const std::string& section, uint16_t port,
+                                 const std::string& ports,
+                                 const std::string& source);
+
 /// Words CAF's refusal of command-line argument `arg` (an unknown option, a
 /// value of the wrong type, a flag given a value) for the person who typed
 /// it, naming the option and what it expects. Called by

@@ -38,6 +38,9 @@ struct node_options {
   /// Port of the data plane (data_plane.hpp) on `host`; 0 lets the OS
   /// choose. A fixed port that is taken fails host_node.
   uint16_t data_port = 0;
+  /// A range of ports instead (data_plane.hpp, D7): the first free one is
+  /// bound, none free fails host_node naming `[node] data-ports`.
+  port_range data_ports;
   /// How the node accepts and opens connections: TLS with its own
   /// certificate unless `gate.insecure` (gate.hpp).
   gate_options gate;
@@ -62,6 +65,8 @@ struct node_options {
 ///                       ; first worker, or else one the OS chooses
 ///   data-port=0         ; port of the data plane for large tensors (0: the
 ///                       ; OS chooses; data_plane.hpp)
+///   data-ports="40100-40199" ; or a range: the first free port is bound
+///                       ; (for firewalls; not with data-port)
 ///   [data]              ; what this node's workers load at start
 ///   dir="/usr/share/datasets/fashion-mnist" ; where the files are (default:
 ///                       ; each format's own)
@@ -93,6 +98,7 @@ class node_config : public runtime_config {
   std::string node_host;
   uint16_t node_port = 0;
   uint16_t node_data_port = 0;
+  std::string node_data_ports;
   std::string node_advertised_host;
   std::string data_dir;
   std::vector<std::string> data_datasets;

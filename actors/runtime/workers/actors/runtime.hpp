@@ -52,6 +52,10 @@ struct runtime_options {
   /// Its port; 0 lets the OS choose. A fixed port that is taken makes the
   /// runtime's constructor throw operation_error.
   uint16_t data_port = 0;
+  /// A range of ports instead (data_plane.hpp, D7): the first free one is
+  /// bound; every one taken makes the constructor throw. Set one of
+  /// data_port and data_ports.
+  port_range data_ports;
 };
 
 class runtime_config;

@@ -14,12 +14,15 @@
 //                        ; nodes (data_plane.hpp; nodes use [node] host)
 //   data-port=0          ; its port (0: the OS chooses; nodes: [node]
 //                        ; data-port)
+//   data-ports="40200-40299" ; or a range: the first free port is bound
+//                        ; (nodes: [node] data-ports); not with data-port
 //   max-tensor-bytes=1073741824 ; largest tensor a worker creates or accepts
 //   max-parked=100000    ; requests waiting for objects, per worker
 //   max-parked-per-peer=10000 ; ... of them from one peer
 //   expect-timeout=30s   ; longest arrival a peer's `expect` may announce
 //   max-expectations-per-peer=10000 ; announced arrivals pending per peer
 //   data-plane-max-transfers=64 ; large-tensor transfers served at once
+//   data-plane-max-transfers-per-host=16 ; ... of them to one address
 //   [cluster]
 //   workers=["bob@127.0.0.1:27001", "alice@127.0.0.1:27002"]
 //   insecure=false       ; true: plaintext, identities declared, not proven
@@ -111,6 +114,8 @@ class runtime_config : public caf::actor_system_config {
   std::string me_name = "me";
   std::string data_host;
   uint16_t data_port = 0;
+  /// `[workers] data-ports`: "FIRST-LAST" (port_range.hpp), empty: unset.
+  std::string data_ports;
   /// The largest tensor a worker creates or accepts (limits.hpp).
   uint64_t max_tensor_bytes = default_max_tensor_bytes;
   /// `[workers]` bounds of what peers may leave pending (worker_actor.hpp).
@@ -119,6 +124,7 @@ class runtime_config : public caf::actor_system_config {
   caf::timespan expect_timeout;
   size_t max_expectations_per_peer;
   size_t data_plane_max_transfers;
+  size_t data_plane_max_per_host;
   std::vector<std::string> cluster_workers;
   /// `[cluster] insecure`: plaintext between nodes (local development).
   bool insecure = false;

@@ -62,6 +62,9 @@ struct worker_options {
   /// (`workers.data-plane-max-transfers`); read by runtime and host_node
   /// when they make the plane (data_plane.hpp, D5).
   size_t data_plane_max_transfers = 64;
+  /// ... of them to one remote address
+  /// (`workers.data-plane-max-transfers-per-host`; data_plane.hpp, D6).
+  size_t data_plane_max_per_host = data_plane::default_max_per_host;
   /// Tombstone and early-record bounds of the store.
   object_store::limits limits;
   /// Who may do what here (access_control.hpp; the `[policy]` section).
