@@ -11,6 +11,7 @@
 
 #include "workers/error.hpp"
 #include "workers/plan_hash.hpp"
+#include "workers/remote_autograd.hpp"
 
 namespace workers {
 
@@ -441,6 +442,7 @@ bool held_here(worker_pointer self, const std::string& peer, object_id id,
 // and serves the requests waiting for it.
 caf::error store_put(worker_pointer self, const requester& who, object_id id,
                      stored_value value, object_id holder) {
+  value = without_graph(std::move(value)); // G1 (remote_autograd.hpp)
   value.policy =
     admit_policy(std::move(value.policy), who, self->state.store.owner());
   note(self, &value);

@@ -141,6 +141,12 @@ void zero_grad(const std::vector<tensor>& xs);
 caf::error backward(const tensor& root,
                     const std::optional<tensor>& seed = std::nullopt);
 
+/// The records of the leaves `root` depends on (those a backward from
+/// `root` may update), each once; empty if `root` does not require grad.
+/// Called by object stores before a remote backward, to check and track
+/// the stored leaves it updates (remote_autograd.hpp); never fails.
+std::vector<std::shared_ptr<autograd_meta>> leaves(const tensor& root);
+
 /// Whether operations are recorded on this thread (false inside no_grad).
 bool grad_enabled();
 
@@ -162,7 +168,8 @@ namespace detail {
 /// Gives `out` (the result of `op` on `args`) a record when recording is on,
 /// `op` is differentiable, `out` is floating and some operand tracks grad;
 /// otherwise strips any record `out` may share with an operand (A1, A3).
-/// Called by tensor's op_api hooks only when an operand has a record;
+/// Called by tensor's op_api hooks, and by object stores for operations on
+/// stored tensors (remote_autograd.hpp), only when an operand has a record;
 /// never fails.
 void record_op(opcode op, const op_attrs& attrs,
                const std::vector<op_input>& args, tensor& out);
