@@ -990,10 +990,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return self->state.opts.plane->staging().read(blob, token, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
+      note(self); // stats count every request, not only data
       self->state.store.retain(id, holder, self->clock().now());
       wake(self, id);
     },
     [=](release_atom, object_id id, object_id holder) {
+      note(self); // stats count every request, not only data
       auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;
       self->state.store.release(id, holder, self->clock().now(), out);
@@ -1001,6 +1003,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](exec_atom, op_request& req) {
+      note(self); // stats count every request, not only data
       auto who = resolve(self, req.principal);
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_exec(self, rp, std::move(who), std::move(req), false);
@@ -1188,6 +1191,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](run_atom, plan_run& r) {
+      note(self); // stats count every request, not only data
       auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_run(self, rp, std::move(who), std::move(r), false);
