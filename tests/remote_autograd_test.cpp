@@ -8,6 +8,7 @@
 #include <random>
 
 #include "fixture.hpp"
+#include "party_runner.hpp"
 
 #include "workers/autograd.hpp"
 #include "workers/object_store.hpp"
@@ -85,6 +86,19 @@ op_request request(opcode op, id_generator& ids, std::vector<operand> args,
   req.in_place = in_place;
   return req;
 }
+
+// bob in a node process whose policy releases aggregates over 16 rows or
+// more; this process is "me", bob's admin (fast_node_args).
+struct private_bob {
+  runtime_config cfg;
+  runtime rt{client_config(cfg, fast_options("me"))};
+  node_map nodes;
+  worker bob = start_node(rt, nodes, "bob", [] {
+    auto args = fast_node_args("bob");
+    args.emplace_back("--policy.aggregate-min-rows=16");
+    return args;
+  }());
+};
 
 } // namespace
 
@@ -227,6 +241,34 @@ TEST_CASE_METHOD(two_workers,
   CHECK(w.grad().get().equal(tensor{3.0, 3.0}));
   CHECK(w.get().equal(tensor{1.0, 2.0}));
   CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+}
+
+TEST_CASE_METHOD(private_bob,
+                 "remote autograd: the model owner gets the gradient of bob's "
+                 "private rows only when released",
+                 "[remote_autograd][access][network]") {
+  for (int64_t rows : {8, 32}) {
+    DYNAMIC_SECTION(rows << " rows") {
+      // bob's data, put by its admin: private (raw) on bob.
+      auto x = tensor::full({rows, 2}, 1.0).send(bob, private_data("bob"));
+      auto y = tensor::full({rows, 1}, 2.0).send(bob, private_data("bob"));
+      CHECK(bob.count() == 2);
+      // The model owner, another process, trains its w on them.
+      auto step = "train:bob:" + to_string(x.id_at_location()) + ":" +
+                  to_string(y.id_at_location());
+      auto out = run_party(nodes, "model_owner", {step});
+      INFO(out[step]);
+      CHECK_THAT(out[step], Contains("backward ok"));
+      if (rows < 16) {
+        CHECK_THAT(out[step], Contains("not_permitted"));
+        CHECK(bob.count() == 8); // w, x w, d, d * d, loss, grad: 6 more
+      } else {
+        // d mean((x w - y)^2) / d w = 2 (0.5 + 0.5 - 2) = -2 per weight.
+        CHECK_THAT(out[step], Contains("get ok") && Contains("-2"));
+        CHECK(bob.count() == 7); // the gradient went home
+      }
+    }
+  }
 }
 
 // -- the store ----------------------------------------------------------------
