@@ -46,12 +46,13 @@
 //      and to this process: send() ships a tensor's value, not its graph.
 //      Graphs are freed iteratively, so chains of any length can be freed.
 //
-// Towards workers and plans: a grad_node is (opcode, op_attrs, operands,
-// result) -- the same fields as an op_request or plan_step -- and a rule is
-// a template over any op_api type, instantiated for tensor and plan_var.
-// A worker can therefore keep nodes for the objects it computes and run the
-// rules on its own tensors; a plan can be differentiated by applying the
-// rules to its plan_vars, with slot shapes from one forward run.
+// Workers and plans: a grad_node is (opcode, op_attrs, operands, result)
+// -- the same fields as an op_request or plan_step -- and a rule is a
+// template over any op_api type, instantiated for tensor and plan_var. A
+// worker therefore keeps nodes for the objects it computes and runs the
+// rules on its own tensors (remote_autograd.hpp), and a plan is
+// differentiated by applying the rules to its plan_vars, with slot shapes
+// from one forward run (plan_grad.hpp).
 //
 // Example:
 //   auto w = requires_grad(tensor::full(shape{3, 2}, 0.1));

@@ -29,9 +29,9 @@
 //
 // Invariants:
 //   G1 Graphs stay in their store. Values leaving a store (get, move,
-//      listing of a taken copy) and values arriving (put) carry no record
-//      (without_graph), so in one process, as across nodes, no two workers
-//      or a worker and a client share a record (autograd.hpp, A8).
+//      listings) and values arriving (put) carry no record (without_graph),
+//      so in one process, as across nodes, no two workers, nor a worker and
+//      a client, share a record (autograd.hpp, A8).
 //   G2 Lifetime. A graph holds values, not objects: it never keeps an
 //      object in the store nor stops one from being deleted, and object
 //      counts are exactly what they are without autograd. An operand's
@@ -52,6 +52,10 @@
 //      enough owners, release_to, or an admin's computation. `grad` gives
 //      an object derived from the leaf and that policy, so d loss / d w
 //      computed from bob's private rows leaves only if the loss could.
+//      The policy is fixed at backward time: a later grant on the loss
+//      does not release gradients already computed; bob's admin releases
+//      a gradient object itself with a grant (access_control.hpp, A2), or
+//      approves a backward plan (plan_grad.hpp) whose outputs it releases.
 //      A backward by `who` needs compute on the loss and ownership of the
 //      loss (it is an in-place request, I2) and of every stored leaf it
 //      updates (it modifies their gradients); compute on every other object
@@ -79,9 +83,9 @@
 //   auto d = x.matmul(w) - y;                       // recorded on bob
 //   auto loss = (d * d).mean();
 //   loss.backward();                                // runs on bob
+//   tensor g = w.grad().get();                      // if G3 allows
 //   w -= w.grad() * 0.1;                            // on bob, in place
 //   w.zero_grad();
-//   tensor g = w.grad().get();                      // if G3 allows
 
 #include <string>
 #include <vector>
