@@ -10,6 +10,7 @@
 #include "fixture.hpp"
 
 #include "workers/autograd.hpp"
+#include "workers/object_store.hpp"
 #include "workers/plan_grad.hpp"
 #include "workers/pointer.hpp"
 #include "workers/remote_autograd.hpp"
@@ -136,6 +137,50 @@ TEST_CASE("backward plan: bad requests are refused with the reason",
   plan bad{
     "bad", 1, {plan_step{opcode::backward, {plan_arg{0, false, {}}}, {}}}, {1}};
   CHECK_THAT(message_of(validate(bad)), Contains("autograd request"));
+}
+
+TEST_CASE("backward plan: gradients of private rows leave only through an "
+          "approved plan",
+          "[plan_grad][access]") {
+  access_config cfg;
+  cfg.aggregate_min_rows = 16; // 8 rows: no aggregate releases the loss
+  object_store store{"bob", {}, cfg};
+  id_generator ids{0xb0b};
+  outbox out;
+  auto put = [&](tensor t, object_policy p) {
+    auto id = ids.next();
+    REQUIRE_FALSE(store.insert(id, stored_value{std::move(t), std::move(p)},
+                               ids.next(), out));
+    return id;
+  };
+  auto tx = uniform(shape{8, 3}, 1);
+  auto ty = uniform(shape{8, 1}, 2);
+  auto tw = uniform(shape{3, 1}, 3);
+  auto x = put(tx, private_data("bob"));
+  auto y = put(ty, private_data("bob"));
+  auto w = put(tw, owned_by("model_owner"));
+  auto step = backward_plan(mse_plan(), {tx, ty, tw}, 0, {2});
+  REQUIRE(step);
+  requester owner;
+  owner.name = "model_owner";
+  auto lw = requires_grad(tw);
+  REQUIRE_FALSE(backward(mse(tx, lw, ty)));
+  for (bool approved : {false, true}) {
+    INFO((approved ? "approved" : "not approved"));
+    plan_run r{ids.next(),
+               {x, y, w},
+               {ids.next(), ids.next()},
+               {ids.next(), ids.next()}};
+    auto done =
+      store.run(*step, r, out, owner, approved ? "approved plan (test)" : "");
+    REQUIRE(done.what == exec_outcome::kind::done);
+    auto g = r.outputs[1];
+    CHECK(close(store.find(g)->as_tensor(), *grad(lw)));
+    auto err = store.permits(g, owner, right::take, "get");
+    CHECK(is(err, errc::not_permitted) == !approved);
+    CHECK(store.find(g)->policy.sources.size() == 2); // bob:x, bob:y
+  }
+  CHECK(store.size() == 7); // x, y, w and two runs' loss and gradient
 }
 
 TEST_CASE_METHOD(two_workers,
