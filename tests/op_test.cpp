@@ -71,7 +71,9 @@ TEST_CASE("op: names and arities", "[op]") {
   CHECK(static_cast<int>(opcode::argsort) == 28);
   CHECK(static_cast<int>(opcode::topk) == 29);
   CHECK(static_cast<int>(opcode::zeros_like) == 30);
-  CHECK(last_opcode == opcode::zeros_like);
+  CHECK(static_cast<int>(opcode::requires_grad) == 31);
+  CHECK(static_cast<int>(opcode::zero_grad) == 34);
+  CHECK(last_opcode == opcode::zero_grad);
   CHECK(to_string(opcode::copy) == std::string{"copy"});
   CHECK(to_string(opcode::sort) == std::string{"sort"});
   CHECK(to_string(opcode::argsort) == std::string{"argsort"});

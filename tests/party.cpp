@@ -20,6 +20,9 @@
 //   run:W:PLAN_ID:ID          run plan PLAN_ID on ID, then get the output
 //   clear:W                   clear
 //   load:W                    ask the worker to load a dataset
+//   train:W:X:Y               put w (float32 [2, 1]) requiring grad, compute
+//                             mean((X w - Y)^2), backward, then get w's grad
+//                             (remote_autograd.hpp)
 // The party declares itself as DECLARED_NAME (the name a get carries for the
 // audit log); its certificate says who it is.
 
@@ -133,6 +136,8 @@ class party {
     }
     if (verb == "clear")
       return outcome(ask<caf::ok_atom>(w, clear_atom::value));
+    if (verb == "train")
+      return train(w, id_of(f.at(2)), id_of(f.at(3)));
     if (verb == "load")
       return outcome(ask<uint64_t>(w, load_atom::value,
                                    shard_request(f.at(1), shard_spec{})));
@@ -192,6 +197,44 @@ class party {
            outcome(ask<taken_value>(w, caf::get_atom::value, req.result,
                                     req.holder, name_)) +
            "; result " + to_string(req.result) + " " + to_string(req.holder);
+  }
+
+  // The train step: each request's outcome until the first failure, then
+  // the get of the gradient.
+  std::string train(const worker_ref& w, object_id x, object_id y) {
+    auto wid = fresh();
+    auto put =
+      ask<caf::ok_atom>(w, caf::put_atom::value, wid,
+                        stored_value{tensor::full({2, 1}, 0.5)}, fresh());
+    if (!put)
+      return "put " + outcome(put);
+    // Sends `op` on `args`; returns the result id, or the error's text.
+    std::string failure;
+    auto exec = [&](opcode op, std::vector<object_id> args,
+                    bool in_place = false) {
+      op_request req;
+      req.op = op;
+      for (auto id : args)
+        req.args.push_back(operand{id});
+      req.result = fresh();
+      req.holder = in_place ? object_id{} : fresh();
+      req.in_place = in_place;
+      auto done = ask<caf::ok_atom>(w, exec_atom::value, req);
+      if (!done && failure.empty())
+        failure = std::string{to_string(op)} + " " + outcome(done);
+      return std::make_pair(req.result, req.holder);
+    };
+    exec(opcode::requires_grad, {wid}, true);
+    auto p = exec(opcode::matmul, {x, wid}).first;
+    auto d = exec(opcode::sub, {p, y}).first;
+    auto sq = exec(opcode::mul, {d, d}).first;
+    auto loss = exec(opcode::mean, {sq}).first;
+    exec(opcode::backward, {loss}, true);
+    auto [g, holder] = exec(opcode::grad, {wid});
+    if (!failure.empty())
+      return failure;
+    return "backward ok; get " +
+           outcome(ask<taken_value>(w, caf::get_atom::value, g, holder, name_));
   }
 
   std::string search(const worker_ref& w, const std::string& tag) {

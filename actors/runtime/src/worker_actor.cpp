@@ -13,6 +13,7 @@
 #include "workers/actors/plan_hash.hpp"
 #include "workers/error.hpp"
 #include "workers/log.hpp"
+#include "workers/remote_autograd.hpp"
 
 namespace workers {
 
@@ -455,6 +456,7 @@ bool held_here(worker_pointer self, const std::string& peer, object_id id,
 // and serves the requests waiting for it.
 caf::error store_put(worker_pointer self, const requester& who, object_id id,
                      stored_value value, object_id holder) {
+  value = without_graph(std::move(value)); // G1 (remote_autograd.hpp)
   value.policy =
     admit_policy(std::move(value.policy), who, self->state.store.owner());
   note(self, &value);
@@ -1061,10 +1063,12 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return self->state.opts.plane->staging().read(blob, token, offset, len);
     },
     [=](retain_atom, object_id id, object_id holder) {
+      note(self); // stats count every request, not only data
       self->state.store.retain(id, holder, self->clock().now());
       wake(self, id);
     },
     [=](release_atom, object_id id, object_id holder) {
+      note(self); // stats count every request, not only data
       auto rp = self->make_response_promise<caf::ok_atom>();
       outbox out;
       self->state.store.release(id, holder, self->clock().now(), out);
@@ -1072,6 +1076,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](exec_atom, op_request& req) {
+      note(self); // stats count every request, not only data
       auto who = resolve(self, req.principal);
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_exec(self, rp, std::move(who), std::move(req), false);
@@ -1237,6 +1242,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       return rp;
     },
     [=](run_atom, plan_run& r) {
+      note(self); // stats count every request, not only data
       auto who = resolve(self);
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_run(self, rp, std::move(who), std::move(r), false);

@@ -198,6 +198,24 @@ caf::error backward(const tensor& root, const std::optional<tensor>& seed) {
   return caf::none;
 }
 
+std::vector<std::shared_ptr<autograd_meta>> leaves(const tensor& root) {
+  std::vector<std::shared_ptr<autograd_meta>> result;
+  auto& meta = root.grad_meta();
+  if (!meta)
+    return result;
+  if (!meta->grad_fn)
+    return {meta};
+  // reverse_topological gives raw pointers; the owning records of leaves
+  // are found in their consumers' parents.
+  std::unordered_set<autograd_meta*> seen;
+  for (auto m : reverse_topological(meta.get()))
+    if (m->grad_fn)
+      for (auto& p : m->grad_fn->parents)
+        if (p && !p->grad_fn && seen.insert(p.get()).second)
+          result.push_back(p);
+  return result;
+}
+
 bool grad_enabled() {
   return no_grad_depth == 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "workers/error.hpp"
+#include "workers/remote_autograd.hpp"
 
 namespace workers {
 
@@ -80,7 +81,7 @@ store_listing object_store::listing() const {
   store_listing result;
   result.worker = owner_;
   for (auto* kvp : sorted)
-    result.entries.emplace_back(kvp->first, kvp->second.value);
+    result.entries.emplace_back(kvp->first, without_graph(kvp->second.value));
   return result;
 }
 
@@ -407,8 +408,12 @@ caf::error object_store::insert(object_id id, stored_value value,
     }
   }
   forget_expectation(id);
-  auto [i, added] = entries_.emplace(
-    id, entry{std::move(value), {}, next_order_++, std::move(produced_by), {}});
+  auto [i, added] = entries_.emplace(id, entry{std::move(value),
+                                               {},
+                                               next_order_++,
+                                               std::move(produced_by),
+                                               {},
+                                               std::nullopt});
   static_cast<void>(added);
   auto& holders = i->second.holders;
   add_holder(id, holders, holder);
@@ -483,7 +488,7 @@ taken_value object_store::take(object_id id, object_id holder,
   if (e.holders.size() == 1 && pins(id) == 0) {
     // Sole holder: the object leaves this worker. For a pointer entry, the
     // downstream reference (held under this entry's id) moves to the taker.
-    taken_value result{std::move(e.value), id, {}};
+    taken_value result{without_graph(std::move(e.value)), id, {}};
     if (result.value.is_tensor())
       result.holder = holder;
     e.holders.clear(); // the taker's reference went with the value
@@ -493,7 +498,7 @@ taken_value object_store::take(object_id id, object_id holder,
   // Shared (with other holders, or with accepted requests that name it): the
   // taker gets a copy, the others keep the object.
   e.holders.erase(find_holder(e.holders, holder));
-  taken_value result{e.value, holder, {}};
+  taken_value result{without_graph(e.value), holder, {}};
   if (e.value.is_pointer()) {
     auto& ref = e.value.as_pointer();
     result.holder = ids.next();
@@ -509,7 +514,7 @@ stored_value object_store::begin_move(object_id id, object_id, object_id new_id,
     auto& ref = value.as_pointer();
     out.push_back({outbound::kind::retain, ref.where, ref.id, new_id});
   }
-  return value;
+  return without_graph(value);
 }
 
 void object_store::finish_move(object_id id, object_id holder,
@@ -830,6 +835,8 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
                                owner_ + ", others point to " +
                                first_ref->where.name +
                                "; move them to one worker first"));
+  if (refs == 0 && is_autograd(req.op))
+    return execute_autograd(req, inputs, policies, names, who, out);
   if (refs == 0) {
     auto value = evaluate(req.op, inputs, req.attrs, limits_.max_tensor_bytes);
     if (!value)
@@ -845,6 +852,7 @@ exec_outcome object_store::execute(const op_request& req, id_generator& ids,
         return failed(std::move(err));
       return result;
     }
+    record_stored_op(req.op, req.attrs, inputs, *value);
     if (auto err =
           insert(req.result,
                  stored_value{std::move(*value),
@@ -890,6 +898,7 @@ caf::error object_store::replace(const op_request& req,
     return make_error(errc::bad_argument,
                       describe(req) + " on " + owner_ + ": " + message_of(err));
   policy.owner = target.value.policy.owner; // keeps its owner (I1)
+  keep_leaf_record(target.value.as_tensor(), value);
   target.value = stored_value{std::move(value), std::move(policy)};
   target.produced_by = in_place_name(req.op);
   return caf::none;

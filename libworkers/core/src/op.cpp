@@ -86,11 +86,26 @@ const char* to_string(opcode x) {
     return "topk";
   case opcode::zeros_like:
     return "zeros_like";
+  case opcode::requires_grad:
+    return "requires_grad";
+  case opcode::backward:
+    return "backward";
+  case opcode::grad:
+    return "grad";
+  case opcode::zero_grad:
+    return "zero_grad";
   }
   return "unknown";
 }
 
+bool is_autograd(opcode x) {
+  return x == opcode::requires_grad || x == opcode::backward ||
+         x == opcode::grad || x == opcode::zero_grad;
+}
+
 std::string in_place_name(opcode x) {
+  if (is_autograd(x))
+    return to_string(x);
   if (x == opcode::zeros_like)
     return "zero_";
   return std::string{to_string(x)} + "_";
@@ -1039,6 +1054,10 @@ caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
   if (static_cast<uint8_t>(op) > static_cast<uint8_t>(last_opcode))
     return make_error(errc::bad_argument,
                       "unknown opcode " + std::to_string(static_cast<int>(op)));
+  if (is_autograd(op))
+    return fail(errc::bad_argument, op,
+                "is an autograd request on a stored object, run by workers "
+                "(remote_autograd.hpp), not a tensor operation");
   if (args.size() != arity(op))
     return fail(errc::bad_argument, op,
                 "expects " + std::to_string(arity(op)) + " operand(s), got " +

@@ -31,6 +31,9 @@ caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
     auto& s = p.steps[k];
     if (std::string{to_string(s.op)} == "unknown")
       return bad("step " + std::to_string(k) + " has an unknown opcode");
+    if (is_autograd(s.op))
+      return bad(step_name(p, k) + " is an autograd request, not an operation "
+                                   "(differentiate the plan: plan_grad.hpp)");
     if (s.args.size() != arity(s.op))
       return bad(step_name(p, k) + " has " + std::to_string(s.args.size()) +
                  " arguments, expects " + std::to_string(arity(s.op)));
@@ -141,6 +144,35 @@ plan_var plan_var::apply_literal(opcode op, tensor literal,
 plan_builder::plan_builder(std::string name)
   : rec_(std::make_shared<plan_var::recording>()) {
   rec_->p.name = std::move(name);
+}
+
+plan_builder::plan_builder(plan base)
+  : rec_(std::make_shared<plan_var::recording>()) {
+  base.outputs.clear();
+  // validate() wants outputs: check the steps with a stand-in one.
+  auto check = base;
+  check.outputs = {0};
+  if (base.inputs > 0 || !base.steps.empty())
+    if (auto err = validate(check))
+      throw operation_error{err};
+  rec_->p = std::move(base);
+}
+
+plan_var plan_builder::slot(uint32_t k) const {
+  auto& p = rec_->p;
+  if (k >= p.inputs + p.steps.size())
+    throw_bad("plan \"" + p.name + "\": slot " + std::to_string(k) +
+              " does not exist yet");
+  return plan_var{rec_, k};
+}
+
+plan_var plan_builder::constant(tensor value, dtype dt) {
+  op_attrs attrs;
+  attrs.to = dt;
+  auto& p = rec_->p;
+  p.steps.push_back(
+    plan_step{opcode::cast, {plan_arg{0, true, std::move(value)}}, attrs});
+  return plan_var{rec_, static_cast<uint32_t>(p.inputs + p.steps.size() - 1)};
 }
 
 plan_var plan_builder::input() {

@@ -2,6 +2,8 @@
 
 #include <caf/send.hpp>
 
+#include "workers/autograd.hpp"
+
 namespace workers {
 
 pointer<tensor> tensor::send(const worker& dest) const {
@@ -115,6 +117,24 @@ void announce(const std::shared_ptr<client>& ctx, const worker_actor& dest,
                expect_atom::value, id, ctx->timeout());
 }
 
+namespace {
+
+// Marks `id` on `dest` as requiring grad (remote_autograd.hpp): an in-place
+// exec posted after its put on the same channel, so it finds the object.
+// Called by send_tensor for a tensor that tracks grad; a failure is
+// reported like any posted state change's.
+void post_requires_grad(const std::shared_ptr<client>& ctx,
+                        const worker_ref& dest, object_id id) {
+  op_request req;
+  req.op = opcode::requires_grad;
+  req.args.push_back(operand{id});
+  req.result = ctx->next_id(); // the request's key only (I1)
+  req.in_place = true;
+  ctx->post(dest, exec_atom::value, std::move(req));
+}
+
+} // namespace
+
 state_ptr send_tensor(const tensor& x, const worker& dest,
                       object_policy policy) {
   auto ctx = dest.context();
@@ -125,12 +145,16 @@ state_ptr send_tensor(const tensor& x, const worker& dest,
     // blob_ref; operations sent meanwhile wait at the worker for `id`.
     announce(ctx, dest.handle(), id);
     ctx->begin_op(dest.ref());
-    caf::anon_send(ctx->agent(), stage_atom::value, x, dest.ref(), id, holder,
-                   std::move(policy));
+    caf::anon_send(ctx->agent(), stage_atom::value, detach(x), dest.ref(), id,
+                   holder, std::move(policy));
+    if (tracks_grad(x)) // parks at `dest` until the blob is stored
+      post_requires_grad(ctx, dest.ref(), id);
     return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
   }
   ctx->post(dest.ref(), caf::put_atom::value, id,
-            stored_value{x, std::move(policy)}, holder);
+            stored_value{detach(x), std::move(policy)}, holder);
+  if (tracks_grad(x))
+    post_requires_grad(ctx, dest.ref(), id);
   return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
 }
 

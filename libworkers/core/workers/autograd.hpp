@@ -46,12 +46,13 @@
 //      and to this process: send() ships a tensor's value, not its graph.
 //      Graphs are freed iteratively, so chains of any length can be freed.
 //
-// Towards workers and plans: a grad_node is (opcode, op_attrs, operands,
-// result) -- the same fields as an op_request or plan_step -- and a rule is
-// a template over any op_api type, instantiated for tensor and plan_var.
-// A worker can therefore keep nodes for the objects it computes and run the
-// rules on its own tensors; a plan can be differentiated by applying the
-// rules to its plan_vars, with slot shapes from one forward run.
+// Workers and plans: a grad_node is (opcode, op_attrs, operands, result)
+// -- the same fields as an op_request or plan_step -- and a rule is a
+// template over any op_api type, instantiated for tensor and plan_var. A
+// worker therefore keeps nodes for the objects it computes and runs the
+// rules on its own tensors (remote_autograd.hpp), and a plan is
+// differentiated by applying the rules to its plan_vars, with slot shapes
+// from one forward run (plan_grad.hpp).
 //
 // Example:
 //   auto w = requires_grad(tensor::full(shape{3, 2}, 0.1));
@@ -141,6 +142,12 @@ void zero_grad(const std::vector<tensor>& xs);
 caf::error backward(const tensor& root,
                     const std::optional<tensor>& seed = std::nullopt);
 
+/// The records of the leaves `root` depends on (those a backward from
+/// `root` may update), each once; empty if `root` does not require grad.
+/// Called by object stores before a remote backward, to check and track
+/// the stored leaves it updates (remote_autograd.hpp); never fails.
+std::vector<std::shared_ptr<autograd_meta>> leaves(const tensor& root);
+
 /// Whether operations are recorded on this thread (false inside no_grad).
 bool grad_enabled();
 
@@ -162,7 +169,8 @@ namespace detail {
 /// Gives `out` (the result of `op` on `args`) a record when recording is on,
 /// `op` is differentiable, `out` is floating and some operand tracks grad;
 /// otherwise strips any record `out` may share with an operand (A1, A3).
-/// Called by tensor's op_api hooks only when an operand has a record;
+/// Called by tensor's op_api hooks, and by object stores for operations on
+/// stored tensors (remote_autograd.hpp), only when an operand has a record;
 /// never fails.
 void record_op(opcode op, const op_attrs& attrs,
                const std::vector<op_input>& args, tensor& out);

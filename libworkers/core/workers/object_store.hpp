@@ -392,6 +392,9 @@ class object_store {
     uint64_t order;
     std::string produced_by;
     std::vector<std::string> tags;
+    /// The policy of the gradient accumulated in this leaf's autograd
+    /// record, once a backward reached it (remote_autograd.hpp, G3).
+    std::optional<object_policy> grad_policy;
   };
 
   /// What is left of an object whose references outlive it (T1): its
@@ -422,6 +425,22 @@ class object_store {
   bool unbury(object_id id, object_id holder);
 
   std::string describe(const op_request& req) const;
+
+  /// Runs the autograd request `req` (requires_grad, backward, grad,
+  /// zero_grad; remote_autograd.hpp) on its one operand, a tensor here
+  /// (`inputs`, with `policies` and `names` as execute resolved them), for
+  /// `who`. Called by execute once compute (and, in place, ownership) of the
+  /// operand is checked; fails as G6 says, changing nothing.
+  exec_outcome
+  execute_autograd(const op_request& req, const std::vector<op_input>& inputs,
+                   const std::vector<const object_policy*>& policies,
+                   const std::vector<std::string>& names, const requester& who,
+                   outbox& out);
+
+  /// backward from the stored `loss_id` for `who` (G3, G6): checks every
+  /// stored leaf it reaches, runs autograd's backward and updates their
+  /// gradients' policies. Called by execute_autograd.
+  caf::error backward_stored(object_id loss_id, const requester& who);
 
   /// Replaces the target of the in-place `req` (a tensor here, operands
   /// `inputs`) by `value` under `policy` (keeping id, holders and owner), or

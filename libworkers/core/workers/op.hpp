@@ -80,10 +80,16 @@ enum class opcode : uint8_t {
   argsort,
   topk,
   zeros_like,
+  // Autograd requests on stored objects (remote_autograd.hpp): workers run
+  // them on their objects' autograd records; evaluate refuses them.
+  requires_grad,
+  backward,
+  grad,
+  zero_grad,
 };
 
 /// The highest opcode value this build knows (requests above it are refused).
-constexpr opcode last_opcode = opcode::zeros_like;
+constexpr opcode last_opcode = opcode::zero_grad;
 
 /// Returns the name of `x`, e.g. "matmul" ("unknown" for values above
 /// last_opcode). Used in every error message of evaluate.
@@ -92,6 +98,12 @@ const char* to_string(opcode x);
 /// Returns how many tensor operands `x` takes (1 or 2). Called by evaluate to
 /// validate requests.
 size_t arity(opcode x);
+
+/// Whether `x` is an autograd request (requires_grad, backward, grad,
+/// zero_grad) rather than a tensor operation. Called by evaluate and plan
+/// validation (which refuse them) and by object stores (which run them on
+/// their objects' autograd records, remote_autograd.hpp); never fails.
+bool is_autograd(opcode x);
 
 /// Non-tensor arguments of an operation.
 struct op_attrs {

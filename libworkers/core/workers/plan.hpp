@@ -152,6 +152,22 @@ class plan_builder {
  public:
   explicit plan_builder(std::string name);
 
+  /// A builder that continues recording after `base`: its inputs and steps
+  /// are kept (slot k is slot k of `base`), its outputs are not. Called by
+  /// backward_plan (plan_grad.hpp) to append backward steps to a forward
+  /// plan; throws operation_error (bad_argument) if `base` is invalid.
+  explicit plan_builder(plan base);
+
+  /// The value of slot `k` recorded so far (an input or a step's result).
+  /// Called by backward_plan; throws operation_error (bad_argument) if slot
+  /// `k` does not exist yet.
+  plan_var slot(uint32_t k) const;
+
+  /// A new slot holding `value` converted to `dt` (a cast step of a
+  /// literal, grad_rules.hpp R3). Called by backward_plan for the literal
+  /// operands of recorded steps; never fails.
+  plan_var constant(tensor value, dtype dt);
+
   /// A new input; inputs are numbered in the order of these calls.
   plan_var input();
 

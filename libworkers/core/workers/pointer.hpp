@@ -190,6 +190,34 @@ class pointer : public op_api<pointer<T>> {
                : make_error(errc::already_taken, "invalid pointer");
   }
 
+  // -- autograd where the data is (remote_autograd.hpp) -----------------------
+
+  /// Marks the float tensor at the end of the chain as a leaf that requires
+  /// grad. Called by users on parameters; blocks for the answer and throws
+  /// operation_error (dtype_mismatch for int64, not_permitted for another
+  /// owner's object). Returns *this.
+  pointer& requires_grad() {
+    return apply_in_place(opcode::requires_grad, nullptr, nullptr);
+  }
+
+  /// Runs backward from the one-element tensor at the end of the chain, on
+  /// its worker: adds d it / d leaf to every leaf's gradient there. Blocks
+  /// for the answer; throws operation_error (G6 of remote_autograd.hpp).
+  pointer& backward() {
+    return apply_in_place(opcode::backward, nullptr, nullptr);
+  }
+
+  /// A pointer to a new object on the same worker (through the same chain):
+  /// the leaf's accumulated gradient now (a snapshot, not a live view). Never
+  /// blocks; its get() fails if there is none or it may not leave (G3).
+  pointer grad() const { return apply_unary(opcode::grad, {}); }
+
+  /// Forgets the leaf's accumulated gradient where it lives. Blocks for the
+  /// answer; throws operation_error if it is not a leaf.
+  pointer& zero_grad() {
+    return apply_in_place(opcode::zero_grad, nullptr, nullptr);
+  }
+
   // -- properties -------------------------------------------------------------
 
   /// True while the handle is usable (not spent by get, not failed).
