@@ -13,6 +13,7 @@
 #include "workers/cluster.hpp"
 #include "workers/config_check.hpp"
 #include "workers/error.hpp"
+#include "workers/node_snapshot.hpp"
 #include "workers/tls_stream.hpp"
 
 namespace workers {
@@ -33,7 +34,13 @@ node_config::node_config() {
          "or node.host); needed when node.host is 0.0.0.0")
     .add(node_port, "port", "port to bind (0: from the cluster list or any)")
     .add(node_data_port, "data-port",
-         "port of the data plane for large tensors (0: the OS chooses)");
+         "port of the data plane for large tensors (0: the OS chooses)")
+    .add(node_snapshot_dir, "snapshot-dir",
+         "on SIGTERM, each worker saves its objects, ids, plans and audit log "
+         "to DIR/<worker>.snapshot before the node exits")
+    .add(node_restore, "restore",
+         "start from the snapshots in node.snapshot-dir (then renamed to "
+         "*.restored); fails naming the file if one is missing or damaged");
   opt_group{custom_options_, "data"}
     .add(data_dir, "dir",
          "directory of this node's dataset files (default: "
@@ -69,6 +76,8 @@ caf::expected<node_options> node_config::node_opts() const {
   for (auto& text : data_datasets)
     result.datasets.push_back(*parse_dataset_entry(text)); // checked above
   result.load_timeout = data_load_timeout;
+  result.snapshot_dir = node_snapshot_dir;
+  result.restore = node_restore;
   result.host = node_host;
   result.port = node_port;
   result.data_port = node_data_port;
@@ -206,6 +215,25 @@ caf::error load_datasets(caf::actor_system& sys,
   return first;
 }
 
+// Starts the restored (lazily spawned) `workers` with one count request
+// each, bounded by `timeout`: each restores before it answers. Returns the
+// first failure.
+caf::error start_restored(caf::actor_system& sys,
+                          const std::vector<worker_ref>& workers,
+                          caf::timespan timeout) {
+  caf::scoped_actor self{sys};
+  caf::error first;
+  for (auto& w : workers)
+    self->request(w.hdl, timeout, count_atom::value)
+      .receive([](uint64_t) {},
+               [&, name = w.name](caf::error& err) {
+                 if (!first)
+                   first = with_context(from_transport(err, name, timeout),
+                                        "restoring " + name);
+               });
+  return first;
+}
+
 } // namespace
 
 caf::expected<node> host_node(caf::actor_system& sys,
@@ -246,6 +274,21 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto address = std::make_shared<node_address>();
   address->host = advertised;
   wopts.self_address = address;
+  wopts.snapshot_dir = opts.snapshot_dir;
+  // A restored worker starts at its first message (lazy), once `handles`
+  // names every worker its pointer entries may point to.
+  std::vector<std::shared_ptr<const worker_image>> images;
+  auto handles = std::make_shared<handle_table>();
+  if (opts.restore) {
+    auto loaded = load_worker_images(opts.snapshot_dir, opts.workers);
+    if (!loaded) {
+      result.stop();
+      return loaded.error();
+    }
+    images = std::move(*loaded);
+    find_handles(sys, **gate, images, wopts.forward_timeout, *handles);
+    wopts.handles = handles;
+  }
   for (auto& name : opts.workers) {
     auto file = open_audit_writer(wopts.audit_dir, name);
     if (!file) {
@@ -253,11 +296,25 @@ caf::expected<node> host_node(caf::actor_system& sys,
       return file.error();
     }
     wopts.audit_file = std::move(*file);
-    result.workers.push_back(
-      worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+    if (opts.restore) {
+      wopts.restore_from = images[result.workers.size()];
+      result.workers.push_back(worker_ref{
+        sys.spawn<caf::lazy_init>(worker_impl, name, wopts), name, {}, 0});
+    } else {
+      result.workers.push_back(
+        worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+    }
   }
-  if (auto err = load_datasets(sys, result.workers, opts.datasets,
-                               opts.load_timeout, wopts.data_dir)) {
+  if (opts.restore) {
+    for (auto& w : result.workers)
+      handles->by_name[w.name] = w.hdl;
+    if (auto err = start_restored(sys, result.workers, opts.load_timeout)) {
+      result.stop();
+      return err;
+    }
+    consume_snapshots(opts.snapshot_dir, opts.workers);
+  } else if (auto err = load_datasets(sys, result.workers, opts.datasets,
+                                      opts.load_timeout, wopts.data_dir)) {
     result.stop();
     return err;
   }
