@@ -10,6 +10,7 @@
 
 #include "fixture.hpp"
 #include "temp_dir.hpp"
+#include "workers/found_object.hpp"
 #include "workers/node_process.hpp"
 #include "workers/remote_plan.hpp"
 
@@ -111,6 +112,7 @@ TEST_CASE("restart: a node restored from its snapshots serves the pointers "
   CHECK(z.get().equal(tensor{2, 4, 6}));
   CHECK(p2y.get().get().equal(tensor{10, 20}));
   CHECK(x.get().equal(tensor{1, 2, 3}));
+  CHECK(y.get().equal(tensor{10, 20}));
   // Everything taken home: nothing left, nothing leaked.
   CHECK(time_until([&] { return bob2->count() == 0 && alice2->count() == 0; },
                    scaled(5s)));

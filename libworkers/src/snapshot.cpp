@@ -212,8 +212,9 @@ void io(disk<Archive>& d, stored_value& x) {
 // back as make_error(code, message), so a tombstone's get says the same).
 template <class Archive>
 void io(disk<Archive>& d, caf::error& x) {
-  auto code = x.code();
-  auto category = static_cast<uint64_t>(x.category());
+  // An empty error has no code or category to ask for (CAF 0.17).
+  uint8_t code = x ? x.code() : 0;
+  uint64_t category = x ? static_cast<uint64_t>(x.category()) : 0;
   auto text = x ? message_of(x) : std::string{};
   io(d, code);
   io(d, category);
