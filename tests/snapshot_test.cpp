@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 #include "temp_dir.hpp"
@@ -279,4 +281,38 @@ TEST_CASE("snapshot: a damaged, foreign or missing file is a clear error",
   SECTION("the atomic write leaves no temporary file") {
     CHECK(read_all(path + ".tmp").empty());
   }
+}
+
+// Not run by default: how long saving and loading a worker of 64 MiB takes
+// (the README's "Planned restarts" figure).
+TEST_CASE("snapshot: time to save and load 64 MiB", "[.][snapshot-bench]") {
+  object_store store{"bob"};
+  id_generator ids{0xb0b};
+  outbox out;
+  for (int i = 0; i < 16; ++i) {
+    std::vector<float> values(1 << 20, static_cast<float>(i));
+    REQUIRE_FALSE(
+      store.insert(ids.next(), tensor::from_vector(values), ids.next(), out));
+  }
+  worker_image img;
+  img.worker = "bob";
+  img.store = store.image();
+  temp_dir dir{"snapshot"};
+  auto path = snapshot_path(dir.path, "bob");
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE_FALSE(save_snapshot(path, img));
+  auto t1 = std::chrono::steady_clock::now();
+  auto back = load_snapshot(path, "bob");
+  auto t2 = std::chrono::steady_clock::now();
+  REQUIRE(back);
+  object_store restored{"bob"};
+  REQUIRE_FALSE(restored.restore(back->store));
+  auto t3 = std::chrono::steady_clock::now();
+  CHECK(restored.stored_bytes() == 64u << 20);
+  auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  std::cout << "snapshot of 64 MiB in 16 tensors: save " << ms(t1 - t0)
+            << " ms, load " << ms(t2 - t1) << " ms, restore " << ms(t3 - t2)
+            << " ms, file " << read_all(path).size() << " bytes\n";
 }

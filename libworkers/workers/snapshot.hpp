@@ -31,9 +31,14 @@
 //   S4 Handles: CAF actor handles do not survive a process. A snapshot
 //      keeps a pointer entry's target by worker name and node address; the
 //      restoring node binds the entries naming its own workers to their new
-//      handles before any message is served. Clients rebind their handles
-//      when they connect to the worker's name and address again
-//      (client::rebind).
+//      handles, and those naming workers of other nodes to the handles
+//      those nodes' directories give now, before any message is served
+//      (bind_handles; an entry it cannot bind becomes a failure). Clients
+//      rebind their handles when they connect to the worker's name and
+//      address again (client::rebind), so that must happen within S3's
+//      lease. Left open: pointer entries on *other* nodes that name a
+//      restarted worker keep its old handle; requests through them fail
+//      with peer_unreachable, as for a worker that died.
 //   S5 Never a crash: a missing, truncated, padded, corrupt (checksum) or
 //      unreadable snapshot, one of a newer version, or one of another
 //      worker is bad_argument naming the file and the reason; the node then
