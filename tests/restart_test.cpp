@@ -13,6 +13,7 @@
 #include "workers/found_object.hpp"
 #include "workers/node_process.hpp"
 #include "workers/remote_plan.hpp"
+#include "workers/snapshot.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -169,6 +170,18 @@ TEST_CASE("restart: a node refuses a damaged or missing snapshot, naming it",
   CHECK(status2 != 0);
   CHECK_THAT(out2, Catch::Contains(dir.file("carol.snapshot")));
   CHECK_THAT(out2, Catch::Contains("cannot open"));
+  // A node that cannot listen leaves its snapshot for the next try (S2).
+  worker_image empty;
+  empty.worker = "bob";
+  empty.store.owner = "bob";
+  REQUIRE_FALSE(save_snapshot(path, empty));
+  node_process other{
+    node_binary(), {"carol"}, {"--cluster.insecure"}, scaled(10s)};
+  auto [status3, out3] = run_and_capture(
+    cmd("bob") + " --node.port=" + std::to_string(other.port()), scaled(20s));
+  CHECK(status3 != 0);
+  CHECK_THAT(out3, Catch::Contains("address already in use"));
+  CHECK(exists(path));
 }
 
 TEST_CASE("restart: a client's handles follow the new handle of a worker it "

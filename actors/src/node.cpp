@@ -312,7 +312,6 @@ caf::expected<node> host_node(caf::actor_system& sys,
       result.stop();
       return err;
     }
-    consume_snapshots(opts.snapshot_dir, opts.workers);
   } else if (auto err = load_datasets(sys, result.workers, opts.datasets,
                                       opts.load_timeout, wopts.data_dir)) {
     result.stop();
@@ -331,6 +330,10 @@ caf::expected<node> host_node(caf::actor_system& sys,
   }
   result.port = *port;
   address->port = *port;
+  // Only a node that runs consumes its snapshots: one that could not listen
+  // (port in use) can be started again with the same flags.
+  if (opts.restore)
+    consume_snapshots(opts.snapshot_dir, opts.workers);
   return result;
 }
 
