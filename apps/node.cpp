@@ -18,6 +18,7 @@
 #include "workers/actors/node.hpp"
 #include "workers/error.hpp"
 #include "workers/fl/fashion_mnist_source.hpp"
+#include "workers/actors/node_snapshot.hpp"
 
 int main(int argc, char** argv) {
   workers::block_termination_signals();
@@ -51,6 +52,16 @@ int main(int argc, char** argv) {
               << std::endl;
   auto sig = workers::await_termination_signal();
   std::cout << "node: signal " << sig << ", stopping" << std::endl;
-  node->stop();
+  if (opts->snapshot_dir.empty()) {
+    node->stop();
+    return 0;
+  }
+  // Planned restart: every worker saves itself first (node_snapshot.hpp).
+  constexpr auto snapshot_timeout = std::chrono::minutes(2);
+  if (auto err = workers::stop_with_snapshots(sys, *node, snapshot_timeout)) {
+    std::cerr << "node: " << workers::render(err) << '\n';
+    return 1;
+  }
+  std::cout << "node: saved snapshots in " << opts->snapshot_dir << std::endl;
   return 0;
 }

@@ -426,7 +426,7 @@ TEST_CASE("config: the node refuses a bad file, naming file and key",
              Contains("node: bad configuration: " + file +
                       ": [node] hots: unknown key (keys of [node]: "
                       "advertised-host, data-port, data-ports, host, port, "
-                      "workers)"));
+                      "restore, snapshot-dir, workers)"));
   CHECK_THAT(r.err, Contains(file + ": [node] port=70000: expected a whole "
                                     "number in the range of uint16"));
   CHECK_THAT(r.err, Contains(file + ": [workers] request-timeout=5: expected "

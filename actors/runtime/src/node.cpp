@@ -15,6 +15,7 @@
 #include "workers/cluster.hpp"
 #include "workers/error.hpp"
 #include "workers/log.hpp"
+#include "workers/actors/node_snapshot.hpp"
 
 namespace workers {
 
@@ -39,7 +40,13 @@ node_config::node_config(std::shared_ptr<const data_sources> given) {
          "port of the data plane for large tensors (0: the OS chooses)")
     .add(node_data_ports, "data-ports",
          "or a range of ports, FIRST-LAST: the first free one is bound "
-         "(instead of data-port)");
+         "(instead of data-port)")
+    .add(node_snapshot_dir, "snapshot-dir",
+         "on SIGTERM, each worker saves its objects, ids, plans and audit log "
+         "to DIR/<worker>.snapshot before the node exits")
+    .add(node_restore, "restore",
+         "start from the snapshots in node.snapshot-dir (then renamed to "
+         "*.restored); fails naming the file if one is missing or damaged");
   opt_group{custom_options_, "data"}
     .add(data_dir, "dir",
          "directory of this node's dataset files (default: each format's "
@@ -79,6 +86,8 @@ caf::expected<node_options> node_config::node_opts() const {
   for (auto& text : data_datasets) // checked above
     result.datasets.push_back(*parse_data_request(text, *sources));
   result.load_timeout = data_load_timeout;
+  result.snapshot_dir = node_snapshot_dir;
+  result.restore = node_restore;
   result.host = node_host;
   result.port = node_port;
   result.data_port = node_data_port;
@@ -226,6 +235,25 @@ caf::error load_datasets(caf::actor_system& sys,
   return first;
 }
 
+// Starts the restored (lazily spawned) `workers` with one count request
+// each, bounded by `timeout`: each restores before it answers. Returns the
+// first failure.
+caf::error start_restored(caf::actor_system& sys,
+                          const std::vector<worker_ref>& workers,
+                          caf::timespan timeout) {
+  caf::scoped_actor self{sys};
+  caf::error first;
+  for (auto& w : workers)
+    self->request(w.hdl, timeout, count_atom::value)
+      .receive([](uint64_t) {},
+               [&, name = w.name](caf::error& err) {
+                 if (!first)
+                   first = with_context(from_transport(err, name, timeout),
+                                        "restoring " + name);
+               });
+  return first;
+}
+
 } // namespace
 
 caf::expected<node> host_node(caf::actor_system& sys,
@@ -268,6 +296,21 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto address = std::make_shared<node_address>();
   address->host = advertised;
   wopts.self_address = address;
+  wopts.snapshot_dir = opts.snapshot_dir;
+  // A restored worker starts at its first message (lazy), once `handles`
+  // names every worker its pointer entries may point to.
+  std::vector<std::shared_ptr<const worker_image>> images;
+  auto handles = std::make_shared<handle_table>();
+  if (opts.restore) {
+    auto loaded = load_worker_images(opts.snapshot_dir, opts.workers);
+    if (!loaded) {
+      result.stop();
+      return loaded.error();
+    }
+    images = std::move(*loaded);
+    find_handles(sys, **gate, images, wopts.forward_timeout, *handles);
+    wopts.handles = handles;
+  }
   for (auto& name : opts.workers) {
     auto file = open_audit_writer(wopts.audit_dir, name);
     if (!file) {
@@ -275,11 +318,24 @@ caf::expected<node> host_node(caf::actor_system& sys,
       return file.error();
     }
     wopts.audit_file = std::move(*file);
-    result.workers.push_back(
-      worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+    if (opts.restore) {
+      wopts.restore_from = images[result.workers.size()];
+      result.workers.push_back(worker_ref{
+        sys.spawn<caf::lazy_init>(worker_impl, name, wopts), name, {}, 0});
+    } else {
+      result.workers.push_back(
+        worker_ref{sys.spawn(worker_impl, name, wopts), name, {}, 0});
+    }
   }
-  if (auto err = load_datasets(sys, result.workers, opts.datasets,
-                               opts.load_timeout, wopts.data_dir)) {
+  if (opts.restore) {
+    for (auto& w : result.workers)
+      handles->by_name[w.name] = w.hdl;
+    if (auto err = start_restored(sys, result.workers, opts.load_timeout)) {
+      result.stop();
+      return err;
+    }
+  } else if (auto err = load_datasets(sys, result.workers, opts.datasets,
+                                      opts.load_timeout, wopts.data_dir)) {
     result.stop();
     return err;
   }
@@ -296,6 +352,10 @@ caf::expected<node> host_node(caf::actor_system& sys,
   }
   result.port = *port;
   address->port = *port;
+  // Only a node that runs consumes its snapshots: one that could not listen
+  // (port in use) can be started again with the same flags.
+  if (opts.restore)
+    consume_snapshots(opts.snapshot_dir, opts.workers);
   if (log_enabled(log_level::info)) {
     std::string names;
     for (auto& w : result.workers)

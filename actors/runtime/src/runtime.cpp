@@ -165,6 +165,7 @@ caf::expected<worker> runtime::connect(const std::string& name,
       [&](worker_ref& ref) {
         ref.node_host = host;
         ref.node_port = port;
+        ctx_->rebind(ref); // handles from before a restart (snapshot.hpp)
         result = worker{ctx_, std::move(ref)};
       },
       [&](caf::error& err) {

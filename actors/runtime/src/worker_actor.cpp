@@ -14,6 +14,7 @@
 #include "workers/error.hpp"
 #include "workers/log.hpp"
 #include "workers/remote_autograd.hpp"
+#include "workers/actors/worker_snapshot.hpp"
 
 namespace workers {
 
@@ -995,6 +996,14 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
   st.lot = parking_lot<worker_state::waiter>{opts.max_parked,
                                              opts.max_parked_per_peer};
   st.audit.attach(opts.audit_file); // null: in memory only (audit_writer.hpp)
+  if (opts.restore_from) { // worker_snapshot.hpp; before anything is served
+    if (auto err = restore_worker(st, *opts.restore_from, opts.handles.get()))
+      std::cerr << "worker " << st.store.owner() << ": " << render(err) << '\n';
+    opts.restore_from.reset(); // the image's memory goes with the caller's
+    st.opts.restore_from.reset();
+  }
+  if (!opts.snapshot_dir.empty())
+    save_on_shutdown(self);
   st.next_housekeeping = self->clock().now();
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& fail : self->state.watch.down(msg.source))

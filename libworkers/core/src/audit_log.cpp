@@ -1,6 +1,7 @@
 #include "workers/audit_log.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "workers/audit_writer.hpp"
 #include "workers/error.hpp"
@@ -37,6 +38,18 @@ void audit_log::refused(const std::string& operation, std::string who,
 
 std::vector<audit_entry> audit_log::entries() const {
   return {entries_.begin(), entries_.end()};
+}
+
+void audit_log::restore(std::vector<audit_entry> entries, uint64_t dropped) {
+  for (auto& x : entries)
+    next_seq_ = std::max(next_seq_, x.seq);
+  dropped_ += dropped;
+  entries_.assign(std::make_move_iterator(entries.begin()),
+                  std::make_move_iterator(entries.end()));
+  while (entries_.size() > max_) {
+    entries_.pop_front();
+    ++dropped_;
+  }
 }
 
 void audit_log::attach(std::shared_ptr<audit_writer> file) {

@@ -108,4 +108,24 @@ caf::error client::abandon_locked() {
                       "time (is a worker down?)");
 }
 
+void client::rebind(const worker_ref& ref) {
+  if (ref.node_port == 0 || !ref.hdl)
+    return;
+  std::lock_guard<std::mutex> guard{rebind_mtx_};
+  rebound_[std::make_tuple(ref.name, ref.node_host, ref.node_port)] = ref.hdl;
+  any_rebound_ = true;
+}
+
+worker_ref client::current(const worker_ref& x) const {
+  if (x.node_port == 0 || !any_rebound_.load())
+    return x;
+  std::lock_guard<std::mutex> guard{rebind_mtx_};
+  auto i = rebound_.find(std::make_tuple(x.name, x.node_host, x.node_port));
+  if (i == rebound_.end() || i->second == x.hdl)
+    return x;
+  auto result = x;
+  result.hdl = i->second;
+  return result;
+}
+
 } // namespace workers

@@ -24,7 +24,8 @@ pointer_state::~pointer_state() {
   if (ctx_)
     ctx_->untrack(this);
   if (phase_ == phase::live && !kept_ && ctx_ && ctx_->alive() && location_.hdl)
-    ctx_->post(location_, release_atom::value, id_at_location_, id_);
+    ctx_->post(ctx_->current(location_), release_atom::value, id_at_location_,
+               id_);
 }
 
 caf::error pointer_state::keep() {
@@ -46,14 +47,14 @@ caf::error pointer_state::keep() {
 
 pointer_state::target pointer_state::snapshot() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return {location_, id_at_location_, id_};
+  return {current(location_), id_at_location_, id_};
 }
 
 caf::expected<pointer_state::target> pointer_state::usable() const {
   std::lock_guard<std::mutex> guard{mtx_};
   if (phase_ != phase::live)
     return spent_error();
-  return target{location_, id_at_location_, id_};
+  return target{current(location_), id_at_location_, id_};
 }
 
 pointer_state::phase pointer_state::current() const {
@@ -83,7 +84,7 @@ pointer_state::begin_take(bool wait_for_move) {
   if (phase_ != phase::live)
     return spent_error();
   phase_ = phase::taking;
-  return target{location_, id_at_location_, id_};
+  return target{current(location_), id_at_location_, id_};
 }
 
 void pointer_state::end_take(const caf::error& err) {
@@ -97,7 +98,7 @@ pointer_state::begin_move(const worker_ref& dest, object_id new_id) {
   if (phase_ != phase::live)
     return spent_error();
   if (!moving_) {
-    data_at_ = location_;
+    data_at_ = current(location_);
     data_id_ = id_at_location_;
   }
   location_ = dest;
@@ -148,7 +149,7 @@ void pointer_state::claims(
     return;
   auto add = [&](const worker_ref& where, object_id id) {
     if (where.hdl)
-      out.emplace_back(where, lease_claim{id, id_});
+      out.emplace_back(current(where), lease_claim{id, id_});
   };
   add(location_, id_at_location_);
   if (moving_) {
@@ -165,6 +166,10 @@ std::string pointer_state::to_string() const {
   if (phase_ == phase::failed)
     return "[PointerTensor | " + owner + ": failed: " + render(error_) + "]";
   return pointer_string(owner, id_, {location_, id_at_location_});
+}
+
+worker_ref pointer_state::current(const worker_ref& x) const {
+  return ctx_ ? ctx_->current(x) : x;
 }
 
 caf::error pointer_state::spent_error() const {

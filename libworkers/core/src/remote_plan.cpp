@@ -19,6 +19,9 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
     return failed_all(make_error(
       errc::bad_argument, where + " takes " + std::to_string(inputs_) +
                             " inputs, got " + std::to_string(inputs.size())));
+  // Where the plan's worker is now (a node restarted from its snapshot
+  // keeps the plan under its id: snapshot.hpp, S4).
+  auto at = ctx_->current(where_);
   plan_run r;
   r.plan_id = id_;
   for (auto& p : inputs) {
@@ -27,7 +30,7 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
     auto t = p.state()->usable();
     if (!t)
       return failed_all(t.error());
-    if (!same_worker(t->location, where_))
+    if (!same_worker(t->location, at))
       return failed_all(make_error(errc::location_mismatch,
                                    where + ": input " + p.to_string() +
                                      " lives elsewhere; move it first"));
@@ -39,10 +42,9 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
     auto holder = ctx_->next_holder();
     r.outputs.push_back(id);
     r.holders.push_back(holder);
-    result.emplace_back(
-      std::make_shared<pointer_state>(ctx_, where_, id, holder));
+    result.emplace_back(std::make_shared<pointer_state>(ctx_, at, id, holder));
   }
-  ctx_->post(where_, run_atom::value, r);
+  ctx_->post(at, run_atom::value, r);
   return result;
 }
 

@@ -89,6 +89,12 @@ class audit_log {
   /// `[policy] audit-dir` is set, before the first entry.
   void attach(std::shared_ptr<audit_writer> file);
 
+  /// Puts back the entries and drop count of a snapshot (snapshot.hpp);
+  /// later entries continue after the highest seq among them. Called by a
+  /// restored worker before its first entry; not appended to the file
+  /// (they are there already).
+  void restore(std::vector<audit_entry> entries, uint64_t dropped);
+
   /// The first failed append to the attached file, if any (A3).
   const caf::error& sink_error() const noexcept { return sink_error_; }
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -238,6 +239,19 @@ class client {
     return result;
   }
 
+  /// Records `ref` (from a directory lookup at its node's address) as the
+  /// current handle of the worker with its name at that address: handles
+  /// that name the same worker and address with another (dead) handle --
+  /// the worker's node restarted from a snapshot -- are sent to `ref.hdl`
+  /// from now on (snapshot.hpp, S4). Called by runtime::connect; refs
+  /// without a node address are ignored. Thread-safe.
+  void rebind(const worker_ref& ref);
+
+  /// `x` with the handle rebind() recorded for its name and address, or
+  /// `x` itself. Called by pointer states whenever they hand out their
+  /// target. Thread-safe; its lock is taken last (under a state's own).
+  worker_ref current(const worker_ref& x) const;
+
   /// Maps CAF's transport errors to libworkers errors naming `dest`.
   caf::error translate(const caf::error& err, const worker_ref& dest) const;
 
@@ -263,6 +277,11 @@ class client {
   /// state's own mutex (claims); a state never calls in with its own held.
   mutable std::mutex tracked_mtx_;
   std::unordered_set<const pointer_state*> tracked_;
+  /// rebind(): the current handle per (name, host, port).
+  mutable std::mutex rebind_mtx_;
+  std::map<std::tuple<std::string, std::string, uint16_t>, worker_actor>
+    rebound_;
+  std::atomic<bool> any_rebound_{false};
 };
 
 } // namespace workers

@@ -88,6 +88,17 @@ class id_generator {
 
   uint64_t origin() const noexcept { return origin_; }
 
+  /// The last seq handed out (0 before the first next()).
+  uint64_t seq() const noexcept { return seq_.load(); }
+
+  /// Continues from `origin` and `seq` (next() gives seq + 1). Called by a
+  /// worker restored from a snapshot (snapshot.hpp, S1) before it draws any
+  /// id; never use it to go back.
+  void resume(uint64_t origin, uint64_t seq) noexcept {
+    origin_ = origin;
+    seq_ = seq;
+  }
+
  private:
   uint64_t origin_;
   std::atomic<uint64_t> seq_{0};

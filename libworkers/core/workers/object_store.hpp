@@ -50,6 +50,7 @@
 #include "workers/object_id.hpp"
 #include "workers/plan.hpp"
 #include "workers/protocol.hpp"
+#include "workers/store_image.hpp"
 
 namespace workers {
 
@@ -323,6 +324,23 @@ class object_store {
   /// The references this store's pointer entries hold elsewhere, for the
   /// worker to renew: (target worker, {target id, entry id}).
   std::vector<std::pair<worker_ref, lease_claim>> claims() const;
+
+  // -- snapshots (store_image.hpp) -------------------------------------------
+
+  /// The objects, tombstones and holders of this store as plain data.
+  /// Called by workers when they save a snapshot (snapshot.hpp).
+  store_image image() const;
+
+  /// Replaces this (empty) store's content by `img`, every reference with a
+  /// fresh lease. Called by a worker restored from a snapshot before it
+  /// serves anything; bad_argument naming the id if `img` repeats an id or
+  /// has an object without holders, and the store stays empty then.
+  caf::error restore(const store_image& img);
+
+  /// bad_argument naming the id unless every object and tombstone of `img`
+  /// has a valid, unique id, a holder, and (tombstones) a known reason.
+  /// Called by restore and by load_snapshot.
+  static caf::error check_image(const store_image& img);
 
   // -- pipelining support -----------------------------------------------------
 

@@ -119,6 +119,10 @@ class pointer_state {
  private:
   caf::error spent_error() const;
 
+  /// `x` with the handle the client now knows for its worker (a node that
+  /// restarted from a snapshot has new handles: snapshot.hpp, S4).
+  worker_ref current(const worker_ref& x) const;
+
   std::shared_ptr<client> ctx_;
   mutable std::mutex mtx_;
   std::condition_variable settled_;

@@ -52,6 +52,12 @@ struct node_options {
   std::vector<data_request> datasets;
   /// Bound of loading them all (`[data] load-timeout`).
   caf::timespan load_timeout = std::chrono::minutes(2);
+  /// `[node] snapshot-dir`: where each worker writes its snapshot when
+  /// the node stops (node_snapshot.hpp); empty: none.
+  std::string snapshot_dir;
+  /// `[node] restore`: start from the snapshots in snapshot_dir (the
+  /// datasets are in them, so `[data] datasets` are not loaded again).
+  bool restore = false;
   /// Where host and port came from, for errors (e.g. "set by node.port");
   /// empty: set in code.
   std::string address_source;
@@ -75,6 +81,10 @@ struct node_options {
 ///                       ; sources given to the constructor; those of
 ///                       ; workers on other nodes are skipped
 ///   load-timeout=2min   ; bound of loading them all
+///   [node]
+///   snapshot-dir="/var/lib/workers" ; on SIGTERM each worker saves itself
+///                       ; there (node_snapshot.hpp)
+///   restore=false       ; start from those snapshots (--node.restore)
 /// and the flag `--print-cluster` (cluster_layout.hpp).
 class node_config : public runtime_config {
  public:
@@ -103,6 +113,8 @@ class node_config : public runtime_config {
   std::string data_dir;
   std::vector<std::string> data_datasets;
   caf::timespan data_load_timeout = node_options{}.load_timeout;
+  std::string node_snapshot_dir;
+  bool node_restore = false;
 };
 
 /// A running node.

@@ -27,6 +27,9 @@
 
 namespace workers {
 
+struct worker_image;
+struct handle_table;
+
 /// Where a node listens, once it does (host_node sets the port after
 /// publishing); shared by the node's workers.
 struct node_address {
@@ -95,6 +98,14 @@ struct worker_options {
   /// The formats `load` can read (data_source.hpp, S4); null: none. Set by
   /// whoever spawns the worker (apps/node: the FL library's sources).
   std::shared_ptr<const data_sources> sources;
+  /// `[node] snapshot-dir`: told to stop (user_shutdown), the worker first
+  /// writes DIR/<name>.snapshot (worker_snapshot.hpp); empty: no snapshot.
+  std::string snapshot_dir;
+  /// The snapshot this worker restores at start (`--node.restore`), and the
+  /// handles its pointer entries are bound to (worker_snapshot.hpp); set by
+  /// host_node, null otherwise.
+  std::shared_ptr<const worker_image> restore_from;
+  std::shared_ptr<const handle_table> handles;
 };
 
 struct worker_state {
