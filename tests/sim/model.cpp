@@ -70,6 +70,10 @@ struct group {
   size_t depth = 1;
   size_t obj = 0;
   size_t slots = 0;
+  /// The length of the object at the end of the chain, as the handle knows
+  /// it without asking (pointer metadata): operations whose lengths differ
+  /// are refused before anything is sent.
+  size_t len = 0;
 };
 
 class model {
@@ -215,6 +219,7 @@ class model {
       return;
     group r;
     r.depth = x->depth;
+    r.len = x->len;
     auto fail_local = [&](errc e) {
       r.phase = group::failed;
       r.err = e;
@@ -228,6 +233,8 @@ class model {
         return fail_local(unusable(*y));
       if (objs_[x->obj].worker != objs_[y->obj].worker)
         return fail_local(errc::location_mismatch);
+      if (x->len != y->len) // the metadata says so: nothing is sent
+        return fail_local(errc::shape_mismatch);
       xs.push_back(y->obj);
     }
     auto result = compute(s.kind, xs, s.literal);
@@ -297,6 +304,7 @@ class model {
     group inner;
     inner.depth = g->depth - 1;
     inner.obj = o.target;
+    inner.len = g->len;
     if (o.refs == 1) {
       // The entry leaves; its reference to the target moves to the taker.
       o.alive = false;
@@ -370,6 +378,7 @@ class model {
       o.worker = s.worker;
       o.value = s.values;
       group g;
+      g.len = s.values.size();
       g.obj = make(std::move(o));
       make_group(index, g);
       return;
@@ -380,6 +389,7 @@ class model {
         return;
       group g;
       g.depth = x->depth + 1;
+      g.len = x->len;
       if (x->phase != group::live) {
         g.phase = group::failed;
         g.err = unusable(*x);

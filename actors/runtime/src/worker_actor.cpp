@@ -11,6 +11,7 @@
 #include <caf/send.hpp>
 
 #include "workers/actors/plan_hash.hpp"
+#include "workers/data_flow.hpp"
 #include "workers/error.hpp"
 #include "workers/log.hpp"
 #include "workers/remote_autograd.hpp"
@@ -814,9 +815,8 @@ void serve_exec(worker_pointer self,
 
 // Sends the put of a move to `dest` (`payload` is the value itself, or a
 // blob_ref to a staged copy) and settles the move when it answers.
-template <class Payload>
-void send_move_put(worker_pointer self,
-                   caf::typed_response_promise<caf::ok_atom> rp, object_id id,
+template <class Promise, class Payload>
+void send_move_put(worker_pointer self, Promise rp, object_id id,
                    worker_ref dest, object_id new_id, object_id holder,
                    stored_value value, Payload payload) {
   send_to(self, dest, [=]() mutable {
@@ -849,10 +849,12 @@ void send_move_put(worker_pointer self,
 // destination acknowledged; on failure the data stays.
 // `pass`: how often the move was decided after linking to `dest`, whose
 // principal decides whether a derived result may go there (A5).
-void serve_move(worker_pointer self,
-                caf::typed_response_promise<caf::ok_atom> rp, requester who,
-                object_id id, worker_ref dest, object_id new_id,
-                object_id holder, bool final, int pass = 0) {
+// `rp`: the move request's promise, or an outcome_promise for a move this
+// worker makes itself (remote_send).
+template <class Promise>
+void serve_move(worker_pointer self, Promise rp, requester who, object_id id,
+                worker_ref dest, object_id new_id, object_id holder, bool final,
+                int pass = 0) {
   auto& st = self->state;
   auto retry = [=](bool f) {
     serve_move(self, rp, who, id, dest, new_id, holder, f, pass);
@@ -918,6 +920,149 @@ void serve_move(worker_pointer self,
     return;
   }
   send_move_put(self, rp, id, dest, new_id, holder, value, value);
+}
+
+// A promise for work this worker starts itself with a handler's logic (the
+// move inside a remote_send): hands the outcome to `settle` instead of
+// answering a message. Copies share `settle`.
+struct outcome_promise {
+  std::shared_ptr<std::function<void(caf::error)>> settle;
+
+  void deliver(caf::ok_atom) const { (*settle)(caf::error{}); }
+
+  void deliver(caf::error err) const { (*settle)(std::move(err)); }
+};
+
+// This worker as others reach it: its handle, name and node address (empty
+// in a process that is not a node). Called by serve_remote_get for the
+// destination of the move it asks for.
+worker_ref self_ref(worker_pointer self) {
+  worker_ref result{
+    caf::actor_cast<worker_actor>(self), self->state.store.owner(), {}, 0};
+  if (auto& addr = self->state.opts.self_address; addr && addr->port != 0) {
+    result.node_host = addr->host;
+    result.node_port = addr->port.load();
+  }
+  return result;
+}
+
+// remote_get: fetches what the pointer entry `id` (held by `holder`) names
+// to this worker as `new_id`, held by `new_holder` (data_flow.hpp, G1-G4).
+// Answers ok once settled; on any failure the entry stays as it was and
+// `rp` gets the error naming both workers.
+void serve_remote_get(worker_pointer self,
+                      caf::typed_response_promise<caf::ok_atom> rp,
+                      requester who, object_id id, object_id holder,
+                      object_id new_id, object_id new_holder, bool final) {
+  auto& st = self->state;
+  auto retry = [=](bool f) {
+    serve_remote_get(self, rp, who, id, holder, new_id, new_holder, f);
+  };
+  if (!held_here(self, who.name, id, holder, final, rp, retry))
+    return;
+  if (auto err = st.store.permits(id, who, right::take, "remote_get")) {
+    refuse(self, rp, who, "remote_get", id, std::move(err));
+    return;
+  }
+  auto target = fetch_target(st.store, id, new_id);
+  if (!target) {
+    rp.deliver(std::move(target.error()));
+    return;
+  }
+  auto src = target->where;
+  auto src_id = target->id;
+  // G1: the transfer's own reference, registered before the move names it.
+  outbox out{{outbound::kind::retain, src, src_id, new_id}};
+  flush(self, out);
+  auto context = "remote_get of " + to_string(id) + " on " + st.store.owner() +
+                 " from " + src.name;
+  auto bound = st.opts.forward_timeout + st.opts.park_timeout;
+  auto me = self_ref(self);
+  send_to(self, src, [=]() mutable {
+    guarded_request<caf::ok_atom>(
+      self, self->state.watch, src.hdl, src.name, bound,
+      [=](caf::ok_atom) mutable {
+        outbox out;
+        auto err = settle_remote_get(self->state.store, id, holder, new_id,
+                                     new_holder, self->clock().now(), out);
+        wake(self, new_id);
+        // Answered once the releases it cascades into are done, as a
+        // release is (read-your-writes): the source's count shows it.
+        flush(self, out, [rp, err, context]() mutable {
+          if (err)
+            rp.deliver(with_context(err, context));
+          else
+            rp.deliver(caf::ok_atom::value);
+        });
+      },
+      [=](caf::error err) mutable {
+        // G4: the data stayed at the source; drop the transfer's reference.
+        outbox out{{outbound::kind::release, src, src_id, new_id}};
+        flush(self, out);
+        rp.deliver(with_context(err, context + " failed, " +
+                                       self->state.store.owner() +
+                                       " keeps its pointer"));
+      },
+      move_atom::value, src_id, me, new_id, new_id, who.name);
+  });
+}
+
+// remote_send: moves `holder`'s share of `id` to `dest` as `dest_id` and
+// keeps a pointer entry `entry` to it, held by `new_holder`
+// (data_flow.hpp, S1-S3). The move is serve_move's, decided for `who`.
+// Answers ok once settled; on failure the data stays here and `rp` gets the
+// error.
+void serve_remote_send(worker_pointer self,
+                       caf::typed_response_promise<caf::ok_atom> rp,
+                       requester who, object_id id, object_id holder,
+                       worker_ref dest, object_id dest_id, object_id entry,
+                       object_id new_holder, bool final) {
+  auto& st = self->state;
+  auto retry = [=](bool f) {
+    serve_remote_send(self, rp, who, id, holder, dest, dest_id, entry,
+                      new_holder, f);
+  };
+  if (!held_here(self, who.name, id, holder, final, rp, retry))
+    return;
+  if (dest.hdl == caf::actor_cast<worker_actor>(self)) {
+    rp.deliver(make_error(errc::bad_argument,
+                          "remote_send of " + to_string(id) + " from " +
+                            st.store.owner() + " to itself"));
+    return;
+  }
+  if (auto err = check_remote_send(st.store, id, entry)) {
+    rp.deliver(std::move(err));
+    return;
+  }
+  // S1: the transfer's own reference (the entry's), forked locally.
+  st.store.retain(id, entry, self->clock().now());
+  auto policy = admit_policy(object_policy{}, who, st.store.owner());
+  auto settle = [=](caf::error err) mutable {
+    auto& store = self->state.store;
+    outbox out;
+    if (err)
+      abort_remote_send(store, id, entry, self->clock().now(), out);
+    else
+      err = settle_remote_send(store, id, holder, entry, new_holder,
+                               remote_ref{dest, dest_id}, policy,
+                               self->clock().now(), out);
+    if (!err)
+      if (auto v = store.find(entry))
+        watch_target(self, *v);
+    wake(self, entry);
+    // Answered once the releases it cascades into are done (read your
+    // writes, as for a release).
+    flush(self, out, [rp, err]() mutable {
+      if (err)
+        rp.deliver(err);
+      else
+        rp.deliver(caf::ok_atom::value);
+    });
+  };
+  outcome_promise done{
+    std::make_shared<std::function<void(caf::error)>>(std::move(settle))};
+  serve_move(self, done, std::move(who), id, std::move(dest), dest_id, entry,
+             false);
 }
 
 // Notes that `peer` announced `id` to arrive within `within`, cut to
@@ -1097,6 +1242,34 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
       auto rp = self->make_response_promise<caf::ok_atom>();
       serve_move(self, rp, std::move(who), id, std::move(dest), new_id, holder,
                  false);
+      return rp;
+    },
+    [=](move_atom, object_id id, worker_ref& dest, object_id new_id,
+        object_id holder, const std::string& principal) {
+      // From a worker serving remote_get (data_flow.hpp, G2): a move decided
+      // for `principal` if the sender may act for others (A1).
+      auto who = resolve(self, principal);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_move(self, rp, std::move(who), id, std::move(dest), new_id, holder,
+                 false);
+      return rp;
+    },
+    [=](remote_get_atom, object_id id, object_id holder, object_id new_id,
+        object_id new_holder) {
+      // From a client: fetch the entry's data here (serve_remote_get).
+      auto who = resolve(self);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_remote_get(self, rp, std::move(who), id, holder, new_id, new_holder,
+                       false);
+      return rp;
+    },
+    [=](remote_send_atom, object_id id, object_id holder, worker_ref& dest,
+        object_id dest_id, object_id entry, object_id new_holder) {
+      // From a client: send the data on, keep a pointer (serve_remote_send).
+      auto who = resolve(self);
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      serve_remote_send(self, rp, std::move(who), id, holder, std::move(dest),
+                        dest_id, entry, new_holder, false);
       return rp;
     },
     [=](gone_atom, object_id id, object_id holder,

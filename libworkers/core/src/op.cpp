@@ -345,11 +345,8 @@ tensor convert(const budget& b, const tensor& x, dtype to) {
   return out;
 }
 
-// Checks `to` (it may come off the wire): bad_argument if unknown.
+// `to` was checked by infer (it may come off the wire).
 result cast(const budget& b, const tensor& x, dtype to) {
-  if (!known(to))
-    return fail(errc::bad_argument, opcode::cast,
-                "unknown dtype " + std::to_string(static_cast<int>(to)));
   return convert(b, x, to);
 }
 
@@ -511,10 +508,10 @@ void broadcast_apply(opcode op, const broadcast_plan& plan, const C* a,
 // Picks the dtype both operands convert to: a literal adapts to the other
 // operand (float32 if a floating literal meets int64); otherwise the dtypes
 // must match.
-caf::expected<dtype> common_dtype(opcode op, const op_input& x,
-                                  const op_input& y) {
-  auto dx = x.value->dtype();
-  auto dy = y.value->dtype();
+caf::expected<dtype> common_dtype(opcode op, const meta_input& x,
+                                  const meta_input& y) {
+  auto dx = x.meta.dt;
+  auto dy = y.meta.dt;
   if (x.literal != y.literal) {
     auto lit = x.literal ? dx : dy;
     auto other = x.literal ? dy : dx;
@@ -525,26 +522,28 @@ caf::expected<dtype> common_dtype(opcode op, const op_input& x,
   return dx;
 }
 
-// Called by dispatch for add, sub, mul, div, eq, gt and lt; fails with
-// shape_mismatch or dtype_mismatch. int64 arithmetic computes in uint64_t.
+// The metadata of a tensor operand.
+meta_input meta_of(const op_input& x) {
+  return {{x.value->dtype(), x.value->shape()}, x.literal};
+}
+
+// Called by dispatch for add, sub, mul, div, eq, gt and lt, once infer
+// checked them (`m`: the result's metadata). int64 arithmetic computes in
+// uint64_t.
 result elementwise_binary(const budget& bud, const op_input& x,
-                          const op_input& y) {
+                          const op_input& y, const tensor_meta& m) {
   auto op = bud.op;
   auto plan = plan_broadcast(op, x.value->shape(), y.value->shape());
-  if (!plan)
-    return std::move(plan.error());
-  auto dt = common_dtype(op, x, y);
-  if (!dt)
-    return std::move(dt.error());
-  if (op == opcode::div && *dt == dtype::int64)
-    *dt = dtype::float32; // true division
-  auto out =
-    allocate(bud, plan->result, is_comparison(op) ? dtype::int64 : *dt);
-  auto a = convert(bud, *x.value, *dt);
-  auto b = convert(bud, *y.value, *dt);
+  // Comparisons compute in the operands' common dtype; the others in the
+  // result's (true division of int64 in float32).
+  auto dt =
+    is_comparison(op) ? *common_dtype(op, meta_of(x), meta_of(y)) : m.dt;
+  auto out = allocate(bud, m.dims, m.dt);
+  auto a = convert(bud, *x.value, dt);
+  auto b = convert(bud, *y.value, dt);
   if (out.numel() == 0)
     return out;
-  visit(*dt, [&](auto tag) {
+  visit(dt, [&](auto tag) {
     using T = decltype(tag);
     using C = wrapping_t<T>;
     if (is_comparison(op))
@@ -559,26 +558,15 @@ result elementwise_binary(const budget& bud, const op_input& x,
 
 // -- matrix operations --------------------------------------------------------
 
-// Fails with shape_mismatch (not 2-D, not aligned) or dtype_mismatch. int64
-// products and sums wrap modulo 2^64.
-result matmul(const budget& b, const op_input& x, const op_input& y) {
+// Called by dispatch once infer checked the operands (`m`: the result's
+// metadata). int64 products and sums wrap modulo 2^64.
+result matmul(const budget& b, const op_input& x, const op_input& y,
+              const tensor_meta& m) {
   auto& sx = x.value->shape();
-  auto& sy = y.value->shape();
-  auto op = opcode::matmul;
-  if (sx.rank() != 2 || sy.rank() != 2)
-    return fail(errc::shape_mismatch, op,
-                "expects 2-D operands, got " + pair_str(sx, sy));
-  if (sx[1] != sy[0])
-    return fail(errc::shape_mismatch, op,
-                pair_str(sx, sy) + " are not aligned (" +
-                  std::to_string(sx[1]) + " != " + std::to_string(sy[0]) + ")");
-  auto dt = common_dtype(op, x, y);
-  if (!dt)
-    return std::move(dt.error());
-  auto out = allocate(b, shape{sx[0], sy[1]}, *dt);
+  auto out = allocate(b, m.dims, m.dt);
   if (out.numel() == 0 || sx[1] == 0)
     return out; // all zeros; empty operands have no storage to map
-  visit(*dt, [&](auto tag) {
+  visit(m.dt, [&](auto tag) {
     using T = decltype(tag);
     using C = wrapping_t<T>;
     as_mutable_matrix<T, C>(out).noalias() =
@@ -587,12 +575,9 @@ result matmul(const budget& b, const op_input& x, const op_input& y) {
   return out;
 }
 
-// Fails with shape_mismatch unless `x` is 2-D.
-result transpose(const budget& b, const tensor& x) {
-  if (x.rank() != 2)
-    return fail(errc::shape_mismatch, opcode::transpose,
-                "expects a 2-D tensor, got shape " + to_string(x.shape()));
-  auto out = allocate(b, shape{x.shape()[1], x.shape()[0]}, x.dtype());
+// `x` is 2-D (infer checked it).
+result transpose(const budget& b, const tensor& x, const tensor_meta& m) {
+  auto out = allocate(b, m.dims, m.dt);
   visit(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     as_mutable_matrix<T>(out) = as_matrix<T>(x).transpose();
@@ -648,13 +633,14 @@ void assign_unary(opcode op, const tensor& x, tensor& out) {
 
 // Called by dispatch_unary for neg, abs, exp, log, relu and round; cannot
 // fail.
-result elementwise_unary(const budget& b, const tensor& x) {
+result elementwise_unary(const budget& b, const tensor& x,
+                         const tensor_meta& m) {
   auto op = b.op;
   if (op == opcode::round && x.dtype() == dtype::int64)
     return x;
-  auto dt = unary_dtype(op, x.dtype());
+  auto dt = m.dt;
   auto a = convert(b, x, dt);
-  auto out = allocate(b, x.shape(), dt);
+  auto out = allocate(b, m.dims, dt);
   visit(dt, [&](auto tag) { assign_unary<decltype(tag)>(op, a, out); });
   return out;
 }
@@ -690,22 +676,15 @@ void reduce_blocks(opcode op, const T* in, const axis_view& v, R* out) {
                        out + o * v.inner);
 }
 
-// Called by dispatch_unary for sum, mean, max and argmax; fails with bad_axis
-// or, for max/argmax over an empty dimension, bad_argument. int64 sums wrap.
-result reduce(const budget& b, const tensor& x, const op_attrs& attrs) {
+// Called by dispatch_unary for sum, mean, max and argmax, once infer checked
+// the axis (`m`: the result's metadata). int64 sums wrap.
+result reduce(const budget& b, const tensor& x, const op_attrs& attrs,
+              const tensor_meta& m) {
   auto op = b.op;
   auto v = reduction_view(op, x.shape(), attrs.axis);
-  if (!v)
-    return std::move(v.error());
-  if ((op == opcode::max || op == opcode::argmax) && v->dim == 0)
-    return fail(errc::bad_argument, op,
-                "cannot reduce an empty dimension of shape " +
-                  to_string(x.shape()));
   auto dt = unary_dtype(op, x.dtype());
   auto a = convert(b, x, dt);
-  auto out =
-    allocate(b, reduced_shape(x.shape(), attrs.axis, *v, attrs.keepdims),
-             op == opcode::argmax ? dtype::int64 : dt);
+  auto out = allocate(b, m.dims, m.dt);
   if (a.numel() == 0) {
     // An empty tensor has no storage to read (Eigen would offset a null
     // pointer; found by fuzzing): sums are 0, means of nothing NaN. max
@@ -759,15 +738,14 @@ void normalize_blocks(opcode op, const T* in, const axis_view& v, T* out) {
 }
 
 // Called by dispatch_unary for softmax and log_softmax (all_axes normalizes
-// over every element); fails with bad_axis.
-result normalize(const budget& b, const tensor& x, int64_t axis) {
+// over every element), once infer checked the axis.
+result normalize(const budget& b, const tensor& x, int64_t axis,
+                 const tensor_meta& m) {
   auto op = b.op;
   auto v = reduction_view(op, x.shape(), axis);
-  if (!v)
-    return std::move(v.error());
-  auto dt = unary_dtype(op, x.dtype());
+  auto dt = m.dt;
   auto a = convert(b, x, dt);
-  auto out = allocate(b, x.shape(), dt);
+  auto out = allocate(b, m.dims, dt);
   if (out.numel() == 0)
     return out;
   visit(dt, [&](auto tag) {
@@ -780,22 +758,11 @@ result normalize(const budget& b, const tensor& x, int64_t axis) {
 
 // -- one_hot ------------------------------------------------------------------
 
-// Called by dispatch_unary; fails with dtype_mismatch, shape_mismatch or
-// bad_argument (see op_api::one_hot).
-result one_hot(const budget& b, const tensor& x, int64_t num_classes) {
+// Called by dispatch_unary once infer checked dtype, rank and num_classes;
+// fails with bad_argument for an index out of range (see op_api::one_hot).
+result one_hot(const budget& b, const tensor& x, int64_t num_classes,
+               const tensor_meta& m) {
   auto op = opcode::one_hot;
-  if (x.dtype() != dtype::int64)
-    return fail(errc::dtype_mismatch, op,
-                std::string{"expects int64 class indices, got "} +
-                  to_string(x.dtype()));
-  if (x.rank() != 1)
-    return fail(errc::shape_mismatch, op,
-                "expects a 1-D tensor of class indices, got shape " +
-                  to_string(x.shape()));
-  if (num_classes < 1)
-    return fail(errc::bad_argument, op,
-                "num_classes must be at least 1, got " +
-                  std::to_string(num_classes));
   auto n = x.numel();
   auto idx = x.data<int64_t>();
   for (int64_t i = 0; i < n; ++i)
@@ -804,7 +771,7 @@ result one_hot(const budget& b, const tensor& x, int64_t num_classes) {
                   "index " + std::to_string(idx[i]) + " at position " +
                     std::to_string(i) + " is out of range for " +
                     std::to_string(num_classes) + " classes");
-  auto out = allocate(b, shape{n, num_classes}, dtype::float32);
+  auto out = allocate(b, m.dims, m.dt);
   auto dst = out.mutable_data<float>();
   for (int64_t i = 0; i < n; ++i)
     dst[i * num_classes + idx[i]] = 1.0f;
@@ -813,29 +780,13 @@ result one_hot(const budget& b, const tensor& x, int64_t num_classes) {
 
 // -- narrow -------------------------------------------------------------------
 
-// Called by dispatch_unary; copies one contiguous run per outer index (a
-// single memcpy along axis 0). Fails with bad_axis or bad_argument naming the
-// shape, axis, start and length.
-result narrow(const budget& b, const tensor& x, const op_attrs& attrs) {
-  auto op = opcode::narrow;
-  auto what = [&] {
-    return "shape " + to_string(x.shape()) + ", axis " +
-           std::to_string(attrs.axis) + ", start " +
-           std::to_string(attrs.start) + ", length " +
-           std::to_string(attrs.length);
-  };
+// Called by dispatch_unary once infer checked the axis and range; copies one
+// contiguous run per outer index (a single memcpy along axis 0).
+result narrow(const budget& b, const tensor& x, const op_attrs& attrs,
+              const tensor_meta& m) {
   auto v = view_around(x.shape(), attrs.axis);
-  if (!v)
-    return fail(errc::bad_axis, op, "axis out of range (" + what() + ")");
   auto start = attrs.start < 0 ? attrs.start + v->dim : attrs.start;
-  if (attrs.length < 0 || start < 0 || start > v->dim ||
-      attrs.length > v->dim - start)
-    return fail(errc::bad_argument, op,
-                "range out of bounds for an axis of size " +
-                  std::to_string(v->dim) + " (" + what() + ")");
-  auto dims = x.shape().dims();
-  dims[v->pos] = attrs.length;
-  auto out = allocate(b, shape{std::move(dims)}, x.dtype());
+  auto out = allocate(b, m.dims, m.dt);
   if (out.numel() == 0)
     return out;
   auto elem = static_cast<int64_t>(size_of(x.dtype()));
@@ -916,30 +867,14 @@ void order_lines(opcode op, const T* in, const axis_view& v, bool descending,
     }
 }
 
-// Called by dispatch_unary for sort, argsort and topk; fails with bad_axis
-// (no axis, rank 0, out of range) or, for topk, bad_argument if k is outside
-// [0, size of the axis]. Errors name the shape, axis and k.
-result order(const budget& b, const tensor& x, const op_attrs& attrs) {
+// Called by dispatch_unary for sort, argsort and topk, once infer checked
+// the axis and k (`m`: the result's metadata).
+result order(const budget& b, const tensor& x, const op_attrs& attrs,
+             const tensor_meta& m) {
   auto op = b.op;
   auto v = view_around(x.shape(), attrs.axis);
-  if (!v)
-    return fail(errc::bad_axis, op,
-                "axis " + std::to_string(attrs.axis) +
-                  " is out of range for shape " + to_string(x.shape()));
-  auto keep = v->dim;
-  if (op == opcode::topk) {
-    if (attrs.k < 0 || attrs.k > v->dim)
-      return fail(errc::bad_argument, op,
-                  "k = " + std::to_string(attrs.k) + " is outside [0, " +
-                    std::to_string(v->dim) + "] for axis " +
-                    std::to_string(attrs.axis) + " of shape " +
-                    to_string(x.shape()));
-    keep = attrs.k;
-  }
-  auto dims = x.shape().dims();
-  dims[v->pos] = keep;
-  auto out = allocate(b, shape{std::move(dims)},
-                      op == opcode::argsort ? dtype::int64 : x.dtype());
+  auto keep = m.dims[v->pos];
+  auto out = allocate(b, m.dims, m.dt);
   if (out.numel() == 0)
     return out;
   visit2(x.dtype(), out.dtype(), [&](auto tx, auto tr) {
@@ -990,35 +925,209 @@ caf::expected<shape> reshape_target(const shape& from,
 }
 
 // Shares the storage: reshaping never copies (copy-on-write keeps it safe).
-result reshape(const tensor& x, const std::vector<int64_t>& dims) {
-  auto s = reshape_target(x.shape(), dims);
-  if (!s)
-    return std::move(s.error());
-  return x.with_shape(std::move(*s));
+result reshape(const tensor& x, const tensor_meta& m) {
+  return x.with_shape(m.dims);
 }
 
 // -- dispatch -----------------------------------------------------------------
 
-result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs) {
-  switch (b.op) {
+// -- metadata (infer) ---------------------------------------------------------
+
+// The result of a binary op: matmul's or an elementwise op's (broadcast).
+// Fails with shape_mismatch or dtype_mismatch naming both operands.
+caf::expected<tensor_meta> binary_meta(opcode op, const meta_input& x,
+                                       const meta_input& y) {
+  auto& sx = x.meta.dims;
+  auto& sy = y.meta.dims;
+  if (op == opcode::matmul) {
+    if (sx.rank() != 2 || sy.rank() != 2)
+      return fail(errc::shape_mismatch, op,
+                  "expects 2-D operands, got " + pair_str(sx, sy));
+    if (sx[1] != sy[0])
+      return fail(errc::shape_mismatch, op,
+                  pair_str(sx, sy) + " are not aligned (" +
+                    std::to_string(sx[1]) + " != " + std::to_string(sy[0]) +
+                    ")");
+    auto dt = common_dtype(op, x, y);
+    if (!dt)
+      return std::move(dt.error());
+    return tensor_meta{*dt, shape{sx[0], sy[1]}};
+  }
+  auto plan = plan_broadcast(op, sx, sy);
+  if (!plan)
+    return std::move(plan.error());
+  auto dt = common_dtype(op, x, y);
+  if (!dt)
+    return std::move(dt.error());
+  if (is_comparison(op))
+    return tensor_meta{dtype::int64, plan->result};
+  if (op == opcode::div && *dt == dtype::int64)
+    *dt = dtype::float32; // true division
+  return tensor_meta{*dt, plan->result};
+}
+
+// The result of sort, argsort or topk: bad_axis (no axis, rank 0, out of
+// range) or, for topk, bad_argument if k is outside [0, size of the axis].
+// Errors name the shape, axis and k.
+caf::expected<tensor_meta> order_meta(opcode op, const tensor_meta& x,
+                                      const op_attrs& attrs) {
+  auto v = view_around(x.dims, attrs.axis);
+  if (!v)
+    return fail(errc::bad_axis, op,
+                "axis " + std::to_string(attrs.axis) +
+                  " is out of range for shape " + to_string(x.dims));
+  auto keep = v->dim;
+  if (op == opcode::topk) {
+    if (attrs.k < 0 || attrs.k > v->dim)
+      return fail(errc::bad_argument, op,
+                  "k = " + std::to_string(attrs.k) + " is outside [0, " +
+                    std::to_string(v->dim) + "] for axis " +
+                    std::to_string(attrs.axis) + " of shape " +
+                    to_string(x.dims));
+    keep = attrs.k;
+  }
+  auto dims = x.dims.dims();
+  dims[v->pos] = keep;
+  return tensor_meta{op == opcode::argsort ? dtype::int64 : x.dt,
+                     shape{std::move(dims)}};
+}
+
+// The result of narrow: bad_axis or bad_argument naming the shape, axis,
+// start and length.
+caf::expected<tensor_meta> narrow_meta(const tensor_meta& x,
+                                       const op_attrs& attrs) {
+  auto op = opcode::narrow;
+  auto what = [&] {
+    return "shape " + to_string(x.dims) + ", axis " +
+           std::to_string(attrs.axis) + ", start " +
+           std::to_string(attrs.start) + ", length " +
+           std::to_string(attrs.length);
+  };
+  auto v = view_around(x.dims, attrs.axis);
+  if (!v)
+    return fail(errc::bad_axis, op, "axis out of range (" + what() + ")");
+  auto start = attrs.start < 0 ? attrs.start + v->dim : attrs.start;
+  if (attrs.length < 0 || start < 0 || start > v->dim ||
+      attrs.length > v->dim - start)
+    return fail(errc::bad_argument, op,
+                "range out of bounds for an axis of size " +
+                  std::to_string(v->dim) + " (" + what() + ")");
+  auto dims = x.dims.dims();
+  dims[v->pos] = attrs.length;
+  return tensor_meta{x.dt, shape{std::move(dims)}};
+}
+
+// The result of one_hot: dtype_mismatch (not int64), shape_mismatch (not
+// rank 1) or bad_argument (num_classes below 1).
+caf::expected<tensor_meta> one_hot_meta(const tensor_meta& x,
+                                        int64_t num_classes) {
+  auto op = opcode::one_hot;
+  if (x.dt != dtype::int64)
+    return fail(errc::dtype_mismatch, op,
+                std::string{"expects int64 class indices, got "} +
+                  to_string(x.dt));
+  if (x.dims.rank() != 1)
+    return fail(errc::shape_mismatch, op,
+                "expects a 1-D tensor of class indices, got shape " +
+                  to_string(x.dims));
+  if (num_classes < 1)
+    return fail(errc::bad_argument, op,
+                "num_classes must be at least 1, got " +
+                  std::to_string(num_classes));
+  return tensor_meta{dtype::float32, shape{x.dims.numel(), num_classes}};
+}
+
+// The result of a reduction (sum, mean, max, argmax): bad_axis or, for
+// max/argmax over an empty dimension, bad_argument.
+caf::expected<tensor_meta> reduce_meta(opcode op, const tensor_meta& x,
+                                       const op_attrs& attrs) {
+  auto v = reduction_view(op, x.dims, attrs.axis);
+  if (!v)
+    return std::move(v.error());
+  if ((op == opcode::max || op == opcode::argmax) && v->dim == 0)
+    return fail(errc::bad_argument, op,
+                "cannot reduce an empty dimension of shape " +
+                  to_string(x.dims));
+  return tensor_meta{op == opcode::argmax ? dtype::int64
+                                          : unary_dtype(op, x.dt),
+                     reduced_shape(x.dims, attrs.axis, *v, attrs.keepdims)};
+}
+
+// The result of a unary op on `x`.
+caf::expected<tensor_meta> unary_meta(opcode op, const tensor_meta& x,
+                                      const op_attrs& attrs) {
+  switch (op) {
   case opcode::transpose:
-    return transpose(b, x);
+    if (x.dims.rank() != 2)
+      return fail(errc::shape_mismatch, op,
+                  "expects a 2-D tensor, got shape " + to_string(x.dims));
+    return tensor_meta{x.dt, shape{x.dims[1], x.dims[0]}};
   case opcode::sum:
   case opcode::mean:
   case opcode::max:
   case opcode::argmax:
-    return reduce(b, x, attrs);
+    return reduce_meta(op, x, attrs);
+  case opcode::softmax:
+  case opcode::log_softmax: {
+    auto v = reduction_view(op, x.dims, attrs.axis);
+    if (!v)
+      return std::move(v.error());
+    return tensor_meta{unary_dtype(op, x.dt), x.dims};
+  }
+  case opcode::one_hot:
+    return one_hot_meta(x, attrs.num_classes);
+  case opcode::narrow:
+    return narrow_meta(x, attrs);
+  case opcode::random_like:
+    return tensor_meta{dtype::int64, x.dims};
+  case opcode::reshape: {
+    auto s = reshape_target(x.dims, attrs.new_shape);
+    if (!s)
+      return std::move(s.error());
+    return tensor_meta{x.dt, std::move(*s)};
+  }
+  case opcode::cast:
+    if (!known(attrs.to))
+      return fail(errc::bad_argument, op,
+                  "unknown dtype " +
+                    std::to_string(static_cast<int>(attrs.to)));
+    return tensor_meta{attrs.to, x.dims};
+  case opcode::copy:
+  case opcode::zeros_like:
+    return x;
+  case opcode::sort:
+  case opcode::argsort:
+  case opcode::topk:
+    return order_meta(op, x, attrs);
+  default: // neg, abs, exp, log, relu, round
+    return tensor_meta{unary_dtype(op, x.dt), x.dims};
+  }
+}
+
+// -- dispatch -----------------------------------------------------------------
+
+// Runs the kernel of `b.op` on `x`; `m` is the result's metadata from infer.
+result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs,
+                      const tensor_meta& m) {
+  switch (b.op) {
+  case opcode::transpose:
+    return transpose(b, x, m);
+  case opcode::sum:
+  case opcode::mean:
+  case opcode::max:
+  case opcode::argmax:
+    return reduce(b, x, attrs, m);
   case opcode::softmax:
   case opcode::log_softmax:
-    return normalize(b, x, attrs.axis);
+    return normalize(b, x, attrs.axis, m);
   case opcode::one_hot:
-    return one_hot(b, x, attrs.num_classes);
+    return one_hot(b, x, attrs.num_classes, m);
   case opcode::narrow:
-    return narrow(b, x, attrs);
+    return narrow(b, x, attrs, m);
   case opcode::random_like:
     return random_like(b, x);
   case opcode::reshape:
-    return reshape(x, attrs.new_shape);
+    return reshape(x, m);
   case opcode::cast:
     return cast(b, x, attrs.to);
   case opcode::copy:
@@ -1028,29 +1137,29 @@ result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs) {
   case opcode::sort:
   case opcode::argsort:
   case opcode::topk:
-    return order(b, x, attrs);
+    return order(b, x, attrs, m);
   default:
-    return elementwise_unary(b, x);
+    return elementwise_unary(b, x, m);
   }
 }
 
+// Runs the kernel of `b.op` on `args`; `m` is the result's metadata.
 result dispatch(const budget& b, const std::vector<op_input>& args,
-                const op_attrs& attrs) {
+                const op_attrs& attrs, const tensor_meta& m) {
   if (args.size() == 1)
-    return dispatch_unary(b, *args[0].value, attrs);
+    return dispatch_unary(b, *args[0].value, attrs, m);
   if (b.op == opcode::matmul)
-    return matmul(b, args[0], args[1]);
-  return elementwise_binary(b, args[0], args[1]);
+    return matmul(b, args[0], args[1], m);
+  return elementwise_binary(b, args[0], args[1], m);
 }
 
 } // namespace
 
-// Called by tensor arithmetic and by workers executing op_requests; never
-// throws: malformed requests, outputs above the limit and allocation
-// failures become errors.
-caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
-                               const op_attrs& attrs,
-                               uint64_t max_tensor_bytes) {
+// Called by evaluate and by pointers before they send an operation: the one
+// place that decides whether an operation fits its operands' shapes and
+// dtypes, and what it gives.
+caf::expected<tensor_meta> infer(opcode op, const std::vector<meta_input>& args,
+                                 const op_attrs& attrs) {
   if (static_cast<uint8_t>(op) > static_cast<uint8_t>(last_opcode))
     return make_error(errc::bad_argument,
                       "unknown opcode " + std::to_string(static_cast<int>(op)));
@@ -1062,11 +1171,28 @@ caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
     return fail(errc::bad_argument, op,
                 "expects " + std::to_string(arity(op)) + " operand(s), got " +
                   std::to_string(args.size()));
-  for (auto& arg : args)
+  if (args.size() == 2)
+    return binary_meta(op, args[0], args[1]);
+  return unary_meta(op, args[0].meta, attrs);
+}
+
+// Called by tensor arithmetic and by workers executing op_requests; never
+// throws: malformed requests, outputs above the limit and allocation
+// failures become errors.
+caf::expected<tensor> evaluate(opcode op, const std::vector<op_input>& args,
+                               const op_attrs& attrs,
+                               uint64_t max_tensor_bytes) {
+  std::vector<meta_input> metas;
+  for (auto& arg : args) {
     if (arg.value == nullptr)
       return fail(errc::bad_argument, op, "missing operand");
+    metas.push_back(meta_of(arg));
+  }
+  auto m = infer(op, metas, attrs);
+  if (!m)
+    return std::move(m.error());
   try {
-    return dispatch(budget{op, max_tensor_bytes}, args, attrs);
+    return dispatch(budget{op, max_tensor_bytes}, args, attrs, *m);
   } catch (const operation_error& e) {
     return e.error();
   } catch (const std::bad_alloc&) {

@@ -76,6 +76,45 @@ make_request(opcode op, op_attrs attrs, const state_ptr& x, const state_ptr* y,
   return result;
 }
 
+// The metadata of the result of `r` (built from `x`, `y`, `literal`), if
+// every operand's is known (op.hpp, infer); nullopt if one is not. Fails,
+// before anything is sent, with the error the worker would give: same kind,
+// same message for a pointer to a tensor; for a chain, naming the worker at
+// its end as the worker does, with the ids of the first hop's request (the
+// last hop's request names ids chosen on the way).
+caf::expected<std::optional<tensor_meta>>
+result_meta(const addressed_request& r, const state_ptr& x, const state_ptr* y,
+            const tensor* literal, bool literal_first) {
+  using result_type = std::optional<tensor_meta>;
+  // Autograd requests are decided by the worker (remote_autograd.hpp): a
+  // gradient has its leaf's shape and dtype (autograd.hpp, A4); the other
+  // requests answer no tensor the client could describe.
+  if (is_autograd(r.req.op))
+    return r.req.op == opcode::grad ? x->meta() : result_type{};
+  std::vector<meta_input> in;
+  for (auto p : {&x, y}) {
+    if (p == nullptr)
+      continue;
+    auto& m = (*p)->meta();
+    if (!m)
+      return result_type{};
+    in.push_back(meta_input{*m, false});
+  }
+  if (literal != nullptr) {
+    meta_input lit{{literal->dtype(), literal->shape()}, true};
+    in.insert(literal_first ? in.begin() : in.end(), lit);
+  }
+  auto m = infer(r.req.op, in, r.req.attrs);
+  // The worker that would refuse it: where the data is.
+  auto& end = x->chain_end();
+  if (!m)
+    return make_error(static_cast<errc>(m.error().code()),
+                      describe(r.req) + " on " +
+                        (end.empty() ? r.where.name : end) + ": " +
+                        message_of(m.error()));
+  return result_type{std::move(*m)};
+}
+
 } // namespace
 
 state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
@@ -85,8 +124,13 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
   auto r = make_request(op, std::move(attrs), x, y, literal, literal_first);
   if (!r)
     return failed(ctx, std::move(r.error()));
+  auto meta = result_meta(*r, x, y, literal, literal_first);
+  if (!meta)
+    return failed(ctx, std::move(meta.error()));
   auto result = std::make_shared<pointer_state>(ctx, r->where, r->req.result,
                                                 r->req.holder);
+  result->set_meta(std::move(*meta));
+  result->set_chain_end(x->chain_end());
   ctx->post(r->where, exec_atom::value, std::move(r->req));
   return result;
 }
@@ -96,6 +140,8 @@ caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
   auto r = make_request(op, {}, x, y, literal, false);
   if (!r)
     return std::move(r.error());
+  if (auto meta = result_meta(*r, x, y, literal, false); !meta)
+    return std::move(meta.error()); // a shape error, found before sending
   // The result id is only the request's key; no holder: nothing is created
   // (protocol.hpp, I1).
   r->req.in_place = true;
@@ -149,13 +195,15 @@ state_ptr send_tensor(const tensor& x, const worker& dest,
                    holder, std::move(policy));
     if (tracks_grad(x)) // parks at `dest` until the blob is stored
       post_requires_grad(ctx, dest.ref(), id);
-    return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
+  } else {
+    ctx->post(dest.ref(), caf::put_atom::value, id,
+              stored_value{detach(x), std::move(policy)}, holder);
+    if (tracks_grad(x))
+      post_requires_grad(ctx, dest.ref(), id);
   }
-  ctx->post(dest.ref(), caf::put_atom::value, id,
-            stored_value{detach(x), std::move(policy)}, holder);
-  if (tracks_grad(x))
-    post_requires_grad(ctx, dest.ref(), id);
-  return std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
+  auto result = std::make_shared<pointer_state>(ctx, dest.ref(), id, holder);
+  result->set_meta(tensor_meta{x.dtype(), x.shape()});
+  return result;
 }
 
 state_ptr send_pointer(const state_ptr& x, const worker& dest) {
@@ -173,7 +221,11 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest) {
                  entry);
   ctx->post(dest.ref(), caf::put_atom::value, entry,
             stored_value{remote_ref{tx->location, tx->id_at_location}}, holder);
-  return std::make_shared<pointer_state>(ctx, dest.ref(), entry, holder);
+  auto result = std::make_shared<pointer_state>(ctx, dest.ref(), entry, holder);
+  result->set_meta(x->meta()); // the object at the end of the chain
+  auto& end = x->chain_end();
+  result->set_chain_end(end.empty() ? tx->location.name : end);
+  return result;
 }
 
 void start_move(const state_ptr& x, const worker& dest) {

@@ -98,4 +98,24 @@ std::ostream& operator<<(std::ostream& out, const store_listing& x) {
   return out << to_string(x);
 }
 
+std::string describe(const op_request& req) {
+  std::string result =
+    req.in_place ? in_place_name(req.op) : std::string{to_string(req.op)};
+  result += '(';
+  for (size_t i = 0; i < req.args.size(); ++i) {
+    if (i > 0)
+      result += ", ";
+    if (auto id = caf::get_if<object_id>(&req.args[i].content))
+      result += to_string(*id);
+    else
+      result += "literal " + to_string(caf::get<tensor>(req.args[i].content));
+  }
+  result += ')';
+  if (!req.in_place) {
+    result += " -> ";
+    result += to_string(req.result);
+  }
+  return result;
+}
+
 } // namespace workers

@@ -1,5 +1,6 @@
 #include "workers/remote_plan.hpp"
 
+#include "workers/plan_meta.hpp"
 #include "workers/pointer_state.hpp"
 
 namespace workers {
@@ -36,13 +37,23 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
                                      " lives elsewhere; move it first"));
     r.inputs.push_back(t->id_at_location);
   }
+  std::vector<std::optional<tensor_meta>> metas(outputs_);
+  if (steps_) {
+    std::vector<std::optional<tensor_meta>> in;
+    for (auto& p : inputs)
+      in.push_back(p.meta());
+    metas = infer_plan(*steps_, in);
+  }
   std::vector<pointer<tensor>> result;
   for (size_t i = 0; i < outputs_; ++i) {
     auto id = ctx_->next_id();
     auto holder = ctx_->next_holder();
     r.outputs.push_back(id);
     r.holders.push_back(holder);
-    result.emplace_back(std::make_shared<pointer_state>(ctx_, at, id, holder));
+    auto st = std::make_shared<pointer_state>(ctx_, at, id, holder);
+    if (i < metas.size())
+      st->set_meta(metas[i]);
+    result.emplace_back(std::move(st));
   }
   ctx_->post(at, run_atom::value, r);
   return result;

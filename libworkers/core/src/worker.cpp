@@ -65,11 +65,14 @@ std::vector<found_object> worker::find(object_id id) const {
 
 std::vector<found_object> worker::adopt(std::vector<search_hit> hits) const {
   std::vector<found_object> result;
-  for (auto& hit : hits)
-    result.push_back(
-      found_object{pointer<tensor>{std::make_shared<pointer_state>(
-                     ctx_, ref_, hit.id, hit.holder)},
-                   std::move(hit.tags), hit.dt, std::move(hit.dims)});
+  for (auto& hit : hits) {
+    auto st = std::make_shared<pointer_state>(ctx_, ref_, hit.id, hit.holder);
+    // The worker said what it holds in the same reply (no round trip).
+    st->set_meta(tensor_meta{hit.dt, hit.dims});
+    result.push_back(found_object{pointer<tensor>{std::move(st)},
+                                  std::move(hit.tags), hit.dt,
+                                  std::move(hit.dims)});
+  }
   return result;
 }
 
@@ -96,7 +99,9 @@ std::vector<audit_entry> worker::audit() const {
 remote_plan worker::define(const plan& p) const {
   auto id = ctx_->next_id();
   ctx_->post(ref_, define_atom::value, id, p);
-  return remote_plan{ctx_, ref_, id, p.name, p.inputs, p.outputs.size()};
+  remote_plan result{ctx_, ref_, id, p.name, p.inputs, p.outputs.size()};
+  result.keep_steps(std::make_shared<const plan>(p));
+  return result;
 }
 
 std::ostream& operator<<(std::ostream& out, const worker& x) {

@@ -169,6 +169,32 @@ evaluate(opcode op, const std::vector<op_input>& args,
          const op_attrs& attrs = {},
          uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
+/// What is known of a tensor without its data: its dtype and shape (the
+/// metadata a pointer carries, pointer.hpp).
+struct tensor_meta {
+  dtype dt = dtype::float32;
+  shape dims;
+
+  friend bool operator==(const tensor_meta& x, const tensor_meta& y) {
+    return x.dt == y.dt && x.dims == y.dims;
+  }
+};
+
+/// One operand of `infer`: its metadata, and whether it is a literal.
+struct meta_input {
+  tensor_meta meta;
+  bool literal = false;
+};
+
+/// The dtype and shape of what `evaluate(op, args, attrs)` gives for
+/// operands with the metadata `args`, or the error evaluate gives, of the
+/// same kind and with the same message, for every error that does not
+/// depend on the elements (one_hot's index range does) or on the limit.
+/// The one shape inference of this library: evaluate calls it before it
+/// computes anything, pointers call it before they send an operation.
+caf::expected<tensor_meta> infer(opcode op, const std::vector<meta_input>& args,
+                                 const op_attrs& attrs = {});
+
 /// The name of the in-place form of `op` in errors and listings: "add_",
 /// "mul_", "zero_" (for zeros_like).
 std::string in_place_name(opcode op);

@@ -38,6 +38,7 @@
 //   tensor([2, 4, 6, 8])
 
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -90,6 +91,19 @@ state_ptr send_pointer(const state_ptr& x, const worker& dest);
 /// Starts moving `x`'s object to `dest` (see design note).
 void start_move(const state_ptr& x, const worker& dest);
 
+/// remote_get of `x`'s object (data_flow.hpp): blocking, bounded. Returns
+/// the state of the new handle (where `x` pointed, the fetched object);
+/// `x` is spent then. On error `x` stays as it was.
+/// `chain`: whether the result still points at a pointer (me -> a -> b -> c).
+caf::expected<state_ptr> remote_get_blocking(const state_ptr& x, bool chain);
+
+/// remote_send of `x`'s object to `dest` (data_flow.hpp): blocking,
+/// bounded. Returns the state of the new handle (where `x` pointed, a
+/// pointer entry to `dest`); `x` is spent then. On error (bad_argument for
+/// `dest` where the data is, before sending) `x` stays as it was.
+caf::expected<state_ptr> remote_send_blocking(const state_ptr& x,
+                                              const worker& dest);
+
 /// Posts a tag message for what `x` points at (no-op if not live).
 void tag_remote(const state_ptr& x, std::vector<std::string> tags);
 
@@ -113,8 +127,12 @@ struct pointee<pointer<U>> {
                                             src->to_string() +
                                             " points at a tensor");
     auto& ref = x.value.as_pointer();
-    return pointer<U>{std::make_shared<pointer_state>(src->context(), ref.where,
-                                                      ref.id, x.holder)};
+    auto st = std::make_shared<pointer_state>(src->context(), ref.where, ref.id,
+                                              x.holder);
+    st->set_meta(src->meta());       // the object at the end of the chain
+    if (pointer_depth<U>::value > 0) // still a chain
+      st->set_chain_end(src->chain_end());
+    return pointer<U>{std::move(st)};
   }
 };
 
@@ -172,6 +190,30 @@ class pointer : public op_api<pointer<T>> {
 
   /// Moving to `me` is get().
   T move(const me_worker&) const { return get(); }
+
+  /// PySyft's remote_get, for a pointer to a pointer (me -> alice -> bob):
+  /// alice fetches the data from bob directly (never through the caller)
+  /// and the result points at alice's copy: a pointer<tensor> to alice.
+  /// This handle is spent then. Blocking, bounded by the client's timeout;
+  /// throws operation_error (not_permitted, object_gone, peer_unreachable,
+  /// timeout, ...) and then leaves this handle as it was.
+  template <class U = T,
+            class = std::enable_if_t<(detail::pointer_depth<U>::value > 0)>>
+  U remote_get() const {
+    constexpr bool chain = detail::pointer_depth<U>::value > 1;
+    return U{value_or_throw(detail::remote_get_blocking(st_, chain))};
+  }
+
+  /// PySyft's remote_send: the worker holding the object sends it on to
+  /// `dest` directly and keeps a pointer to it; the result points at that
+  /// pointer (me -> bob -> dest). This handle is spent then. Blocking,
+  /// bounded; throws operation_error (bad_argument if the object is on
+  /// `dest` already, not_permitted, peer_unreachable, ...) and then leaves
+  /// this handle as it was, with the data where it was.
+  pointer<pointer<T>> remote_send(const worker& dest) const {
+    return pointer<pointer<T>>{
+      value_or_throw(detail::remote_send_blocking(st_, dest))};
+  }
 
   /// Adds `tags` to the object where it lives, so that worker.search finds
   /// it (PySyft's `x.tag("#a")`). Returns at once; returns *this.
@@ -247,6 +289,41 @@ class pointer : public op_api<pointer<T>> {
   std::string to_string() const {
     return st_ ? st_->to_string() : "[PointerTensor | invalid]";
   }
+
+  // -- metadata (no round trip) -----------------------------------------------
+
+  /// The dtype and shape of the object at the end of the chain, as this
+  /// handle knows them without asking: from send, inferred for every
+  /// operation (op.hpp, infer), carried through chains, moves, in-place
+  /// operations, remote_get/remote_send and find. nullopt where unknown
+  /// (plan outputs, an invalid handle), never a guess.
+  std::optional<tensor_meta> meta() const {
+    return st_ ? st_->meta() : std::nullopt;
+  }
+
+  /// The object's shape (meta()), or nullopt if unknown.
+  std::optional<workers::shape> shape() const {
+    if (auto m = meta())
+      return m->dims;
+    return std::nullopt;
+  }
+
+  /// The object's dtype (meta()), or nullopt if unknown.
+  std::optional<workers::dtype> dtype() const {
+    if (auto m = meta())
+      return m->dt;
+    return std::nullopt;
+  }
+
+  /// The object's element count (meta()), or nullopt if unknown.
+  std::optional<int64_t> size() const {
+    if (auto m = meta())
+      return m->dims.numel();
+    return std::nullopt;
+  }
+
+  /// The name of the worker this handle points at ("" if invalid).
+  std::string worker_name() const { return location().name; }
 
   const detail::state_ptr& state() const noexcept { return st_; }
 

@@ -116,6 +116,25 @@ class pointer_state {
   /// "[PointerTensor | me:<id> -> bob:<id>]".
   std::string to_string() const;
 
+  /// The dtype and shape of the object at the end of the chain, as the
+  /// handle knows them without asking (pointer.hpp), or nullopt if unknown.
+  /// Moves and in-place operations keep them (I3), so they never change.
+  const std::optional<tensor_meta>& meta() const noexcept { return meta_; }
+
+  /// Sets meta(). Called only by whoever creates the state, before it
+  /// shares it (no lock: the metadata is read-only afterwards).
+  void set_meta(std::optional<tensor_meta> m) { meta_ = std::move(m); }
+
+  /// For a pointer to a pointer: the worker at the end of the chain, which
+  /// holds the data and computes every operation on it (entries never
+  /// change their target, so neither does this); "" for a pointer to a
+  /// tensor, whose data is at its location. Set once by the creator, like
+  /// meta(). Errors found before sending name this worker.
+  const std::string& chain_end() const noexcept { return chain_end_; }
+
+  /// Sets chain_end(); same rules as set_meta.
+  void set_chain_end(std::string name) { chain_end_ = std::move(name); }
+
  private:
   caf::error spent_error() const;
 
@@ -141,6 +160,10 @@ class pointer_state {
   worker_ref leg_dest_;
   object_id leg_dest_id_;
   std::deque<std::pair<worker_ref, object_id>> queued_;
+  /// See meta().
+  std::optional<tensor_meta> meta_;
+  /// See chain_end().
+  std::string chain_end_;
 };
 
 } // namespace workers

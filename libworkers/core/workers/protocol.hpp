@@ -194,6 +194,8 @@ using gone_atom = caf::atom_constant<caf::atom("gone")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
 using permit_atom = caf::atom_constant<caf::atom("permit")>;
 using keep_atom = caf::atom_constant<caf::atom("keep")>;
+using remote_get_atom = caf::atom_constant<caf::atom("remoteget")>;
+using remote_send_atom = caf::atom_constant<caf::atom("remotesend")>;
 
 // -- the worker interface -----------------------------------------------------
 
@@ -227,6 +229,17 @@ struct grant;
 ///   replies ok or the error (which is also kept as the result's tombstone).
 /// - move: the client agent. Moves `holder`'s reference of `id` to `dest` as
 ///   `new_id`; replies ok once the destination acknowledged.
+/// - move with a principal: a worker serving remote_get (data_flow.hpp,
+///   G2), acting for that principal (honoured from trusted senders only,
+///   access_control.hpp A1); otherwise as move.
+/// - remote_get: clients (data_flow.hpp). "Fetch what the pointer entry
+///   `id` (held by `holder`) names to this worker, as `new_id` held by
+///   `new_holder`, and release `holder`'s reference to the entry." Replies
+///   ok once settled, or the error (the entry then stays as it was).
+/// - remote_send: clients (data_flow.hpp). "Move `holder`'s share of `id`
+///   to `dest` as `dest_id`, and keep a pointer entry `entry` to it held by
+///   `new_holder`." Replies ok once settled, or the error (the data then
+///   stays here).
 /// - expect: clients, before a move: "`id` will arrive within `timeout`".
 /// - gone: the source of a move whose object is gone (cleared, or its
 ///   operation failed): "`id`, held by `holder`, will never arrive;
@@ -286,6 +299,12 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<exec_atom, op_request>::with<caf::ok_atom>,
   caf::replies_to<move_atom, object_id, worker_ref, object_id,
                   object_id>::with<caf::ok_atom>,
+  caf::replies_to<move_atom, object_id, worker_ref, object_id, object_id,
+                  std::string>::with<caf::ok_atom>,
+  caf::replies_to<remote_get_atom, object_id, object_id, object_id,
+                  object_id>::with<caf::ok_atom>,
+  caf::replies_to<remote_send_atom, object_id, object_id, worker_ref, object_id,
+                  object_id, object_id>::with<caf::ok_atom>,
   caf::reacts_to<expect_atom, object_id, caf::timespan>,
   caf::replies_to<gone_atom, object_id, object_id,
                   caf::error>::with<caf::ok_atom>,
@@ -494,6 +513,11 @@ struct op_request {
              }));
   }
 };
+
+/// How `req` reads in errors: "add(3@.., literal tensor([1])) -> 5@..", or
+/// "add_(3@.., ...)" in place. Called by object_store for the worker's
+/// errors, and by pointers for the same error found before sending.
+std::string describe(const op_request& req);
 
 /// "Run the plan stored as `plan_id` on `inputs` (tensors on this worker),
 /// store output k as `outputs[k]`, held by `holders[k]`."

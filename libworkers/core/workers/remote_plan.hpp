@@ -16,10 +16,12 @@
 //     w = out[0]; b = out[1];
 //   }
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "workers/client.hpp"
+#include "workers/plan.hpp"
 #include "workers/pointer.hpp"
 
 namespace workers {
@@ -35,10 +37,17 @@ class remote_plan {
     // nop
   }
 
+  /// Keeps the plan's steps so that run() can tell its outputs' metadata
+  /// (plan_meta.hpp). Called by worker::define.
+  void keep_steps(std::shared_ptr<const plan> steps) {
+    steps_ = std::move(steps);
+  }
+
   /// Runs the plan on `inputs` where it is stored; returns one new pointer
-  /// per output at once. If an input is not a live pointer to this plan's
-  /// worker, or the count is wrong, every output is a failed handle that
-  /// says why (nothing is sent).
+  /// per output at once, each knowing its metadata if the inputs' and the
+  /// steps are known (plan_meta.hpp; unknown otherwise). If an input is not a
+  /// live pointer to this plan's worker, or the count is wrong, every output is
+  /// a failed handle that says why (nothing is sent).
   std::vector<pointer<tensor>>
   run(const std::vector<pointer<tensor>>& inputs) const;
 
@@ -56,6 +65,8 @@ class remote_plan {
   std::string name_;
   uint32_t inputs_ = 0;
   size_t outputs_ = 0;
+  /// The plan itself, for its outputs' metadata (keep_steps); may be null.
+  std::shared_ptr<const plan> steps_;
 };
 
 } // namespace workers
