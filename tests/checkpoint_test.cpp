@@ -79,7 +79,8 @@ TEST_CASE("checkpoint: a damaged file is an error naming what is wrong",
   auto v9 = good;
   v9.replace(v9.find(" 1\n"), 3, " 9\n");
   spit(path, v9);
-  CHECK_THAT(load_error(path), Contains("version 9, this build reads up to 1"));
+  CHECK_THAT(load_error(path),
+             Contains("version 9, this build reads versions 1 to 1"));
   spit(path, good.substr(0, good.size() - 5));
   CHECK_THAT(load_error(path), Contains("truncated"));
   spit(path, good.substr(0, 25));

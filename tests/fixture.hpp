@@ -165,7 +165,10 @@ fast_node_args(const std::string& principal = "node") {
     "--workers.forward-timeout=" + scaled_option(3s),
     trusted_workers_option(
       {"bob", "alice", "carol", "far", "secure_worker", "node"}),
-    R"(--policy.admins=["me"])"};
+    R"(--policy.admins=["me"])",
+    // Node processes share the test's stderr: only warnings and errors
+    // (log.hpp), so a failing test's output stays readable.
+    "--log.level=warn"};
   for (auto& arg : test_pki::get().args_for(principal))
     args.push_back(arg);
   for (auto& [key, value] : scaled_heartbeats())

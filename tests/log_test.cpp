@@ -3,6 +3,7 @@
 // refused at start when wrong, and what workers and nodes write to it:
 // refusals and slow operations, a node's lifecycle and connections.
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -148,6 +149,8 @@ TEST_CASE("log: a node logs its start, connections, refusals and stop",
   temp_dir dir{"log"};
   auto file = dir.path + "/node.log";
   auto args = fast_node_args("bob");
+  args.erase(std::remove(args.begin(), args.end(), "--log.level=warn"),
+             args.end());
   args.push_back("--log.file=" + file);
   node_process node{node_binary(), {"bob"}, args, scaled(10s)};
   {

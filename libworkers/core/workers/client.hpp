@@ -174,8 +174,9 @@ class client {
       [args, dest, bound](caf::event_based_actor* self, peer_watch& watch,
                           const data_plane* plane, caf::response_promise& rp) {
         auto* w = &watch;
-        auto on_value = [self, w, plane, bound, rp, args,
-                         dest](Result& x) mutable {
+        // [=]: only the taken_value branch uses self, w, plane, bound and
+        // args (explicit captures would be unused for other results).
+        auto on_value = [=](Result& x) mutable {
           if constexpr (std::is_same_v<Result, taken_value>) {
             if (x.blob.valid()) {
               // A large tensor from another node: read it first, then

@@ -1,7 +1,7 @@
 #pragma once
 
 // framed_file: the on-disk framing of the project's files (snapshot.hpp;
-// the same layout checkpoint.hpp writes): a text header line
+// and checkpoint.hpp's): a text header line
 // "<magic> <version>\n", the body's size and its FNV-1a 64 checksum (8
 // bytes each, little endian), then the body (a Boost.Serialization archive).
 //

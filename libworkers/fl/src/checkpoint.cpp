@@ -1,10 +1,5 @@
 #include "workers/fl/checkpoint.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include <boost/archive/archive_exception.hpp>
@@ -15,6 +10,7 @@
 #include <boost/serialization/vector.hpp>
 
 #include "workers/error.hpp"
+#include "workers/framed_file.hpp"
 
 namespace boost::serialization {
 
@@ -70,96 +66,30 @@ namespace {
 
 constexpr const char* magic = "libworkers-checkpoint";
 
-uint64_t fnv1a(const std::string& bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-void put_u64(std::string& out, uint64_t x) {
-  for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
-}
-
-uint64_t get_u64(const char* p) {
-  uint64_t x = 0;
-  for (int i = 0; i < 8; ++i)
-    x |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return x;
-}
-
 caf::error bad_file(const std::string& path, const std::string& what) {
   return make_error(errc::bad_argument, "checkpoint " + path + ": " + what);
 }
 
 } // namespace
 
+// The file's framing (header, size, checksum, atomic write, FF1-FF2) is the
+// snapshots' (framed_file.hpp); the body is a Boost binary archive.
 caf::error save_checkpoint(const std::string& path, const checkpoint& x) {
   std::ostringstream payload;
   {
     boost::archive::binary_oarchive ar{payload};
     ar << x;
   }
-  auto body = payload.str();
-  std::string file =
-    std::string{magic} + " " + std::to_string(checkpoint_version) + "\n";
-  put_u64(file, body.size());
-  put_u64(file, fnv1a(body));
-  file += body;
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
-    if (!out.write(file.data(), static_cast<std::streamsize>(file.size())) ||
-        !out.flush())
-      return bad_file(path, std::string{"cannot write "} + tmp + ": " +
-                              std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return bad_file(path, std::string{"cannot rename "} + tmp + ": " +
-                            std::strerror(errno));
-  return caf::none;
+  return write_framed_file(path, magic, checkpoint_version, payload.str());
 }
 
 caf::expected<checkpoint> load_checkpoint(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return bad_file(path, std::string{"cannot open: "} + std::strerror(errno));
-  std::string file{std::istreambuf_iterator<char>{in},
-                   std::istreambuf_iterator<char>{}};
-  auto eol = file.find('\n');
-  std::string prefix = std::string{magic} + " ";
-  if (eol == std::string::npos || file.compare(0, prefix.size(), prefix) != 0)
-    return bad_file(path, "not a checkpoint (no \"libworkers-checkpoint\" "
-                          "header line)");
-  uint32_t version = 0;
-  try {
-    version = static_cast<uint32_t>(
-      std::stoul(file.substr(prefix.size(), eol - prefix.size())));
-  } catch (const std::exception&) {
-    return bad_file(path, "unreadable version in the header line");
-  }
-  if (version == 0 || version > checkpoint_version)
-    return bad_file(path, "version " + std::to_string(version) +
-                            ", this build reads up to " +
-                            std::to_string(checkpoint_version));
-  auto start = eol + 1;
-  if (file.size() < start + 16)
-    return bad_file(path, "truncated: the header ends early");
-  auto size = get_u64(file.data() + start);
-  auto sum = get_u64(file.data() + start + 8);
-  auto body = file.substr(start + 16);
-  if (body.size() != size)
-    return bad_file(path, "truncated or padded: " + std::to_string(size) +
-                            " bytes announced, " + std::to_string(body.size()) +
-                            " present");
-  if (fnv1a(body) != sum)
-    return bad_file(path, "corrupt: the checksum does not match");
+  auto file = read_framed_file(path, magic, checkpoint_version, "checkpoint");
+  if (!file)
+    return std::move(file.error());
   checkpoint result;
   try {
-    std::istringstream payload{body};
+    std::istringstream payload{file->body};
     boost::archive::binary_iarchive ar{payload};
     ar >> result;
   } catch (const std::exception& e) {
