@@ -7,11 +7,11 @@
 
 #include <cmath>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "tiny_model.hpp"
+#include "uniform_tensor.hpp"
 #include "workers/autograd.hpp"
 #include "workers/error.hpp"
 #include "workers/fl/models.hpp"
@@ -21,18 +21,9 @@
 
 using namespace workers;
 using workers::test::tiny;
+using workers::test::uniform;
 
 namespace {
-
-// Uniform float64 values in [lo, hi), deterministic in `seed`.
-tensor uniform(shape s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937_64 gen{seed};
-  std::uniform_real_distribution<double> u{lo, hi};
-  std::vector<double> xs(static_cast<size_t>(s.numel()));
-  for (auto& x : xs)
-    x = u(gen);
-  return tensor::from_vector(std::move(xs), std::move(s));
-}
 
 // Values in +-[0.2, 1): away from the kinks of abs and relu at 0.
 tensor away_from_zero(shape s, uint64_t seed) {

@@ -5,9 +5,9 @@
 // counted.
 
 #include <iostream>
-#include <random>
 
 #include "fixture.hpp"
+#include "uniform_tensor.hpp"
 
 #include "workers/autograd.hpp"
 #include "workers/object_store.hpp"
@@ -21,16 +21,6 @@ using namespace workers::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// Uniform float64 values in [-1, 1), deterministic in `seed`.
-tensor uniform(shape s, uint64_t seed) {
-  std::mt19937_64 gen{seed};
-  std::uniform_real_distribution<double> u{-1.0, 1.0};
-  std::vector<double> xs(static_cast<size_t>(s.numel()));
-  for (auto& x : xs)
-    x = u(gen);
-  return tensor::from_vector(std::move(xs), std::move(s));
-}
 
 bool close(const tensor& x, const tensor& y) {
   return x.shape() == y.shape() && x.dtype() == y.dtype() &&

@@ -5,10 +5,9 @@
 // autograd (float64, 1e-9) and central finite differences; and, at the
 // store level, graph lifetime, privacy of gradients and refusals.
 
-#include <random>
-
 #include "fixture.hpp"
 #include "party_runner.hpp"
+#include "uniform_tensor.hpp"
 
 #include "workers/autograd.hpp"
 #include "workers/object_store.hpp"
@@ -20,16 +19,6 @@ using namespace workers::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// Uniform float64 values in [-1, 1), deterministic in `seed`.
-tensor uniform(shape s, uint64_t seed) {
-  std::mt19937_64 gen{seed};
-  std::uniform_real_distribution<double> u{-1.0, 1.0};
-  std::vector<double> xs(static_cast<size_t>(s.numel()));
-  for (auto& x : xs)
-    x = u(gen);
-  return tensor::from_vector(std::move(xs), std::move(s));
-}
 
 // The mean squared error of a linear model, on tensors or pointers alike.
 template <class T>

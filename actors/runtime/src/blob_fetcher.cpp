@@ -1,10 +1,9 @@
 #include "workers/actors/blob_fetcher.hpp"
 
-#include <iostream>
-
 #include <caf/event_based_actor.hpp>
 
 #include "workers/error.hpp"
+#include "workers/log.hpp"
 
 namespace workers {
 
@@ -45,8 +44,8 @@ make_data_plane(const std::string& host, port_range ports,
       return make_error(errc::bad_argument,
                         message_of(err) + " (" + port_key +
                           "; 0 lets the OS choose a free port)");
-    std::cerr << "libworkers: data plane off, large tensors travel in chunks: "
-              << render(err) << '\n';
+    log(log_level::warn, "data plane",
+        "off, large tensors travel in chunks: " + render(err));
     return plane;
   }
   plane->set_fetcher_factory([sec = plane->security()](caf::actor_system& sys) {

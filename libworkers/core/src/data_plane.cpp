@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <new>
@@ -21,6 +20,7 @@
 #include <thread>
 
 #include "workers/error.hpp"
+#include "workers/log.hpp"
 #include "workers/plain_stream.hpp"
 
 namespace workers {
@@ -182,13 +182,14 @@ struct data_plane::server {
                   [this] { return active == 0; });
   }
 
-  // One line on stderr, at most once a second whatever a flood does.
+  // One warning (log.hpp), at most once a second whatever a flood does.
   void report(const std::string& what) {
     auto now = steady_clock::now();
     if (now - last_report < std::chrono::seconds(1))
       return;
     last_report = now;
-    std::cerr << "data plane on port " << port << ": " << what << std::endl;
+    log(log_level::warn, "data plane",
+        "port " + std::to_string(port) + ": " + what);
   }
 
   // Takes a transfer slot for a connection from `host`, unless
