@@ -204,3 +204,30 @@ TEST_CASE("data plane limits: a node out of file descriptors does not spin, "
   CHECK(bob.count() == 0);
   CHECK(process_alive(pid));
 }
+
+TEST_CASE("data plane limits: a node reads a blob naming a host it may not "
+          "dial in chunks, never dialing it",
+          "[data_plane][limits][network][hostile]") {
+  // This process serves its large tensors on 127.0.0.2, which is not a host
+  // of bob's cluster: the blob_ref of a put names it, and bob must not
+  // connect there (D8) -- a message must not choose where a node dials.
+  // With gate.dial-hosts listing it (the control), bob reads over TCP.
+  auto allowed = GENERATE(false, true);
+  runtime_config cfg;
+  cfg.data_host = "127.0.0.2";
+  runtime rt{client_config(cfg, fast_options())};
+  node_map nodes;
+  auto args = fast_node_args("bob");
+  if (allowed)
+    args.push_back("--gate.dial-hosts=[\"127.0.0.2\"]");
+  auto bob = start_node(rt, nodes, "bob", args);
+  auto& plane = *rt.options().worker.plane;
+  REQUIRE(plane.port() != 0);
+  auto big = tensor::full(shape{4 << 20}, 0.5f, dtype::float32); // 16 MiB
+  auto p = big.send(bob);
+  CHECK(bob.count() == 1);
+  CHECK(plane.transfers_served() == (allowed ? 1u : 0u));
+  CHECK(p.get().equal(big));
+  CHECK(bob.count() == 0);
+  CHECK(process_alive(nodes.at("bob")->pid()));
+}

@@ -262,6 +262,13 @@ TEST_CASE("hostile: bad variant tags, enums and shapes fail to decode",
                Contains("invalid shape [2, -3]"));
     hit.dims = shape{1, 1, 1, 1, 1};
     CHECK(is(decode<search_hit>(sys, encode(sys, hit)), errc::bad_argument));
+    // Found by fuzz_wire (tests/fuzz/corpus/wire/view-around-overflow): an
+    // empty shape whose other dims multiply past int64 overflowed in
+    // view_around (UBSan) when an op was inferred on it.
+    hit.dims = shape{333569, 72061992084439040, 0};
+    CHECK_THAT(render(decode<search_hit>(sys, encode(sys, hit))),
+               Contains("invalid shape [333569, 72061992084439040, 0]") &&
+                 Contains("multiply to at most 2^63 - 1"));
   }
 }
 
@@ -324,12 +331,24 @@ TEST_CASE("hostile: select_rows with a huge limit (found by fuzzing)",
 
 TEST_CASE("hostile: empty tensors with huge dimensions (found by fuzzing)",
           "[hostile][op]") {
-  // Broadcast strides of [0, 2^62, 4] overflowed int64 (UBSan).
-  auto x = tensor::zeros(shape{0, int64_t{1} << 62, 4});
+  // Broadcast strides of [0, 2^62, 4] overflowed int64 (UBSan). Such a
+  // shape is invalid now (its non-zero dims multiply past int64), and an
+  // empty tensor is held to what its other dims span (shape::extent).
+  CHECK(!shape({0, int64_t{1} << 62, 4}).valid());
+  CHECK_THROWS_AS(tensor::zeros(shape{0, int64_t{1} << 62, 4}),
+                  operation_error);
+  auto x = tensor::zeros(shape{0, int64_t{1} << 40, 4});
   auto y = tensor{1.f, 2.f, 3.f, 4.f};
-  auto z = x + y;
-  CHECK(z.shape() == shape{0, int64_t{1} << 62, 4});
-  CHECK(z.numel() == 0);
+  auto z = evaluate(opcode::add, {op_input{&x}, op_input{&y}}, {},
+                    default_max_tensor_bytes);
+  REQUIRE(!z);
+  CHECK(is(z.error(), errc::capacity_exceeded));
+  CHECK_THAT(render(z.error()), Contains("0 B, but its other dimensions span"));
+  // Empty tensors within the limit still work, along an axis too.
+  auto w = tensor::zeros(shape{3, 5, 0});
+  CHECK(w.sum(1).equal(tensor::zeros(shape{3, 0})));
+  auto small = tensor::zeros(shape{0, 1000, 4});
+  CHECK((small + y).shape() == shape{0, 1000, 4});
   // Reducing an empty tensor mapped its null storage (UBSan): sums of
   // nothing are 0, means NaN.
   auto e = tensor::zeros(shape{0, 3}, dtype::int64);

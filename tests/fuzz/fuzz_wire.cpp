@@ -63,8 +63,8 @@ void handle(fuzz::sandbox& sb, plan_run& r) {
   sb.store.run(b.finish(), r, sb.out);
 }
 
-// As a worker admits a load (worker_actor.cpp, admit_load), then selects
-// the rows the Fashion-MNIST source would read.
+// As a worker admits a load (actors/runtime/src/worker_loading.cpp,
+// admit_load), then selects the rows the Fashion-MNIST source would read.
 void handle(fuzz::sandbox&, data_request& request) {
   static_cast<void>(to_string(request));
   auto source = fashion_mnist_source{};

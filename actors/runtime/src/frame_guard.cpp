@@ -53,8 +53,9 @@ void frame_guard::settle() {
   }
 }
 
-void frame_guard::authenticated_as(std::string principal) {
+void frame_guard::authenticated_as(std::string principal, std::string host) {
   principal_ = std::move(principal);
+  host_ = std::move(host);
 }
 
 void frame_guard::passed(size_t n) {
@@ -216,7 +217,7 @@ caf::error frame_guard::on_handshake(const caf::node_id& node) {
   if (bound_)
     return node == peer_ ? caf::none
                          : refuse("a second handshake naming another node");
-  if (auto err = peers_->bind(node, principal_))
+  if (auto err = peers_->bind(node, principal_, host_))
     return err;
   peer_ = node;
   bound_ = true;

@@ -244,7 +244,9 @@ class guarded_policy {
     auto state = tls_ ? tls_->read_some(result, buf, len)
                       : caf::policy::tcp::read_some(result, fd, buf, len);
     if (!authenticated_ && state == rw_state::success && result > 0) {
-      guard_->authenticated_as(tls_ ? tls_->peer_principal() : "");
+      auto host = caf::io::network::remote_addr_of_fd(fd);
+      guard_->authenticated_as(tls_ ? tls_->peer_principal() : "",
+                               host ? *host : std::string{});
       authenticated_ = true;
     }
     return state;

@@ -283,6 +283,13 @@ caf::expected<node> host_node(caf::actor_system& sys,
   auto advertised =
     opts.advertised_host.empty() ? opts.host : opts.advertised_host;
   result.plane->advertise(advertised);
+  // A blob_ref's data host is a request's word: read over TCP only from
+  // hosts the gate may dial (data_plane.hpp, D8).
+  result.plane->restrict_fetches_to(
+    opts.gate.dial_hosts, [peers = (*gate)->peers()](const caf::node_id& node,
+                                                     const std::string& host) {
+      return peers->reached_from(node, host);
+    });
   auto wopts = opts.worker;
   wopts.gate = result.gate;
   if (!wopts.plane)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -373,6 +374,29 @@ uint16_t data_plane::port() const noexcept {
 
 void data_plane::advertise(std::string host) {
   host_ = std::move(host);
+}
+
+void data_plane::restrict_fetches_to(std::vector<std::string> hosts,
+                                     reached_check reached) {
+  fetch_hosts_ = std::move(hosts);
+  reached_ = std::move(reached);
+}
+
+bool data_plane::may_fetch_from(const blob_ref& b) const {
+  auto& host = b.data_host;
+  if (fetch_hosts_.empty() ||
+      std::find(fetch_hosts_.begin(), fetch_hosts_.end(), host) !=
+        fetch_hosts_.end() ||
+      (reached_ && b.source && reached_(b.source.node(), host)))
+    return true;
+  if (log_enabled(log_level::warn))
+    log(log_level::warn, "data plane",
+        "a blob of " + b.source_name + " names data host " + host +
+          ", which this node may not dial (gate.dial-hosts) and " +
+          b.source_name +
+          "'s node did not connect from: reading it in "
+          "chunks");
+  return false;
 }
 
 std::shared_ptr<const stream_security> data_plane::security() const {

@@ -1,5 +1,6 @@
 #include "workers/limits.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -39,25 +40,33 @@ caf::error check_tensor_size(const std::string& what, dtype dt, const shape& s,
     return make_error(errc::bad_argument,
                       what + ": unknown dtype " +
                         std::to_string(static_cast<int>(dt)));
-  if (!s.valid())
-    return make_error(errc::bad_argument,
-                      what + ": invalid shape " + to_string(s) +
-                        " (rank at most 4, no negative dimensions)");
+  // Rank and signs here; a shape whose dims multiply past int64 (invalid
+  // too, shape::valid) is reported as the size it is, below.
+  if (s.rank() > shape::max_rank ||
+      std::any_of(s.dims().begin(), s.dims().end(),
+                  [](int64_t dim) { return dim < 0; }))
+    return make_error(errc::bad_argument, what + ": invalid shape " +
+                                            to_string(s) + " (" + shape::rules +
+                                            ")");
   // Exact in integers when it fits; the long double only renders the size.
   uint64_t bytes = size_of(dt);
   long double approx = static_cast<long double>(bytes);
   bool overflow = false;
+  // An empty tensor is held to what its other dimensions span (extent):
+  // nothing may iterate a runaway dimension of a tensor with no elements.
+  bool empty = s.numel() == 0;
   for (auto dim : s.dims()) {
+    if (empty && dim == 0)
+      continue;
     overflow |=
       __builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes);
     approx *= static_cast<long double>(dim);
   }
-  if (s.numel() == 0)
-    return caf::none;
   if (!overflow && bytes <= limit)
     return caf::none;
   return make_error(errc::capacity_exceeded,
                     what + " " + to_string(s) + " " + to_string(dt) + " = " +
+                      (empty ? "0 B, but its other dimensions span " : "") +
                       format_size(approx) + " exceeds " + max_tensor_bytes_key +
                       " = " + format_bytes(limit));
 }

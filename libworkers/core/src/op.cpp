@@ -278,9 +278,13 @@ std::optional<axis_view> view_around(const shape& s, int64_t axis) {
   axis_view result;
   result.pos = static_cast<size_t>(pos);
   result.dim = s[result.pos];
+  // Products of a valid shape's dims fit (shape::valid); checked all the
+  // same, saturating, as a shape built in this process may not be valid.
+  constexpr auto most = std::numeric_limits<int64_t>::max();
   for (size_t i = 0; i < s.rank(); ++i)
-    if (i != result.pos)
-      (i < result.pos ? result.outer : result.inner) *= s[i];
+    if (auto& x = i < result.pos ? result.outer : result.inner;
+        i != result.pos && __builtin_mul_overflow(x, s[i], &x))
+      x = most;
   return result;
 }
 

@@ -34,8 +34,8 @@ caf::expected<size_t> byte_count(dtype dt, const shape& s) {
     return layout_error("unknown dtype " +
                         std::to_string(static_cast<int>(dt)));
   if (!s.valid())
-    return layout_error("invalid shape " + to_string(s) +
-                        " (rank at most 4, no negative dimensions)");
+    return layout_error("invalid shape " + to_string(s) + " (" + shape::rules +
+                        ")");
   auto n = s.numel();
   size_t result = 0;
   if (n == std::numeric_limits<int64_t>::max() ||
@@ -54,6 +54,14 @@ caf::error check_layout(dtype dt, const shape& s, size_t nbytes, size_t limit) {
               " needs " + std::to_string(*expected) + " bytes";
   if (*expected > limit)
     return layout_error(what + ", above the limit of " + std::to_string(limit));
+  // An empty tensor is held to what its other dimensions span (extent).
+  if (size_t spans = 0; __builtin_mul_overflow(static_cast<size_t>(s.extent()),
+                                               size_of(dt), &spans) ||
+                        spans > limit)
+    return layout_error(what +
+                        ", but its non-zero dimensions span more "
+                        "than the limit of " +
+                        std::to_string(limit) + " bytes");
   if (*expected != nbytes)
     return layout_error(what + ", got " + std::to_string(nbytes));
   return caf::none;

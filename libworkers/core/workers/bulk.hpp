@@ -163,7 +163,7 @@ void fetch_blob(Self* self, peer_watch& watch, const data_plane* plane,
     fail(std::move(err));
     return;
   }
-  auto fetcher = plane && b.data_port != 0
+  auto fetcher = plane && b.data_port != 0 && plane->may_fetch_from(b)
                    ? plane->spawn_fetcher(self->home_system())
                    : caf::actor{};
   if (!fetcher) {

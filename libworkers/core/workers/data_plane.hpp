@@ -56,6 +56,14 @@
 //      (port_range.hpp; a range lets a firewall open a fixed set of ports
 //      for several processes on one machine); a range whose every port is
 //      taken fails listen() naming the range.
+//   D8 A reader dials only hosts its process may dial (restrict_fetches_to:
+//      a node's cluster hosts, its own and `gate.dial-hosts`, the list the
+//      gate dials by), and the address the blob's source node itself
+//      connected from (a client outside the cluster: the gate saw it, no
+//      message chose it). A blob_ref arrives in a message, so its data_host
+//      is a request's word: one naming another host is read in chunks from
+//      its source actor instead (D2), and the plane logs it (warn), so no
+//      message can make a node connect to an address of its choosing.
 //
 // Wire format of one transfer (little endian; inside TLS records with TLS):
 //   reader -> server: "WKB1", blob origin u64, blob seq u64, token hi, lo u64
@@ -73,6 +81,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -131,6 +140,23 @@ class data_plane {
   /// with the node's advertised address, after listen; never fails.
   void advertise(std::string host);
 
+  /// Whether the node `source` was reached from `host` (the address its
+  /// own connection came from, which no message can choose).
+  using reached_check =
+    std::function<bool(const caf::node_id& source, const std::string& host)>;
+
+  /// Makes fetch_blob read blobs over TCP only from `hosts`, or from the
+  /// address the blob's source node itself connected from (`reached`; D8);
+  /// any other data_host is read in chunks. No hosts (the default, and a
+  /// client process's): any host. Called by host_node with the gate's
+  /// dial-hosts and its peer registry, before any worker runs; never fails.
+  void restrict_fetches_to(std::vector<std::string> hosts,
+                           reached_check reached = nullptr);
+
+  /// Whether the blob `b` may be read over TCP from its data_host (D8);
+  /// logs (warn) when not. Called by fetch_blob (bulk.hpp); never fails.
+  bool may_fetch_from(const blob_ref& b) const;
+
   /// Called by make_data_plane for its fetchers: how this plane's streams
   /// are secured (plain TCP if it does not listen). Never fails.
   std::shared_ptr<const stream_security> security() const;
@@ -171,6 +197,8 @@ class data_plane {
   std::unique_ptr<server> server_;
   std::string host_;
   fetcher_factory fetcher_;
+  std::vector<std::string> fetch_hosts_;
+  reached_check reached_;
 };
 
 /// Reads blob `b` from its source's data plane into a new tensor over a

@@ -138,14 +138,20 @@ idx_content parse_content(bytes content) {
   }
   // Up to four dimensions below 2^32 may overflow 64 bits: saturate above
   // max_content, which no file we read exceeds.
+  // A file with a dimension of 0 holds nothing, but what its other
+  // dimensions span is held to the same bound (shape::extent).
   size_t numel = 1;
   bool huge = false;
   for (auto dim : result.dims)
-    huge |= __builtin_mul_overflow(numel, static_cast<size_t>(dim), &numel) ||
-            numel > max_content;
+    if (dim != 0)
+      huge |= __builtin_mul_overflow(numel, static_cast<size_t>(dim), &numel) ||
+              numel > max_content;
   if (std::count(result.dims.begin(), result.dims.end(), 0) > 0) {
+    if (huge)
+      throw malformed{"dimensions " + dims_str(result.dims) +
+                      " hold no data but span more than " +
+                      std::to_string(max_content) + " elements"};
     numel = 0;
-    huge = false;
   }
   auto have = content.size() - header;
   if (huge || numel != have)

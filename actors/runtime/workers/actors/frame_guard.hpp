@@ -71,7 +71,7 @@ class frame_guard {
 
   /// Called by the transport once the peer proved who it is (TLS), or with
   /// an empty name for a plaintext peer, before the first `feed`.
-  void authenticated_as(std::string principal);
+  void authenticated_as(std::string principal, std::string host = {});
 
   /// Called by the transport with the bytes the peer sent, in order.
   /// Appends to `out` the bytes that may reach CAF (possibly none yet, or
@@ -124,6 +124,8 @@ class frame_guard {
   uint32_t max_payload_;
   bool accepted_;
   std::string principal_;
+  /// The peer's remote address, recorded with its node (peer_registry).
+  std::string host_;
   caf::node_id peer_;
   bool bound_ = false;
   bool counted_ = false;

@@ -28,6 +28,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <caf/error.hpp>
@@ -39,6 +40,9 @@ namespace workers {
 struct peer_binding {
   std::string principal;
   size_t connections = 0;
+  /// The remote addresses its connections came from (at most
+  /// max_hosts_per_node): where this node was actually reached.
+  std::set<std::string> hosts;
 };
 
 class peer_registry {
@@ -47,10 +51,21 @@ class peer_registry {
   /// `capacity` node ids are ever bound (G2c).
   explicit peer_registry(caf::node_id self, size_t capacity = 65536);
 
+  /// Remote addresses remembered per node (reached_from).
+  static constexpr size_t max_hosts_per_node = 8;
+
   /// Called by the gate when a handshake on a connection authenticated as
-  /// `principal` names `node`. Answers none, or an error saying why the
-  /// connection must be closed (G2a, G2c).
-  caf::error bind(const caf::node_id& node, const std::string& principal);
+  /// `principal`, from the remote address `host` (empty: unknown), names
+  /// `node`. Answers none, or an error saying why the connection must be
+  /// closed (G2a, G2c).
+  caf::error bind(const caf::node_id& node, const std::string& principal,
+                  const std::string& host = {});
+
+  /// Whether a checked connection of `node` came from `host`: the data
+  /// plane may read that node's blobs from there (data_plane.hpp, D8), as
+  /// it is the address the peer itself connected from, not one a message
+  /// named. Called by fetch_blob's check; never fails.
+  bool reached_from(const caf::node_id& node, const std::string& host) const;
 
   /// Called by the gate once CAF has taken a bound connection's handshake
   /// (so CAF routes to `node` over it): counts it until `unbind`.
