@@ -156,6 +156,45 @@ TEST_CASE("limits: one peer's flood of parked requests leaves room for "
   check_move_works(rt, bob);
 }
 
+TEST_CASE("limits: an insecure peer claiming many principals gets one "
+          "quota of parked requests",
+          "[limits][network][hostile]") {
+  // In insecure mode names are declared: a peer may say it acts for anyone
+  // (op_request::principal). The quota counts its node, not the names it
+  // claims, or 25 names would give it 25 quotas.
+  auto args = with_option(fast_node_args("bob"), "workers.park-timeout", "5s");
+  args.push_back("--cluster.insecure");
+  args.push_back("--workers.max-parked-per-peer=20");
+  node_process bob_node{node_binary(), {"bob"}, args, scaled(10s)};
+  auto opts = fast_options();
+  opts.gate.insecure = true;
+  runtime_config cfg;
+  runtime rt{client_config(cfg, opts)};
+  auto bob = connect_to(rt, "bob", bob_node.port());
+  REQUIRE(bob);
+  caf::scoped_actor self{rt.system()};
+  // An exec of neg on an object that never comes, for principal p<i>.
+  auto exec = [](uint64_t i) {
+    op_request req;
+    req.op = opcode::neg;
+    req.args.push_back(operand{object_id{4242, i}});
+    req.result = object_id{4243, i};
+    req.holder = object_id{4244, i};
+    req.principal = "p" + std::to_string(i);
+    return req;
+  };
+  for (uint64_t i = 1; i <= 20; ++i)
+    self->send(bob->handle(), exec_atom::value, exec(i));
+  caf::error refused;
+  self->request(bob->handle(), scaled(5s), exec_atom::value, exec(21))
+    .receive([](caf::ok_atom) {},
+             [&](caf::error& err) { refused = std::move(err); });
+  CHECK(is(refused, errc::capacity_exceeded));
+  CHECK_THAT(render(refused), Contains("20 requests of node ") &&
+                                Contains("(workers.max-parked-per-peer)"));
+  check_bob_serves(bob_node.port());
+}
+
 TEST_CASE("limits: stalled data-plane connections cost no threads, and large "
           "tensors still travel",
           "[limits][network]") {

@@ -119,6 +119,62 @@ TEST_CASE("restart: a node restored from its snapshots serves the pointers "
                    scaled(5s)));
 }
 
+TEST_CASE("restart: pointer entries on other nodes follow a restarted "
+          "worker",
+          "[snapshot][restart]") {
+  // alice (her own node) holds an entry to bob's y; bob's node restarts
+  // from its snapshot. alice finds bob again by name at his node's address
+  // (worker_links.hpp, refind) and her entry, and the client's chain
+  // through it, work again without the client doing anything about alice.
+  temp_dir dir{"restart"};
+  runtime_config cfg;
+  runtime rt{client_config(cfg, leased_options())};
+  auto alice_args = fast_node_args("alice");
+  alice_args.push_back("--workers.lease=" + std::to_string(lease.count()) +
+                       "ms");
+  node_process alice_node{node_binary(), {"alice"}, alice_args, scaled(10s)};
+  auto first = std::make_unique<node_process>(
+    node_binary(), std::vector<std::string>{"bob"}, restart_args(dir.path),
+    scaled(10s));
+  auto port = first->port();
+  auto bob = connect_to(rt, "bob", port);
+  auto alice = connect_to(rt, "alice", alice_node.port());
+  REQUIRE(bob);
+  REQUIRE(alice);
+  auto y = tensor{10, 20}.send(*bob);
+  auto p2y = y.send(*alice);
+  CHECK((p2y + 1).get().get().equal(tensor{11, 21}));
+  REQUIRE(bob->count() == 1);   // y
+  REQUIRE(alice->count() == 1); // the entry to bob:y
+  first->kill(SIGTERM);
+  auto args = restart_args(dir.path);
+  args.push_back("--node.port=" + std::to_string(port));
+  args.push_back("--node.restore");
+  node_process second{node_binary(), {"bob"}, args, scaled(10s)};
+  auto bob2 = connect_to(rt, "bob", port);
+  REQUIRE(bob2);
+  CHECK(bob2->count() == 1);
+  // The chain through alice works again once she found bob (she tries
+  // after 250 ms, then backs off).
+  tensor value;
+  auto back = time_until(
+    [&] {
+      try {
+        value = (p2y * 2).get().get();
+        return true;
+      } catch (const operation_error&) {
+        return false;
+      }
+    },
+    scaled(10s));
+  REQUIRE(back);
+  CHECK(value.equal(tensor{20, 40}));
+  CHECK(p2y.get().get().equal(tensor{10, 20}));
+  CHECK(y.get().equal(tensor{10, 20}));
+  CHECK(time_until([&] { return bob2->count() == 0 && alice->count() == 0; },
+                   scaled(5s)));
+}
+
 TEST_CASE("restart: references of a client that never comes back lapse "
           "after the restore",
           "[snapshot][restart]") {

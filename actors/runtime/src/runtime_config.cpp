@@ -53,7 +53,7 @@ runtime_config::runtime_config() : strict_sections_(project_sections()) {
   // a bare CAF request swung between 1.04x and 1.6x across runs, 1's did not.
   set("scheduler.policy", caf::atom("sharing"));
   // Workers link nodes themselves, one dialing direction per pair of nodes
-  // (worker_actor.cpp, send_to); CAF's automatic connections would also
+  // (worker_links.hpp, send_to); CAF's automatic connections would also
   // dial the other way, which CAF 0.17 mishandles.
   set("middleman.enable-automatic-connections", false);
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});

@@ -690,6 +690,31 @@ std::vector<std::pair<worker_ref, lease_claim>> object_store::claims() const {
   return result;
 }
 
+size_t object_store::rebind(const worker_ref& fresh) {
+  size_t changed = 0;
+  for (auto& [id, e] : entries_)
+    if (e.value.is_pointer()) {
+      auto& where = caf::get<remote_ref>(e.value.content).where;
+      if (where.name == fresh.name && where.node_host == fresh.node_host &&
+          where.node_port == fresh.node_port && where.hdl != fresh.hdl) {
+        where.hdl = fresh.hdl;
+        ++changed;
+      }
+    }
+  return changed;
+}
+
+std::optional<worker_ref>
+object_store::target_at(const caf::actor_addr& addr) const {
+  for (auto& [id, e] : entries_)
+    if (e.value.is_pointer()) {
+      auto& where = e.value.as_pointer().where;
+      if (where.node_port != 0 && where.hdl.address() == addr)
+        return where;
+    }
+  return std::nullopt;
+}
+
 // -- pipelining support -------------------------------------------------------
 
 bool object_store::expect(object_id id, time_point until,

@@ -9,10 +9,10 @@
 // (actors/runtime/workers/actors/gate.hpp proves it per connection).
 // In-process, and in insecure mode, principals are declared, not proven. The
 // worker that holds an object resolves the sender of each request into a
-// `requester` (actors/runtime/src/worker_actor.cpp) and asks `check` before it
-// serves it; the decision uses only the object's policy (object_policy.hpp) and
-// the worker's own `access_config`, never anything the request claims about its
-// sender's rights. Invariants:
+// `requester` (actors/runtime/src/worker_identity.hpp, resolve) and asks
+// `check` before it serves it; the decision uses only the object's policy
+// (object_policy.hpp) and the worker's own `access_config`, never anything the
+// request claims about its sender's rights. Invariants:
 //   A1 A worker acts on behalf of another principal only when it forwards
 //      that principal's request along a chain; only `trusted` senders (the
 //      cluster's workers, this process) may name the principal they act
@@ -67,6 +67,12 @@ namespace workers {
 struct requester {
   /// The principal's name ("me", "model_owner", "bob").
   std::string name;
+  /// Whom per-peer quotas count the request against (parked requests,
+  /// pending expectations): `name` where it is proven or local; for a peer
+  /// whose names are only declared (insecure mode) its node ("node <id>"),
+  /// whatever principal it claims to act for, so that claiming many names
+  /// does not multiply its quota.
+  std::string peer;
   /// An admin of this worker (A2).
   bool admin = false;
   /// May act on behalf of others and set an object's owner and provenance

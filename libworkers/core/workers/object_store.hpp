@@ -325,6 +325,18 @@ class object_store {
   /// worker to renew: (target worker, {target id, entry id}).
   std::vector<std::pair<worker_ref, lease_claim>> claims() const;
 
+  /// Points every pointer entry that names `fresh`'s worker (the same name
+  /// and node address) at `fresh.hdl`: that worker was found again after
+  /// its node restarted from a snapshot (objects and ids unchanged, a new
+  /// handle). Returns how many entries changed. Called by the worker
+  /// (worker_links.hpp, refind); never fails.
+  size_t rebind(const worker_ref& fresh);
+
+  /// The target of the pointer entries that name the worker at `addr` on
+  /// another node, if any (name, node address and the old handle). Called
+  /// by the worker when that peer goes down; never fails.
+  std::optional<worker_ref> target_at(const caf::actor_addr& addr) const;
+
   // -- snapshots (store_image.hpp) -------------------------------------------
 
   /// The objects, tombstones and holders of this store as plain data.

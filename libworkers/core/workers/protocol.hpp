@@ -271,7 +271,8 @@ struct grant;
 ///   tagged and guarded as the request says; answers the source's row
 ///   count. The request must name this worker. The data never travels.
 /// - dial: workers on other nodes; "connect your node to mine at host:port"
-///   (worker_actor.cpp, send_to: of two nodes, only one ever dials).
+///   (worker_links.hpp in actors/runtime/src, send_to: of two nodes, only
+///   one ever dials).
 /// - renew: whoever holds references to objects here (client agents, and
 ///   workers for their pointer entries), every quarter lease: "these
 ///   holders still hold these ids" (F1). Fire-and-forget.

@@ -87,7 +87,7 @@ class runtime_config : public caf::actor_system_config {
   /// runtime(runtime_config&) and the node program before they create the
   /// actor system. CAF's automatic connections are forced off, even if a
   /// config file turns them on: they dial in both directions between two
-  /// nodes, which CAF 0.17 mishandles (worker_actor.cpp, send_to), and with
+  /// nodes, which CAF 0.17 mishandles (worker_links.hpp, send_to), and with
   /// TLS they would dial in plain text; workers link nodes themselves.
   void prepare();
 

@@ -132,7 +132,7 @@ struct worker_state {
   /// Every tensor that left this worker (audit_log.hpp).
   audit_log audit;
   /// Operands pinned for parked requests (key: the request's first result
-  /// id, which holds the pins): see pin() in worker_actor.cpp.
+  /// id, which holds the pins): see pin() in worker_parking.cpp.
   std::unordered_map<object_id, std::vector<object_id>> pins;
   /// A plan stored by `define`: who defined it, and its hash for approvals
   /// (plan_hash.hpp).
