@@ -32,6 +32,7 @@
 #include "workers/actors/runtime_config.hpp"
 #include "workers/fl/audit_summary.hpp"
 #include "workers/fl/checkpoint.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/fl/federated.hpp"
 
 using namespace workers;
@@ -179,6 +180,9 @@ int main(int argc, char** argv) try {
     opts.initial_params = std::move(saved->params);
     opts.first_round = saved->round + 1;
   }
+  // In one process, the app's own workers load the shards (place_shards):
+  // they need the FL library's Fashion-MNIST source, as apps/node's do.
+  cfg.sources = fashion_mnist_sources();
   runtime rt{cfg};
 
   std::vector<worker> where;
