@@ -87,6 +87,7 @@ class batch_schedule {
   /// How many owners the schedule covers.
   size_t owners() const noexcept { return owners_.size(); }
 
+  /// The options in use (batch size at least 1).
   const schedule_options& options() const noexcept { return opts_; }
 
  private:

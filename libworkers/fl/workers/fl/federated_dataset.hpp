@@ -69,12 +69,15 @@ class federated_dataset {
   /// Number of shards (data owners).
   size_t size() const noexcept { return shards_.size(); }
 
+  /// Shard `k` (D3); the caller keeps k below size(), like std::vector.
   const data_owner& operator[](size_t k) const { return shards_[k]; }
 
+  /// The shards in order, for range-for; never fails.
   std::vector<data_owner>::const_iterator begin() const {
     return shards_.begin();
   }
 
+  /// The end of the shards.
   std::vector<data_owner>::const_iterator end() const { return shards_.end(); }
 
   /// Rows of every shard, in shard order (what batch_schedule needs).

@@ -74,13 +74,17 @@ class federated_loader {
 
     iterator() = default;
 
+    /// The current batch; only on an iterator that is not at the end.
     reference operator*() const { return *current_; }
 
+    /// Member access to the current batch, as operator*.
     pointer operator->() const { return &*current_; }
 
     /// Drops the current batch's handles, then cuts the next (FL1).
     iterator& operator++();
 
+    /// Whether both are at the end, or both are not (a single-pass input
+    /// iterator is only compared with end()).
     friend bool operator==(const iterator& x, const iterator& y) {
       return x.at_end() == y.at_end();
     }
@@ -115,6 +119,7 @@ class federated_loader {
   /// The end of any pass.
   iterator end() const { return iterator{}; }
 
+  /// The dataset the batches come from.
   const federated_dataset& dataset() const noexcept { return data_; }
 
   /// The schedule (for batches_per_epoch and the options).

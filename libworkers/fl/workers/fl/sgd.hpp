@@ -91,6 +91,7 @@ class sgd {
       step_one(params_[i], i);
   }
 
+  /// The learning rate.
   double lr() const noexcept { return lr_; }
 
  private:
