@@ -13,8 +13,10 @@
 #include "workers/actors/runtime.hpp"
 #include "workers/fl/federated_loader.hpp"
 #include "workers/fl/parameters.hpp"
+#include "workers/fl/training_step.hpp"
 
 #include "fixture.hpp"
+#include "tiny_model.hpp"
 
 using namespace workers;
 using namespace workers::test;
@@ -235,4 +237,82 @@ TEST_CASE_METHOD(two_workers,
   CHECK(carol.count() == 0);
   CHECK_FALSE(average_on(carol, {on_bob}, {0.5, 0.5}));
   CHECK(carol.count() == 0);
+}
+
+TEST_CASE_METHOD(two_workers,
+                 "federated loader: FedAvg rounds with autograd on pointers "
+                 "equal the same rounds on local tensors",
+                 "[federated_loader][fl_autograd][nodes]") {
+  auto carol = spawn("carol");    // the aggregator
+  auto m = tiny(model_kind::mlp); // 5 features, 4 hidden, 3 classes
+  const double lr = 0.5;
+  // bob's rows are those of 10 samples, alice's of 7: float32 features.
+  auto features = [](int64_t n, float offset) {
+    std::vector<float> xs;
+    for (int64_t i = 0; i < n * 5; ++i)
+      xs.push_back(float((i * 7 + 3) % 11) / 11.0f - offset);
+    return tensor::from_vector(std::move(xs), shape{n, 5});
+  };
+  auto classes = [](int64_t n) {
+    std::vector<int64_t> ys;
+    for (int64_t i = 0; i < n; ++i)
+      ys.push_back(i % 3);
+    return tensor::from_vector(std::move(ys), shape{n});
+  };
+  std::vector<labeled_data> local{{features(10, 0.5f), classes(10)},
+                                  {features(7, 0.25f), classes(7)}};
+  auto data = value_or_throw(federated_dataset::make(
+    {value_or_throw(
+       make_shard(bob, local[0].images.send(bob), local[0].labels.send(bob))),
+     value_or_throw(make_shard(alice, local[1].images.send(alice),
+                               local[1].labels.send(alice)))}));
+  std::vector<double> weights{10.0 / 17.0, 7.0 / 17.0};
+  schedule_options order;
+  order.batch_size = 4;
+  order.interleave = true;
+  order.shuffle = true;
+  order.seed = 9;
+  federated_loader loader{data, order};
+  batch_schedule local_order{{10, 7}, order};
+  auto global = init_params(m, 1);
+  auto local_global = global;
+  auto n = global.size();
+  for (int round = 0; round < 2; ++round) {
+    // On the owners: the loop of README's "training loop" section.
+    std::vector<remote_params> models;
+    for (auto& o : data) {
+      models.push_back(send_params(global, o.where));
+      requires_grad_all(models.back());
+    }
+    for (auto& batch : loader) {
+      autograd_step(m, models[batch.owner], batch.data, batch.target, lr);
+      // Shard, model and the current batch where it is; the loss and the
+      // backward root are gone.
+      auto expected = std::vector<uint64_t>{2 + n, 2 + n, 0};
+      expected[batch.owner] += 2;
+      CHECK(counts() == expected);
+    }
+    global = value_or_throw(average_on(carol, models, weights));
+    models.clear();
+    CHECK(counts() == std::vector<uint64_t>{2, 2, 0});
+    CHECK(carol.count() == 0);
+    // The same on local tensors.
+    std::vector<std::vector<tensor>> copies;
+    for (size_t k = 0; k < 2; ++k) {
+      copies.push_back(local_global);
+      requires_grad_all(copies.back());
+    }
+    for (auto& b : local_order.next_pass())
+      autograd_step(m, copies[b.owner],
+                    local[b.owner].images.narrow(0, b.start, b.rows),
+                    local[b.owner].labels.narrow(0, b.start, b.rows), lr);
+    for (size_t i = 0; i < n; ++i)
+      local_global[i] =
+        detach(copies[0][i]) * weights[0] + detach(copies[1][i]) * weights[1];
+    for (size_t i = 0; i < n; ++i) {
+      INFO("round " << round << ", parameter " << i);
+      CHECK(global[i].equal(local_global[i]));
+    }
+  }
+  CHECK_FALSE(global[0].equal(init_params(m, 1)[0])); // it trained
 }
