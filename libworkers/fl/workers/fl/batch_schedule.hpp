@@ -32,7 +32,7 @@
 //      Fisher-Yates over std::mt19937_64, not std::shuffle).
 //   L3 An owner with no rows contributes no batches; passes never throw.
 //   L4 Without shuffle and with one owner, steps > 0 walks the rows like a
-//      cursor that wraps at the end (the batch_cursor of federated.hpp F1).
+//      cursor that wraps at the end (federated.hpp F1).
 //
 // Example:
 //   batch_schedule s{{5, 3}, schedule_options{2}};   // B = 2
