@@ -8,6 +8,7 @@
 //   fedlearn --cluster=config/fl-cluster.ini  # owners on cluster nodes
 //   fedlearn --variants=trusted --rounds=10 --checkpoint=out/model.ckpt
 //   fedlearn --variants=trusted --rounds=20 --resume=out/model.ckpt
+//   fedlearn --grad=hand                      # closed-form gradients
 //
 // In a cluster, the data owners' nodes load their data themselves (their
 // config's [data] datasets); this program finds it by search, trains, and
@@ -31,6 +32,7 @@
 #include "workers/actors/runtime_config.hpp"
 #include "workers/fl/audit_summary.hpp"
 #include "workers/fl/checkpoint.hpp"
+#include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/fl/federated.hpp"
 
 using namespace workers;
@@ -39,6 +41,7 @@ namespace {
 
 struct fedlearn_config : runtime_config {
   std::string model = "softmax";
+  std::string grad = "auto";
   std::string variants = "centralized,trusted,secure,plain";
   std::string out = "fedlearn-out";
   uint32_t rounds = 5;
@@ -59,6 +62,8 @@ struct fedlearn_config : runtime_config {
   fedlearn_config() {
     opt_group{custom_options_, "global"}
       .add(model, "model", "softmax or mlp")
+      .add(grad, "grad",
+           "auto (autograd, default) or hand (closed-form gradients)")
       .add(variants, "variants",
            "comma-separated: centralized,trusted,secure,plain")
       .add(out, "out", "output directory for the CSV and the plot")
@@ -150,6 +155,11 @@ int main(int argc, char** argv) try {
     std::cerr << "fedlearn: unknown model " << cfg.model << '\n';
     return 2;
   }
+  if (!from_string(cfg.grad, opts.grad)) {
+    std::cerr << "fedlearn: --grad must be auto or hand, not " << cfg.grad
+              << '\n';
+    return 2;
+  }
   opts.model.hidden = cfg.hidden;
   opts.rounds = cfg.rounds;
   opts.local_epochs = cfg.epochs;
@@ -170,6 +180,9 @@ int main(int argc, char** argv) try {
     opts.initial_params = std::move(saved->params);
     opts.first_round = saved->round + 1;
   }
+  // In one process, the app's own workers load the shards (place_shards):
+  // they need the FL library's Fashion-MNIST source, as apps/node's do.
+  cfg.sources = fashion_mnist_sources();
   runtime rt{cfg};
 
   std::vector<worker> where;

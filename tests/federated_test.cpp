@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 #include "workers/actors/runtime.hpp"
@@ -61,18 +62,23 @@ TEST_CASE("federated: one owner, one step per round equals centralized",
   auto opts = small_options();
   opts.local_steps = 1;
   opts.rounds = 15; // wraps around the 200 samples (13 batches)
-  for (auto kind : {model_kind::softmax, model_kind::mlp}) {
-    opts.model.kind = kind;
-    opts.model.hidden = 16;
-    auto central = train_centralized(train, test, opts);
-    REQUIRE(central);
-    for (auto agg : {aggregation::trusted, aggregation::plain}) {
-      for (bool plan : {false, true}) {
-        INFO(to_string(kind) << ", " << to_string(agg) << ", plan " << plan);
-        opts.use_plan = plan;
-        auto fed = train_federated({owner}, aggregator, agg, test, opts);
-        REQUIRE(fed);
-        check_identical(*central, *fed);
+  for (auto grad : {grad_mode::autograd, grad_mode::hand}) {
+    opts.grad = grad;
+    for (auto kind : {model_kind::softmax, model_kind::mlp}) {
+      opts.model.kind = kind;
+      opts.model.hidden = 16;
+      opts.use_plan = false;
+      auto central = train_centralized(train, test, opts);
+      REQUIRE(central);
+      for (auto agg : {aggregation::trusted, aggregation::plain}) {
+        for (bool plan : {false, true}) {
+          INFO(to_string(grad) << ", " << to_string(kind) << ", "
+                               << to_string(agg) << ", plan " << plan);
+          opts.use_plan = plan;
+          auto fed = train_federated({owner}, aggregator, agg, test, opts);
+          REQUIRE(fed);
+          check_identical(*central, *fed);
+        }
       }
     }
   }
@@ -173,4 +179,44 @@ TEST_CASE("federated: three owners learn, secure matches trusted, only "
     CHECK(e.kind == "get");
     CHECK(e.to == "me");
   }
+}
+
+TEST_CASE("federated: training with autograd matches the hand-written "
+          "gradients within 1e-6",
+          "[federated][fl_autograd]") {
+  if (!test::have_fashion_mnist())
+    return;
+  auto test = small_test_set();
+  runtime rt{test::data_options(test::scaled_defaults())};
+  std::vector<worker> where{rt.spawn_worker("bob"), rt.spawn_worker("alice")};
+  auto owners = value_or_throw(place_shards(where, iid_shards(2, 100, 1)));
+  auto aggregator = rt.spawn_worker("secure_worker");
+  auto opts = small_options();
+  opts.rounds = 2;
+  for (auto kind : {model_kind::softmax, model_kind::mlp}) {
+    opts.model.kind = kind;
+    opts.model.hidden = 32;
+    for (bool plan : {false, true}) {
+      INFO(to_string(kind) << ", plan " << plan);
+      opts.use_plan = plan;
+      opts.grad = grad_mode::hand;
+      auto hand =
+        train_federated(owners, aggregator, aggregation::trusted, test, opts);
+      opts.grad = grad_mode::autograd;
+      auto autograd =
+        train_federated(owners, aggregator, aggregation::trusted, test, opts);
+      REQUIRE(hand);
+      REQUIRE(autograd);
+      for (size_t i = 0; i < hand->params.size(); ++i)
+        CHECK(
+          (hand->params[i] - autograd->params[i]).abs().max().item<double>() <=
+          1e-6);
+      for (size_t r = 0; r < hand->rounds.size(); ++r)
+        CHECK(std::abs(hand->rounds[r].loss - autograd->rounds[r].loss) <=
+              1e-6);
+    }
+  }
+  for (auto& o : owners)
+    CHECK(o.where.count() == 2); // F3: plans, graphs and models are gone
+  CHECK(aggregator.count() == 0);
 }

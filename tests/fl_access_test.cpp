@@ -145,13 +145,22 @@ TEST_CASE("fl access: the model owner trains with trusted and secure "
       CHECK(result->rounds.size() == 1);
       CHECK(result->rounds[0].test_acc > 0.0);
     }
-  // Refused: plain FedAvg takes each owner's model home.
-  auto plain = train_federated(owners, c.aggregator, aggregation::plain, test,
-                               tiny_options());
-  REQUIRE_FALSE(plain);
-  CHECK(kind_of(plain.error()) == errc::not_permitted);
-  CHECK_THAT(message_of(plain.error()),
-             Contains("me may not take") && Contains("not released"));
+  // Refused: plain FedAvg takes each owner's model home -- trained with
+  // autograd (op by op: the backward of a released loss, training_step.hpp
+  // T5; or as a backward plan) or with the closed-form gradients.
+  for (auto grad : {grad_mode::autograd, grad_mode::hand})
+    for (auto use_plan : {false, true}) {
+      INFO(to_string(grad) << (use_plan ? " with a plan" : " op by op"));
+      auto opts = tiny_options();
+      opts.grad = grad;
+      opts.use_plan = use_plan;
+      auto plain =
+        train_federated(owners, c.aggregator, aggregation::plain, test, opts);
+      REQUIRE_FALSE(plain);
+      CHECK(kind_of(plain.error()) == errc::not_permitted);
+      CHECK_THAT(message_of(plain.error()),
+                 Contains("me may not take") && Contains("not released"));
+    }
   // Refused: what a curious model owner tries beyond training.
   auto probes = curious_model_owner(owners, c.aggregator, tiny_options());
   REQUIRE(probes);

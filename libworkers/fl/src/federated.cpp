@@ -4,12 +4,19 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
+#include "workers/autograd.hpp"
 #include "workers/error.hpp"
+#include "workers/fl/batch_schedule.hpp"
 #include "workers/fl/checkpoint.hpp"
 #include "workers/fl/fashion_mnist_source.hpp"
+#include "workers/fl/federated_loader.hpp"
+#include "workers/fl/parameters.hpp"
+#include "workers/fl/training_step.hpp"
 #include "workers/remote_plan.hpp"
 
 namespace workers {
@@ -56,77 +63,33 @@ caf::expected<tensor> fetch(const pointer<tensor>& x) {
   return x.try_get();
 }
 
-// -- batches (F1) -------------------------------------------------------------
-
-/// Walks a shard of `samples` rows in batches of `batch` rows, wrapping at the
-/// end; the last batch of a pass is shorter.
-class batch_cursor {
- public:
-  batch_cursor(uint64_t samples, int64_t batch)
-    : samples_(static_cast<int64_t>(samples)), batch_(batch) {
-    // nop
-  }
-
-  /// Start and length of the next batch.
-  std::pair<int64_t, int64_t> next() {
-    auto start = next_;
-    auto len = std::min(batch_, samples_ - start);
-    next_ = start + len == samples_ ? 0 : start + len;
-    return {start, len};
-  }
-
-  uint64_t steps_per_epoch() const {
-    return static_cast<uint64_t>((samples_ + batch_ - 1) / batch_);
-  }
-
- private:
-  int64_t samples_;
-  int64_t batch_;
-  int64_t next_ = 0;
-};
-
 // -- local training, on tensors or pointers ---------------------------------
 
-template <class T>
-using step_fn =
-  std::function<step_result<T>(const std::vector<T>&, const T&, const T&)>;
+/// A loss without its autograd graph where that is possible (tensors), so
+/// that loss sums hold no graph; a pointer's loss keeps its graph on the
+/// worker until the window's sum is home (training_step.hpp T4).
+tensor without_record(const tensor& x) {
+  return detach(x);
+}
 
-/// Runs mini-batch SGD steps over one data set (local tensors, or pointers to
-/// a data owner's data) and collects the batch losses. Losses are added up
-/// where they are computed in windows of `lag` steps; only window sums come
-/// home, so a data owner answers one get per window instead of per step
-/// (F2).
+const pointer<tensor>& without_record(const pointer<tensor>& x) {
+  return x;
+}
+
+/// The batch losses of one model, added up where they are computed in
+/// windows of `lag` steps; only window sums come home, so a data owner
+/// answers one get per window instead of per step (F2).
 template <class T>
-class local_trainer {
+class loss_windows {
  public:
-  local_trainer(T images, T labels, uint64_t samples,
-                const training_options& opts, step_fn<T> step)
-    : images_(std::move(images)), labels_(std::move(labels)),
-      cursor_(samples, opts.batch_size),
-      steps_(opts.local_steps > 0
-               ? opts.local_steps
-               : opts.local_epochs * cursor_.steps_per_epoch()),
-      window_(std::max<size_t>(opts.lag, 1)), step_(std::move(step)) {
+  explicit loss_windows(size_t lag) : window_(std::max<size_t>(lag, 1)) {
     // nop
   }
 
-  /// Steps per round.
-  uint64_t steps() const noexcept { return steps_; }
-
-  /// Starts a round from `params`.
-  void start(std::vector<T> params) {
-    params_ = std::move(params);
-    loss_sum_ = 0;
-    losses_ = 0;
-  }
-
-  /// Issues the next step (at once on pointers).
-  void step() {
-    auto [start, len] = cursor_.next();
-    auto r = step_(params_, images_.narrow(0, start, len),
-                   labels_.narrow(0, start, len));
-    params_ = std::move(r.params);
-    open_sum_ = open_steps_ == 0 ? r.loss : open_sum_ + r.loss;
+  /// Adds the loss of the step just issued (at once on pointers).
+  void add(const T& loss) {
+    auto l = without_record(loss);
+    open_sum_ = open_steps_ == 0 ? l : open_sum_ + l;
     if (++open_steps_ == window_)
       close_window();
   }
@@ -142,17 +105,15 @@ class local_trainer {
       auto value = fetch(sum);
       if (!value)
         return std::move(value.error());
-      loss_sum_ += value->template item<double>();
-      losses_ += count;
+      sum_ += value->template item<double>();
+      count_ += count;
     }
     return caf::none;
   }
 
-  const std::vector<T>& params() const noexcept { return params_; }
+  double sum() const noexcept { return sum_; }
 
-  double loss_sum() const noexcept { return loss_sum_; }
-
-  uint64_t losses() const noexcept { return losses_; }
+  uint64_t count() const noexcept { return count_; }
 
  private:
   void close_window() {
@@ -161,48 +122,83 @@ class local_trainer {
     open_steps_ = 0;
   }
 
-  T images_;
-  T labels_;
-  batch_cursor cursor_;
-  uint64_t steps_;
   size_t window_;
-  step_fn<T> step_;
-  std::vector<T> params_;
   T open_sum_;
   size_t open_steps_ = 0;
   std::deque<std::pair<T, size_t>> pending_;
-  double loss_sum_ = 0;
-  uint64_t losses_ = 0;
+  double sum_ = 0;
+  uint64_t count_ = 0;
 };
 
-/// sgd_step op by op: on pointers, one message per operation.
+/// How a model takes steps: `prepare` once on parameters arriving for a
+/// round, then `step` per batch (updating the parameters, returning the
+/// loss).
 template <class T>
-step_fn<T> op_by_op(const training_options& opts) {
+struct model_step {
+  std::function<void(std::vector<T>&)> prepare;
+  std::function<T(std::vector<T>&, const T&, const T&)> step;
+};
+
+/// train_step (op by op: on pointers one message per operation, autograd's
+/// in-place requests waiting for their answers).
+template <class T>
+model_step<T> op_by_op(const training_options& opts) {
+  model_step<T> result;
+  auto mode = opts.grad;
+  result.prepare = [mode](std::vector<T>& params) {
+    if (mode == grad_mode::autograd)
+      requires_grad_all(params);
+  };
   auto m = opts.model;
   auto lr = opts.lr;
-  return [m, lr](const std::vector<T>& params, const T& x, const T& y) {
-    return sgd_step(m, params, x, y, lr);
+  result.step = [mode, m, lr](std::vector<T>& params, const T& x, const T& y) {
+    return train_step(mode, m, params, x, y, lr);
   };
+  return result;
 }
 
-/// The step of a data owner on `where`: op by op, or (use_plan) sgd_step
-/// recorded once, defined on the worker once and run there with one message
-/// per batch.
-step_fn<pointer<tensor>> remote_step(const training_options& opts,
-                                     const worker& where) {
+/// The step of a data owner on `where`: op by op, or (use_plan) the step
+/// recorded as a plan (training_step.hpp), defined on the worker once per
+/// batch size (T3; once for the hand-written step) and run there with one
+/// message per batch.
+model_step<pointer<tensor>> remote_step(const training_options& opts,
+                                        const worker& where) {
   if (!opts.use_plan)
     return op_by_op<pointer<tensor>>(opts);
-  auto p = where.define(record_sgd_step(opts.model, opts.lr));
-  return [p](const std::vector<pointer<tensor>>& params,
-             const pointer<tensor>& x, const pointer<tensor>& y) {
+  auto plans = std::make_shared<std::map<int64_t, remote_plan>>();
+  model_step<pointer<tensor>> result;
+  result.prepare = [](remote_params&) {};
+  result.step = [opts, where, plans](remote_params& params,
+                                     const pointer<tensor>& x,
+                                     const pointer<tensor>& y) {
+    int64_t rows = 0; // the hand-written plan serves every size (M1)
+    if (opts.grad == grad_mode::autograd) {
+      auto meta = y.meta();
+      if (!meta || meta->dims.rank() != 1)
+        throw operation_error(make_error(
+          errc::bad_argument, "a backward plan needs the batch's rows: "
+                              "labels " +
+                                y.to_string() +
+                                " have no known "
+                                "shape"));
+      rows = meta->dims[0];
+    }
+    auto i = plans->find(rows);
+    if (i == plans->end())
+      i = plans
+            ->emplace(rows, where.define(record_step(opts.grad, opts.model,
+                                                     opts.lr, rows)))
+            .first;
     auto inputs = params;
     inputs.push_back(x);
     inputs.push_back(y);
-    auto out = p.run(inputs);
+    auto out = i->second.run(inputs);
     auto loss = out.back();
     out.pop_back();
-    return step_result<pointer<tensor>>{std::move(out), std::move(loss)};
+    params = std::move(out);
+    return loss;
   };
+  return result;
 }
 
 // -- rounds -------------------------------------------------------------------
@@ -216,6 +212,21 @@ struct round_outcome {
 
 using round_body =
   std::function<caf::expected<round_outcome>(std::vector<tensor>& params)>;
+
+// The batch order of training (F1): in row order, one batch of each owner
+// in turn, continuing across rounds with local_steps.
+schedule_options schedule_of(const training_options& opts) {
+  schedule_options result;
+  result.batch_size = opts.batch_size;
+  result.interleave = true;
+  result.steps = opts.local_steps;
+  return result;
+}
+
+// Passes of the schedule per round: local_epochs, or one of local_steps.
+uint32_t passes_per_round(const training_options& opts) {
+  return opts.local_steps > 0 ? 1 : opts.local_epochs;
+}
 
 caf::error check(const training_options& opts) {
   if (opts.batch_size < 1 || opts.rounds < 1)
@@ -283,65 +294,55 @@ caf::expected<training_result> run_rounds(const labeled_data& test,
 
 // -- aggregation (design note, step 3) ----------------------------------------
 
-using model_ptrs = std::vector<pointer<tensor>>;
-
-// Adds parameter `j` of every contribution on the aggregator; takes only the
-// sum home.
-caf::expected<tensor> trusted_sum(const std::vector<model_ptrs>& contribs,
-                                  size_t j, const worker& aggregator) {
-  // Operands stay referenced until the sum is home (see sum_shared).
-  std::vector<pointer<tensor>> keep_operands;
-  pointer<tensor> acc;
-  for (size_t k = 0; k < contribs.size(); ++k) {
-    auto moved = contribs[k][j].move(aggregator);
-    acc = k == 0 ? moved : acc + moved;
-    keep_operands.push_back(moved);
-    keep_operands.push_back(acc);
-  }
-  return acc.try_get();
-}
-
-// Takes every contribution's parameter `j` home and adds them locally.
-caf::expected<tensor> plain_sum(const std::vector<model_ptrs>& contribs,
-                                size_t j) {
-  tensor acc;
-  for (size_t k = 0; k < contribs.size(); ++k) {
-    auto x = contribs[k][j].try_get();
+// Takes every weighted model home and adds them locally (plain FedAvg).
+caf::expected<std::vector<tensor>>
+plain_average(const std::vector<remote_params>& weighted) {
+  std::vector<tensor> acc;
+  for (size_t k = 0; k < weighted.size(); ++k) {
+    auto x = get_params(weighted[k]);
     if (!x)
       return x;
-    acc = k == 0 ? std::move(*x) : acc + *x;
+    acc = k == 0 ? std::move(*x) : add(acc, *x);
   }
   return acc;
 }
 
+// Adds the weighted models parameter by parameter through secret shares
+// held by the owners (secure_sum.hpp).
 caf::expected<std::vector<tensor>>
-aggregate(aggregation agg, const std::vector<model_ptrs>& contribs,
-          const std::vector<worker>& owners, const worker& aggregator,
-          double scale) {
+secure_average(const std::vector<remote_params>& weighted,
+               const std::vector<worker>& owners, double scale) {
   std::vector<tensor> result;
-  for (size_t j = 0; j < contribs.front().size(); ++j) {
-    caf::expected<tensor> sum{tensor{}};
-    if (agg == aggregation::trusted) {
-      sum = trusted_sum(contribs, j, aggregator);
-    } else if (agg == aggregation::plain) {
-      sum = plain_sum(contribs, j);
-    } else {
-      model_ptrs column;
-      for (auto& c : contribs)
-        column.push_back(c[j]);
-      sum = secure_sum(column, owners, scale);
-    }
+  for (size_t j = 0; j < weighted.front().size(); ++j) {
+    remote_params column;
+    for (auto& c : weighted)
+      column.push_back(c[j]);
+    auto sum = secure_sum(column, owners, scale);
     if (!sum)
-      return with_context(sum.error(), to_string(agg) + " aggregation");
+      return std::move(sum.error());
     result.push_back(std::move(*sum));
   }
   return result;
 }
 
-model_ptrs send_all(const std::vector<tensor>& params, const worker& dest) {
-  model_ptrs result;
-  for (auto& p : params)
-    result.push_back(p.send(dest));
+// The average of `models` weighted by `weights` with `agg`.
+caf::expected<std::vector<tensor>>
+aggregate(aggregation agg, const std::vector<remote_params>& models,
+          const std::vector<double>& weights, const std::vector<worker>& owners,
+          const worker& aggregator, double scale) {
+  caf::expected<std::vector<tensor>> result{std::vector<tensor>{}};
+  if (agg == aggregation::trusted) {
+    result = average_on(aggregator, models, weights);
+  } else {
+    std::vector<remote_params> weighted;
+    for (size_t k = 0; k < models.size(); ++k)
+      weighted.push_back(workers::scale(models[k], weights[k]));
+    result = agg == aggregation::plain
+               ? plain_average(weighted)
+               : secure_average(weighted, owners, scale);
+  }
+  if (!result)
+    return with_context(result.error(), to_string(agg) + " aggregation");
   return result;
 }
 
@@ -354,7 +355,7 @@ remote_train_accuracy(const training_options& opts,
   int64_t hits = 0;
   uint64_t total = 0;
   for (auto& o : owners) {
-    auto remote = send_all(params, o.where);
+    auto remote = send_params(params, o.where);
     auto count = correct(opts.model, remote, o.images, o.labels).try_get();
     if (!count)
       return std::move(count.error());
@@ -461,19 +462,26 @@ train_centralized(const labeled_data& train, const labeled_data& test,
   auto samples = static_cast<uint64_t>(train.labels.numel());
   if (samples == 0)
     return bad("train_centralized: no training data");
-  local_trainer<tensor> trainer{train.images, train.labels, samples, opts,
-                                op_by_op<tensor>(opts)};
+  // The same schedule as one federated owner holding all the data (F1).
+  batch_schedule schedule{{samples}, schedule_of(opts)};
+  auto model = op_by_op<tensor>(opts);
   auto body = [&](std::vector<tensor>& params) -> caf::expected<round_outcome> {
     auto t0 = clock_type::now();
-    trainer.start(params);
-    for (uint64_t i = 0; i < trainer.steps(); ++i)
-      trainer.step();
-    if (auto err = trainer.settle(0))
+    loss_windows<tensor> losses{opts.lag};
+    model.prepare(params);
+    for (uint32_t e = 0; e < passes_per_round(opts); ++e)
+      for (auto& b : schedule.next_pass()) {
+        auto x = train.images.narrow(0, b.start, b.rows);
+        auto y = train.labels.narrow(0, b.start, b.rows);
+        losses.add(model.step(params, x, y));
+      }
+    if (auto err = losses.settle(0))
       return err;
-    params = trainer.params();
+    for (auto& p : params)
+      p = detach(p); // the model leaves the round without autograd records
     round_outcome out;
     out.seconds = seconds_since(t0);
-    out.loss = trainer.loss_sum() / double(trainer.losses());
+    out.loss = losses.sum() / double(std::max<uint64_t>(losses.count(), 1));
     if (opts.eval_train)
       out.train_acc = accuracy(opts.model, params, train);
     return out;
@@ -491,56 +499,56 @@ train_federated(const std::vector<data_owner>& owners, const worker& aggregator,
                 const training_options& opts, const round_callback& on_round) {
   if (owners.empty())
     return bad("train_federated: no data owners");
-  uint64_t total = 0;
-  for (auto& o : owners)
-    total += o.samples;
+  auto dataset = federated_dataset::make(owners);
+  if (!dataset)
+    return with_context(dataset.error(), "train_federated");
+  auto total = dataset->samples();
   if (total == 0)
     return bad("train_federated: the data owners hold no samples");
-  std::vector<local_trainer<pointer<tensor>>> trainers;
-  std::vector<worker> where;
-  for (auto& o : owners) {
-    trainers.emplace_back(o.images, o.labels, o.samples, opts,
-                          remote_step(opts, o.where));
-    where.push_back(o.where);
+  federated_loader loader{*dataset, schedule_of(opts)};
+  std::vector<model_step<pointer<tensor>>> steps;
+  std::vector<double> weights;
+  for (auto& o : *dataset) {
+    steps.push_back(remote_step(opts, o.where));
+    weights.push_back(double(o.samples) / double(total));
   }
+  // One round reads like PySyft's Part 4 (send the model where the data is,
+  // forward, backward, step), but every owner trains its own copy and the
+  // copies are averaged (FedAvg): no model trained on private rows comes
+  // home by itself.
   auto body = [&](std::vector<tensor>& params) -> caf::expected<round_outcome> {
     auto t0 = clock_type::now();
-    uint64_t most = 0;
-    for (size_t k = 0; k < owners.size(); ++k) {
-      trainers[k].start(send_all(params, owners[k].where));
-      most = std::max(most, trainers[k].steps());
+    std::vector<remote_params> models;
+    std::vector<loss_windows<pointer<tensor>>> losses;
+    for (size_t k = 0; k < dataset->size(); ++k) {
+      models.push_back(send_params(params, (*dataset)[k].where));
+      steps[k].prepare(models.back());
+      losses.emplace_back(opts.lag);
     }
-    // Interleaved, so that every owner computes while the others are fed.
-    for (uint64_t i = 0; i < most; ++i)
-      for (auto& t : trainers)
-        if (i < t.steps()) {
-          t.step();
-          if (auto err = t.settle(1))
-            return err;
-        }
+    for (uint32_t e = 0; e < passes_per_round(opts); ++e)
+      for (auto& batch : loader) { // interleaved: all owners compute
+        auto k = batch.owner;      // models[k] is on batch.location
+        losses[k].add(steps[k].step(models[k], batch.data, batch.target));
+        if (auto err = losses[k].settle(1))
+          return with_context(err, "training on " + batch.location.name());
+      }
     round_outcome out;
     double loss_sum = 0;
-    uint64_t losses = 0;
-    std::vector<model_ptrs> contribs;
-    for (size_t k = 0; k < owners.size(); ++k) {
-      auto& t = trainers[k];
-      if (auto err = t.settle(0))
-        return with_context(err, "training on " + owners[k].where.name());
-      loss_sum += t.loss_sum();
-      losses += t.losses();
-      auto weight = double(owners[k].samples) / double(total);
-      model_ptrs weighted;
-      for (auto& p : t.params())
-        weighted.push_back(p * weight);
-      contribs.push_back(std::move(weighted));
-      t.start({}); // F3: the owner's copy of the model is no longer needed
+    uint64_t loss_count = 0;
+    for (size_t k = 0; k < dataset->size(); ++k) {
+      if (auto err = losses[k].settle(0))
+        return with_context(err, "training on " + (*dataset)[k].where.name());
+      loss_sum += losses[k].sum();
+      loss_count += losses[k].count();
     }
-    auto avg = aggregate(agg, contribs, where, aggregator, opts.scale);
+    auto avg = aggregate(agg, models, weights, dataset->workers(), aggregator,
+                         opts.scale);
+    models.clear(); // F3: the owners' copies of the model are released
     if (!avg)
       return std::move(avg.error());
     params = std::move(*avg);
     out.seconds = seconds_since(t0);
-    out.loss = loss_sum / double(std::max<uint64_t>(losses, 1));
+    out.loss = loss_sum / double(std::max<uint64_t>(loss_count, 1));
     if (opts.eval_train) {
       auto acc = remote_train_accuracy(opts, owners, params);
       if (!acc)
@@ -572,29 +580,29 @@ curious_model_owner(const std::vector<data_owner>& owners,
   try {
     attempt("take " + who + "'s raw images", o.images);
     // One local step with the rights training needs, as a round would.
-    auto one = opts;
-    one.local_steps = 1;
-    local_trainer<pointer<tensor>> t{o.images, o.labels, o.samples, one,
-                                     remote_step(one, o.where)};
-    t.start(send_all(init_params(opts.model, opts.seed), o.where));
-    t.step();
-    if (auto err = t.settle(0))
+    auto model = send_params(init_params(opts.model, opts.seed), o.where);
+    auto step = remote_step(opts, o.where);
+    step.prepare(model);
+    auto rows = std::min<int64_t>(opts.batch_size, int64_t(o.samples));
+    loss_windows<pointer<tensor>> losses{1};
+    losses.add(step.step(model, o.images.narrow(0, 0, rows),
+                         o.labels.narrow(0, 0, rows)));
+    if (auto err = losses.settle(0))
       return with_context(err, "curious_model_owner: training on " + who);
-    auto model = t.params().front() * 1.0; // a copy the probes may move
-    attempt("take " + who + "'s model (what plain FedAvg takes home)", model);
+    auto copy = model.front() * 1.0; // a copy the probes may move
+    attempt("take " + who + "'s model (what plain FedAvg takes home)", copy);
     // Secure aggregation: a share held by another data owner (or by the
     // aggregator, if there is only one owner).
     std::vector<worker> holders{o.where};
     holders.push_back(owners.size() > 1 ? owners[1].where : aggregator);
-    auto shares = share(encode(model, opts.scale), holders);
+    auto shares = share(encode(copy, opts.scale), holders);
     attempt("take the share of " + who + "'s model held by " +
               holders[1].name() + " (secure aggregation)",
             shares[1]);
     // Trusted aggregation: the model on the aggregator, before any sum.
     attempt("take " + who + "'s model on " + aggregator.name() +
               " (trusted aggregation, before the sum)",
-            model.move(aggregator));
-    t.start({});
+            copy.move(aggregator));
   } catch (const operation_error& e) {
     return with_context(e.error(), "curious_model_owner");
   }

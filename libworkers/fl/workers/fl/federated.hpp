@@ -12,9 +12,12 @@
 // worker (secure_worker) averages models it must not pass on. A round:
 //   1. the model owner sends the current parameters to every data owner;
 //   2. every data owner runs local mini-batch SGD on its own worker (E local
-//      epochs, or a fixed number of steps): batches are cut remotely with
-//      narrow(0, start, B), and each step runs op by op on pointers or as
-//      one recorded plan (models.hpp) -- the same sgd_step either way;
+//      epochs, or a fixed number of steps): a federated_loader
+//      (federated_loader.hpp) cuts the batches where the data is, one batch
+//      of each owner in turn, and each step -- zero_grad, forward,
+//      loss.backward() on the owner, sgd step (training_step.hpp), or the
+//      closed-form gradients with grad_mode::hand -- runs op by op on
+//      pointers or as one recorded plan per batch size;
 //   3. every owner weighs its model by its share of the samples (n_k / n)
 //      where it is, and the weighted models are added by the aggregation:
 //        trusted: moved to the aggregator, added there; only the sum (the
@@ -30,16 +33,23 @@
 // Invariants:
 //   F1 A batch schedule is a cursor over the shard that wraps at its end:
 //      batch i starts where batch i-1 ended; the last batch of a pass may be
-//      shorter. Centralized and federated training use the same cursor, so
-//      with one owner holding all the data, one step per round and trusted or
-//      plain aggregation, federated training gives bit-identical parameters
-//      and losses (weights are exactly 1, models.hpp M3).
+//      shorter (batch_schedule.hpp, L1 and L4). Centralized and federated
+//      training use the same schedule and step, so with one owner holding
+//      all the data, one step per round and trusted or plain aggregation,
+//      federated training gives bit-identical parameters and losses
+//      (weights are exactly 1; models.hpp M3, training_step.hpp T2).
 //   F2 Work in flight is bounded: losses are added up on the owner in
 //      windows of `lag` steps, and the model owner takes a window's sum home
 //      before it issues more than two windows, so no wait depends on the size
 //      of the data (every wait stays within the client's timeout).
 //   F3 Nothing but the data stays on a data owner after a round: parameters,
-//      batches, shares and intermediate results are released or moved.
+//      batches, shares, plans and intermediate results are released or
+//      moved (autograd graphs go with the losses that hold them).
+//   F4 Release rules are the owners' (access_control.hpp): with autograd,
+//      gradients are derived from the private rows (remote_autograd.hpp
+//      G3), so the updated models are exactly as private as with the
+//      closed-form step; only averages, sums of shares, loss sums and
+//      correct-prediction counts come home.
 //
 // Example:
 //   runtime rt;
@@ -65,8 +75,10 @@
 #include <caf/expected.hpp>
 
 #include "workers/fl/dataset.hpp"
+#include "workers/fl/federated_dataset.hpp"
 #include "workers/fl/models.hpp"
 #include "workers/fl/secure_sum.hpp"
+#include "workers/fl/training_step.hpp"
 #include "workers/found_object.hpp"
 #include "workers/pointer.hpp"
 #include "workers/tensor.hpp"
@@ -94,11 +106,14 @@ struct training_options {
   uint64_t local_steps = 0;
   int64_t batch_size = 64;
   double lr = 0.1;
+  /// Gradients by autograd (the default) or by the closed-form formulas of
+  /// models.hpp (training_step.hpp, fedlearn's --grad=hand).
+  grad_mode grad = grad_mode::autograd;
   /// Seed of the initial parameters.
   uint64_t seed = 1;
   /// Run each remote step as one recorded plan (defined once per data
-  /// owner, worker::define) instead of op by op. The centralized baseline
-  /// always runs sgd_step on tensors.
+  /// owner and batch size, worker::define) instead of op by op. The
+  /// centralized baseline always runs its step on tensors.
   bool use_plan = false;
   /// Fixed-point scale of secure aggregation.
   double scale = default_scale;
@@ -139,14 +154,6 @@ struct training_result {
   /// The final model, on the caller's side.
   std::vector<tensor> params;
   std::vector<round_record> rounds;
-};
-
-/// A data owner: its worker and pointers to its resident data.
-struct data_owner {
-  worker where;
-  pointer<tensor> images;
-  pointer<tensor> labels;
-  uint64_t samples = 0;
 };
 
 /// The training data a data owner holds, loaded by its own node (its

@@ -14,11 +14,12 @@
 //   - runs remotely on pointers, one message per operation, where the data
 //     lives (federated training op by op),
 //   - records a plan on plan_vars (record_sgd_step), run remotely per batch.
-// Gradients are the closed-form ones of cross-entropy after softmax (no
-// autograd): with P = softmax(logits) and Y the one-hot labels of a batch of
-// N rows, d logits = (P - Y) / N, dW_l = a_l^T d, db_l = sum_rows(d), and
-// through a ReLU d_{l-1} = (d W_l^T) * [z_{l-1} > 0].
-// Invariants:
+// Gradients here are the closed-form ones of cross-entropy after softmax,
+// kept as the reference for autograd training (training_step.hpp trains the
+// same models with autograd, within 1e-6 of these): with P = softmax(logits)
+// and Y the one-hot labels of a batch of N rows, d logits = (P - Y) / N, dW_l =
+// a_l^T d, db_l = sum_rows(d), and through a ReLU d_{l-1} = (d W_l^T) *
+// [z_{l-1} > 0]. Invariants:
 //   M1 N is computed from the batch itself (Y.sum() of the one-hot rows), so
 //      a recorded plan serves batches of any size (also the last, shorter
 //      one).
