@@ -6,13 +6,12 @@
 #   include/workers/           the core's headers (libworkers/core)
 #   include/workers/actors/    the actor layer's (actors/runtime)
 #   include/workers/fl/        federated learning's (libworkers/fl)
-#   lib/cmake/libworkers/      config, version, exported targets, FindCAF
+#   lib/cmake/libworkers/      config, version, exported targets, FindCAF,
+#                              the clang link fix (caf_statics.cmake)
 # The benchmark's libraries and headers are not installed (apps only).
-include(GNUInstallDirs)
+# WORKERS_INSTALL_CMAKEDIR (where the package files go) is set in the
+# top-level CMakeLists.txt: cmake/caf_statics.cmake names a file there.
 include(CMakePackageConfigHelpers)
-
-set(WORKERS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/libworkers"
-    CACHE STRING "Where the CMake package files go, relative to the prefix")
 
 install(TARGETS workers_core workers_actors workers_fl
         EXPORT libworkersTargets
@@ -42,4 +41,5 @@ write_basic_package_version_file(
 install(FILES "${PROJECT_BINARY_DIR}/libworkersConfig.cmake"
               "${PROJECT_BINARY_DIR}/libworkersConfigVersion.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/caf-option-statics.map"
         DESTINATION "${WORKERS_INSTALL_CMAKEDIR}")

@@ -6,39 +6,13 @@
 #include <string>
 #include <vector>
 
-#include <caf/make_config_option.hpp>
-
 #include "fuzz.hpp"
 #include "workers/actors/node.hpp"
 #include "workers/cluster.hpp"
 
 using namespace workers;
 
-namespace {
-
-// Runs, at static initialization, clang's initializers of CAF's option
-// meta states for the option types libworkers declares. These
-// function-local statics (make_config_option.hpp) exist once per process,
-// and the executable's copy wins: Debian's gcc-built CAF fills only their
-// type name at run time and expects the function pointers in place
-// statically, while clang's copy gets them at run time. Whoever runs first
-// marks the static initialized, so once actor_system_config's constructor
-// (gcc) ran, runtime_config's first set() called a null check function.
-// Initializing them here, before any config exists, fills every field.
-const bool meta_states_ready = [] {
-  caf::detail::option_meta_state_instance<bool>();
-  caf::detail::option_meta_state_instance<caf::timespan>();
-  caf::detail::option_meta_state_instance<std::string>();
-  caf::detail::option_meta_state_instance<std::vector<std::string>>();
-  caf::detail::option_meta_state_instance<uint64_t>();
-  caf::detail::option_meta_state_instance<uint16_t>();
-  return true;
-}();
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static_cast<void>(meta_states_ready);
   node_config cfg;
   std::istringstream ini{
     std::string{reinterpret_cast<const char*>(data), size}};

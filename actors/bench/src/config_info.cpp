@@ -25,7 +25,10 @@ run_config describe_config(const runtime_config& cfg,
     cfg, "scheduler.max-threads", caf::defaults::scheduler::max_threads);
   result.middleman_workers =
     caf::get_or(cfg, "middleman.workers", caf::defaults::middleman::workers);
-  for (auto key :
+  // std::string keys: CAF 0.17's string_view takes a `const char*` only
+  // under GCC (clang gets the array constructor), so a `const char*` key
+  // finds no get_if there.
+  for (const std::string key :
        {"middleman.enable-automatic-connections",
         "middleman.heartbeat-interval", "middleman.connection-timeout",
         "middleman.max-consecutive-reads", "scheduler.max-throughput"})

@@ -161,12 +161,11 @@ tls_context::open(caf::io::network::native_socket fd, bool accepting) {
     SSL_set_accept_state(ssl);
   else
     SSL_set_connect_state(ssl);
-  return std::make_unique<tls_session>(shared_from_this(), ssl, accepting);
+  return std::make_unique<tls_session>(shared_from_this(), ssl);
 }
 
-tls_session::tls_session(std::shared_ptr<tls_context> owner, ssl_st* ssl,
-                         bool accepting)
-  : owner_(std::move(owner)), ssl_(ssl), accepting_(accepting) {
+tls_session::tls_session(std::shared_ptr<tls_context> owner, ssl_st* ssl)
+  : owner_(std::move(owner)), ssl_(ssl) {
   // nop
 }
 

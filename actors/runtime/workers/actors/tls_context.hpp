@@ -77,7 +77,9 @@ class tls_context : public std::enable_shared_from_this<tls_context> {
 /// tls_stream of the data plane.
 class tls_session {
  public:
-  tls_session(std::shared_ptr<tls_context> owner, ssl_st* ssl, bool accepting);
+  /// Called by tls_context::open with an SSL object already set to accept
+  /// or to connect (OpenSSL remembers the side; the session needs not).
+  tls_session(std::shared_ptr<tls_context> owner, ssl_st* ssl);
   ~tls_session();
 
   /// Called by the stream policy: reads decrypted bytes (success with 0
@@ -108,7 +110,6 @@ class tls_session {
 
   std::shared_ptr<tls_context> owner_;
   ssl_st* ssl_;
-  bool accepting_;
   bool established_ = false;
   std::string peer_principal_;
 };
