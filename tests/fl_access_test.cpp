@@ -146,8 +146,8 @@ TEST_CASE("fl access: the model owner trains with trusted and secure "
       CHECK(result->rounds[0].test_acc > 0.0);
     }
   // Refused: plain FedAvg takes each owner's model home -- trained with
-  // autograd (op by op: the backward of a released loss, training_step.hpp
-  // T5; or as a backward plan) or with the closed-form gradients.
+  // autograd (op by op: the gradient of a released loss stays guarded,
+  // remote_autograd.hpp G3; or as a backward plan) or with the closed form.
   for (auto grad : {grad_mode::autograd, grad_mode::hand})
     for (auto use_plan : {false, true}) {
       INFO(to_string(grad) << (use_plan ? " with a plan" : " op by op"));

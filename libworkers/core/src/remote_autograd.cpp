@@ -31,18 +31,17 @@ void keep_leaf_record(const tensor& before, tensor& after) {
 object_policy gradient_policy(const object_policy* before,
                               const object_policy& loss, const requester& who,
                               const std::string& here) {
-  // The loss's release carries over to its gradient (G3), unless an earlier
-  // gradient accumulated in the same leaf is still guarded.
-  std::string rule;
-  if (!loss.released.empty() && (before == nullptr || !before->guarded()))
-    rule = "gradient of a released loss (" + loss.released + ")";
-  std::vector<const object_policy*> inputs{&loss};
+  // Derived from the loss (and an earlier gradient), with no release of
+  // its own, even if the loss has one (G3): derive() would count a
+  // released loss as a released input.
+  auto guarded_loss = loss;
+  guarded_loss.released.clear();
+  std::vector<const object_policy*> inputs{&guarded_loss};
   if (before != nullptr)
     inputs.push_back(before);
   // Raw operands are named by derive; a loss is never raw (it is computed).
   std::vector<std::string> names(inputs.size());
-  return computed_by(derive(who.name, inputs, names, std::move(rule)), who,
-                     here);
+  return computed_by(derive(who.name, inputs, names), who, here);
 }
 
 namespace {

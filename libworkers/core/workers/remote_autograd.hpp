@@ -46,16 +46,17 @@
 //   G3 Privacy. A gradient is data derived from every value of the graph,
 //      i.e. from what the loss was derived from. The store keeps, beside
 //      each leaf, the policy of its accumulated gradient: derive() of the
-//      loss's policy (and of the earlier gradient's), released exactly when
-//      the loss was released -- by an aggregate over enough rows (the
-//      gradient of a mean over rows is a mean over rows), a combination of
-//      enough owners, release_to, or an admin's computation. `grad` gives
-//      an object derived from the leaf and that policy, so d loss / d w
-//      computed from bob's private rows leaves only if the loss could.
-//      The policy is fixed at backward time: a later grant on the loss
-//      does not release gradients already computed; bob's admin releases
-//      a gradient object itself with a grant (access_control.hpp, A2), or
-//      approves a backward plan (plan_grad.hpp) whose outputs it releases.
+//      loss's policy (and of the earlier gradient's), with no release of
+//      its own -- the same as the gradient computed op by op (a matmul of
+//      the rows with the residuals is no aggregate rule's sum or mean). A
+//      loss released as an aggregate does not release its gradient: w
+//      stepped with it would be releasable too, and training on pointers
+//      would hand every data owner's model to the model owner (plain
+//      FedAvg), which the closed-form step and the backward plan refuse.
+//      `grad` gives an object derived from the leaf and that policy. Bob's
+//      admin releases a gradient object with a grant (access_control.hpp,
+//      A2), or approves a backward plan (plan_grad.hpp) whose outputs it
+//      releases.
 //      A backward by `who` needs compute on the loss and ownership of the
 //      loss (it is an in-place request, I2) and of every stored leaf it
 //      updates (it modifies their gradients); compute on every other object

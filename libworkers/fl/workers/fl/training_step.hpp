@@ -31,17 +31,11 @@
 //      batch's worker (requires_grad_all) before the first step; the loss
 //      returned holds the step's graph on the worker until it is released
 //      (remote_autograd.hpp G2).
-//   T5 Release rules as with the closed-form step. The loss, a mean over
+//   T5 Release rules as with the closed-form step: the loss, a mean over
 //      the batch's rows, is released to the model owner as an aggregate
-//      (access_control.hpp A6), and remote_autograd.hpp G3 releases the
-//      gradient of a released loss -- which would release the trained
-//      model itself (p - lr * g), while the same gradient computed op by op
-//      in closed form or in a backward plan is guarded. So on pointers the
-//      backward runs from guarded_root(loss, labels) = loss + 0 * (the
-//      first label of the batch): derived from one private row, no
-//      aggregate, hence not released, and its gradient is exactly the
-//      loss's (the seed passes through add unchanged). The loss itself
-//      still comes home (loss sums); gradients and models do not.
+//      (access_control.hpp A6); its gradient, and so the trained model
+//      (p - lr * g), is not (remote_autograd.hpp G3), exactly as the same
+//      gradient computed op by op or in a backward plan.
 //
 // Example:
 //   auto params = send_params(init_params(m, 1), bob);
@@ -84,20 +78,6 @@ T model_loss(const model_spec& m, const std::vector<T>& params, const T& x,
   return loss(m, forward(m, params, x), labels);
 }
 
-/// The root a backward pass starts from (T5): `loss` itself locally.
-/// Called by autograd_step; never fails.
-inline const tensor& guarded_root(const tensor& loss, const tensor&) {
-  return loss;
-}
-
-/// The root a backward pass starts from on a worker (T5): loss + 0 * the
-/// first label of the batch, not released where `loss` is. Fails as the
-/// pointers fail.
-inline pointer<tensor> guarded_root(const pointer<tensor>& loss,
-                                    const pointer<tensor>& labels) {
-  return loss + labels.narrow(0, 0, 1).cast(dtype::float32).sum() * 0.0;
-}
-
 /// One autograd SGD step on `params` (leaves, T4), updated in place: zero
 /// grad, forward, backward, step. Returns the batch's loss (before the
 /// update). Called by federated training and tests; throws operation_error
@@ -108,7 +88,7 @@ T autograd_step(const model_spec& m, std::vector<T>& params, const T& x,
   sgd<T> opt{params, lr};
   opt.zero_grad();
   auto l = model_loss(m, params, x, labels);
-  backward_of(guarded_root(l, labels));
+  backward_of(l);
   opt.step();
   return l;
 }
