@@ -141,7 +141,8 @@ TEST_CASE("fl access: the model owner trains with trusted and secure "
       auto opts = tiny_options();
       opts.use_plan = use_plan;
       auto result = train_federated(owners, c.aggregator, agg, test, opts);
-      REQUIRE(result);
+      if (!result)
+        FAIL(render(result.error()));
       CHECK(result->rounds.size() == 1);
       CHECK(result->rounds[0].test_acc > 0.0);
     }

@@ -2,6 +2,8 @@
 // a worker before the message that creates their object. Workers must park
 // them and serve them when the object lands.
 
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "fixture.hpp"
@@ -104,6 +106,37 @@ TEST_CASE_METHOD(two_workers, "pipelining: exec arrives before its operand",
   CHECK(ok);
   auto listing = bob.objects();
   CHECK(tensor_in(listing, req.result).equal(tensor{2, 3}));
+}
+
+TEST_CASE_METHOD(two_workers,
+                 "pipelining: a get of a waiting operation's result waits as "
+                 "long as the operation",
+                 "[pipelining]") {
+  // Trusted aggregation sends `sum = moved_a + moved_b` and gets `sum` at
+  // once; the add waits for the moves (announced by expect), and the get
+  // must wait with it, not fail after park_timeout as for an unknown id.
+  raw r{rt.system(), bob};
+  auto x = r.ids.next();
+  auto h = r.ids.next();
+  caf::anon_send(r.hdl, expect_atom::value, x, caf::timespan{scaled(10s)});
+  op_request req{opcode::add,  {operand{x}, operand{tensor::scalar(1)}},
+                 {},           r.ids.next(),
+                 r.ids.next(), {}};
+  auto exec = r.self->request(r.hdl, scaled(10s), exec_atom::value, req);
+  auto get = r.self->request(r.hdl, scaled(10s), caf::get_atom::value,
+                             req.result, req.holder, std::string{"test"});
+  std::this_thread::sleep_for(4 * fast_options().worker.park_timeout);
+  caf::anon_send(r.hdl, caf::put_atom::value, x, stored_value{tensor{1, 2}}, h);
+  exec.receive([](caf::ok_atom) {},
+               [&](caf::error& err) { FAIL(render(err)); });
+  bool ok = false;
+  get.receive(
+    [&](taken_value& v) {
+      ok = v.value.is_tensor() && v.value.as_tensor().equal(tensor{2, 3});
+    },
+    [&](caf::error& err) { FAIL(render(err)); });
+  CHECK(ok);
+  CHECK(bob.count() == 1); // x; the result left with the get
 }
 
 TEST_CASE_METHOD(two_workers,

@@ -126,7 +126,7 @@ worker_actor::behavior_type worker_impl(worker_pointer self, std::string name,
     save_on_shutdown(self);
   st.next_housekeeping = self->clock().now();
   self->set_down_handler(
-    [self](caf::down_msg& msg) { on_peer_down(self, msg.source); });
+    [self](caf::down_msg& msg) { on_peer_down(self, msg.source, msg.reason); });
   on_tick(self);
   self->delayed_send(self, st.opts.lease / 4, renew_atom::value);
   return {

@@ -54,10 +54,13 @@ void send_to(worker_pointer self, const worker_ref& peer,
   st.connecting[addr].push_back(std::move(send));
   auto release_queue = [self, addr] { release_sends(self, addr); };
   auto timeout = st.opts.forward_timeout;
-  auto on_dial_error = [self, addr, release_queue](const caf::error&) {
+  auto on_dial_error = [self, addr, release_queue,
+                        name = peer.name](const caf::error& err) {
     // Nobody listens at the peer's address: its node is gone (or
     // unreachable from here). Fail what waits for it; the queued sends then
     // fail at once as guarded requests.
+    log(log_level::warn, self->state.store.owner(),
+        "no link to " + name + ": " + render(err));
     for (auto& fail : self->state.watch.down(addr))
       fail();
     release_queue();
@@ -156,7 +159,10 @@ void serve_dial(worker_pointer self,
       });
 }
 
-void on_peer_down(worker_pointer self, const caf::actor_addr& addr) {
+void on_peer_down(worker_pointer self, const caf::actor_addr& addr,
+                  const caf::error& reason) {
+  log(log_level::info, self->state.store.owner(),
+      "peer worker " + caf::to_string(addr) + " is down: " + render(reason));
   for (auto& fail : self->state.watch.down(addr))
     fail();
   // Sends waiting for a link to the dead peer fail now, not when the dial

@@ -61,11 +61,13 @@ void serve_dial(worker_pointer self,
                 const std::string& host, uint16_t port);
 
 // A peer this worker monitors went down (down handler): fails what waits
-// for it, and the sends queued for a link to it, at once. If pointer
+// for it, and the sends queued for a link to it, at once, and logs `reason`
+// (info). If pointer
 // entries here name it on another node, looks for it again (refind): a
 // node restarted from its snapshot serves the same objects under the same
 // ids, from a new handle. Never fails.
-void on_peer_down(worker_pointer self, const caf::actor_addr& addr);
+void on_peer_down(worker_pointer self, const caf::actor_addr& addr,
+                  const caf::error& reason);
 
 // Looks up `lost` (a worker on another node, by name) in the directory at
 // its node's address after `delay`, and on success points the entries that

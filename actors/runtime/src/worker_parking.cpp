@@ -50,8 +50,13 @@ void wake(worker_pointer self, object_id id) {
     w(false);
 }
 
-caf::error park(worker_pointer self, const std::string& peer, object_id id,
-                worker_state::waiter attempt) {
+namespace {
+
+// Parks `attempt` until `id` arrives; answers the deadline, or the lot's
+// refusal. Called by park and park_request.
+caf::expected<object_store::time_point>
+park_until(worker_pointer self, const std::string& peer, object_id id,
+           worker_state::waiter attempt) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto deadline = now + st.opts.park_timeout;
@@ -64,7 +69,15 @@ caf::error park(worker_pointer self, const std::string& peer, object_id id,
     return lot_full_error(self, parked, peer);
   self->delayed_send(self, deadline - now + std::chrono::milliseconds(1),
                      caf::tick_atom::value);
-  return caf::none;
+  return deadline;
+}
+
+} // namespace
+
+caf::error park(worker_pointer self, const std::string& peer, object_id id,
+                worker_state::waiter attempt) {
+  auto parked = park_until(self, peer, id, std::move(attempt));
+  return parked ? caf::error{} : std::move(parked.error());
 }
 
 void park_request(worker_pointer self, const std::string& peer, object_id key,
@@ -75,9 +88,17 @@ void park_request(worker_pointer self, const std::string& peer, object_id key,
                   worker_state::waiter retry) {
   auto& st = self->state;
   pin(self, key, operands);
-  auto refused = park(self, peer, missing, std::move(retry));
-  if (!refused)
+  auto parked = park_until(self, peer, missing, std::move(retry));
+  if (parked) {
+    // Its results are announced for as long as it waits (pipelining): a get
+    // or an operation naming one parks until then, not for park_timeout
+    // only, as it would for an id nobody announced.
+    for (size_t k = 0; k < results.size(); ++k)
+      if (k < holders.size() && holders[k].valid())
+        st.store.expect(results[k], *parked, peer);
     return;
+  }
+  auto refused = std::move(parked.error());
   rp.deliver(refused);
   outbox out;
   st.store.fail_results(results, holders, std::move(refused), out);

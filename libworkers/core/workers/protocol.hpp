@@ -87,7 +87,9 @@
 // through alice creates bob:T, the caller then asks bob for T directly; a move
 // lands after the caller already talks to the destination). A worker *parks*
 // requests for ids it does not know, up to a deadline (`park_timeout`, or the
-// time announced by `expect` for an incoming move), and serves them when the
+// time announced by `expect` for an incoming move, or, for the result of a
+// request that waits itself, as long as that request waits: `sum = a + b`
+// waiting for a moved `a`, then `sum.get()`), and serves them when the
 // object lands.
 //   T1 A failed result, or an object clear() deleted while handles still
 //      name it, leaves a tombstone listing those holders: requests for it
