@@ -24,11 +24,13 @@
 //   auto y = exp(x); // same as x.exp()
 //   x.zero_();       // [0, 0]
 //   auto r = x[1];   // select(0, 1): a new object on bob, rank 0
+//   for (auto e : x.rows()) ...     // x[0], x[1] (rows.hpp)
 
 #include <type_traits>
 #include <utility>
 
 #include "workers/op.hpp"
+#include "workers/rows.hpp"
 
 namespace workers {
 
@@ -232,6 +234,12 @@ class op_api {
 
   /// `x[i]` is `x.select(0, i)`: row i, one rank less (`x[-1]` the last).
   Self operator[](int64_t index) const { return select(0, index); }
+
+  /// The rows x[0], ..., x[n-1] for range-for, n the size of axis 0 as the
+  /// handle knows it without asking (rows.hpp, W1-W4). Throws
+  /// operation_error (bad_argument) for a rank-0 operand or a pointer whose
+  /// shape is unknown.
+  row_range<Self> rows() const { return row_range<Self>{self()}; }
 
   /// Class indices (int64, rank 1, shape [N]) as float32 rows of shape
   /// [N, num_classes] with a 1 at each index. Fails with dtype_mismatch
