@@ -248,3 +248,25 @@ TEST_CASE_METHOD(three_workers,
   x = y = z = w = sum = idx = hot = multi_pointer{};
   CHECK(counts3() == std::vector<uint64_t>{0, 0, 0});
 }
+
+TEST_CASE_METHOD(two_workers,
+                 "multi_pointer: a dead worker fails its part only, and the "
+                 "other parts are taken",
+                 "[multi_pointer][nodes]") {
+  auto gone = spawn("gone");
+  auto x = send_all(tensor{1, 2}, {bob, gone, alice});
+  auto y = x * 10; // sent to every part, nothing waits
+  CHECK(counts() == std::vector<uint64_t>{2, 2, 0});
+  kill(gone);
+  auto err = y.try_get().error();
+  CHECK(kind_of(err) == errc::peer_unreachable);
+  CHECK_THAT(message_of(err), Contains("part 1 (gone)"));
+  CHECK(counts() == std::vector<uint64_t>{1, 1, 0}); // y's live parts taken
+  // In place: the dead part is named, the others change.
+  err = error_of([&] { x += 1; });
+  CHECK(kind_of(err) == errc::peer_unreachable);
+  CHECK_THAT(message_of(err), Contains("part 1 (gone)"));
+  CHECK(x[2].copy().get().equal(tensor{2, 3}));
+  x = multi_pointer{};
+  CHECK(counts() == std::vector<uint64_t>{0, 0, 0});
+}
