@@ -237,6 +237,26 @@ TEST_CASE("autograd: reshape and narrow", "[autograd]") {
                   {uniform(shape{5}, 24)});
 }
 
+TEST_CASE("autograd: select pads the gradient back at its index (R6)",
+          "[autograd]") {
+  auto x = uniform(shape{3, 4, 5}, 25);
+  // Every axis, first, middle and last indices, negative ones; x[i].
+  for (int64_t axis : {0, 1, 2, -1})
+    for (int64_t index : {0, 2, -1}) {
+      INFO("axis " << axis << ", index " << index);
+      check_gradients([&](auto& xs) { return xs[0].select(axis, index); }, {x});
+    }
+  check_gradients([](auto& xs) { return xs[0][1] * xs[0][-1]; }, {x});
+  check_gradients([](auto& xs) { return xs[0][2]; }, {uniform(shape{4}, 26)});
+  check_gradients([](auto& xs) { return xs[0][0][1] + xs[0][1][0]; },
+                  {uniform(shape{2, 2}, 27)});
+  // Each row's gradient lands in its row: d/dy sum(y[1] * w).
+  auto y = requires_grad(tensor{{1.0f, 2.0f}, {3.0f, 4.0f}});
+  REQUIRE(!backward((y[1] * tensor{10.0f, 20.0f}).sum()));
+  CHECK(grad(y)->equal(tensor{{0.0f, 0.0f}, {10.0f, 20.0f}}));
+  CHECK(is_differentiable(opcode::select));
+}
+
 TEST_CASE("autograd: copy, sort and topk scatter back to the sources",
           "[autograd]") {
   auto x = uniform(shape{3, 4, 5}, 40);

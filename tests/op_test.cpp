@@ -73,7 +73,10 @@ TEST_CASE("op: names and arities", "[op]") {
   CHECK(static_cast<int>(opcode::zeros_like) == 30);
   CHECK(static_cast<int>(opcode::requires_grad) == 31);
   CHECK(static_cast<int>(opcode::zero_grad) == 34);
-  CHECK(last_opcode == opcode::zero_grad);
+  CHECK(static_cast<int>(opcode::select) == 35);
+  CHECK(last_opcode == opcode::select);
+  CHECK(to_string(opcode::select) == std::string{"select"});
+  CHECK(!is_autograd(opcode::select));
   CHECK(to_string(opcode::copy) == std::string{"copy"});
   CHECK(to_string(opcode::sort) == std::string{"sort"});
   CHECK(to_string(opcode::argsort) == std::string{"argsort"});
@@ -84,7 +87,7 @@ TEST_CASE("op: names and arities", "[op]") {
   for (auto op :
        {opcode::softmax, opcode::log_softmax, opcode::one_hot, opcode::narrow,
         opcode::round, opcode::random_like, opcode::copy, opcode::sort,
-        opcode::argsort, opcode::topk, opcode::zeros_like})
+        opcode::argsort, opcode::topk, opcode::zeros_like, opcode::select})
     CHECK(arity(op) == 1);
   CHECK(axis(1) == axis(1));
   CHECK(!(axis(1) == axis(0)));

@@ -70,6 +70,8 @@ std::vector<op_case> valid_cases() {
   desc.descending = true;
   op_attrs top2 = with_axis(1);
   top2.k = 2;
+  op_attrs picked = with_axis(1);
+  picked.start = -1;
   return {
     {opcode::add, {m23, tensor::full({3}, 1.0)}, {}},
     {opcode::sub, {tensor::full({2, 1}, 1.0), tensor::full({1, 3}, 1.0)}, {}},
@@ -104,6 +106,7 @@ std::vector<op_case> valid_cases() {
     {opcode::argsort, {m23}, desc},
     {opcode::topk, {m23}, top2},
     {opcode::zeros_like, {m23}, {}},
+    {opcode::select, {m23}, picked},
   };
 }
 
@@ -121,6 +124,9 @@ std::vector<op_case> invalid_cases() {
   op_attrs bad_topk = with_axis(0);
   bad_topk.k = 3;
   op_attrs no_classes;
+  op_attrs bad_index = with_axis(0);
+  bad_index.start = 2;
+  op_attrs bad_select_axis = with_axis(2);
   return {
     {opcode::matmul, {m23, tensor::full({4, 5}, 1.0)}, {}},
     {opcode::matmul, {m23, tensor::full({3}, 1.0)}, {}},
@@ -138,6 +144,9 @@ std::vector<op_case> invalid_cases() {
     {opcode::topk, {m23}, bad_topk},
     {opcode::argsort, {m23}, {}},
     {opcode::add, {m23}, {}},
+    {opcode::select, {m23}, bad_index},
+    {opcode::select, {m23}, bad_select_axis},
+    {opcode::select, {tensor::scalar(1.0)}, with_axis(0)},
   };
 }
 

@@ -76,17 +76,18 @@ T max_grad(const op_record<T>& r, const T& g) {
   return mask * (g.reshape(kept) / count);
 }
 
-// Pads the gradient of narrow with zeros back to the operand's shape, as a
-// product with a one-hot selection matrix S [length, dim] (a literal, R3)
-// with S[i, start + i] = 1.
+// Pads the gradient `g` of the indices [start, start + len) of the axis of
+// narrow or select (whose `g` lacks that axis, of size len = 1) with zeros
+// back to the operand's shape (R6), as a product with a one-hot selection
+// matrix S [len, dim] (a literal, R3) with S[i, start + i] = 1.
 template <class T>
-T narrow_grad(const op_record<T>& r, const T& g) {
+T pad_grad(const op_record<T>& r, const T& g, int64_t start, int64_t len) {
   auto& in = r.input_shapes[0];
   if (in.numel() == 0)
     return g.reshape(in.dims());
   auto [outer, dim, inner] = around_axis(r.op, in, r.attrs.axis);
-  auto len = r.attrs.length;
-  auto start = r.attrs.start < 0 ? r.attrs.start + dim : r.attrs.start;
+  if (start < 0)
+    start += dim;
   // [len, dim] in g's dtype: matmul does not convert literal operands.
   auto sel = (tensor::arange(len) + start).one_hot(dim).cast(r.input_dtypes[0]);
   if (inner == 1) // [outer, len] x [len, dim]
@@ -152,6 +153,7 @@ bool is_differentiable(opcode op) {
   case opcode::softmax:
   case opcode::log_softmax:
   case opcode::narrow:
+  case opcode::select:
   case opcode::copy:
   case opcode::sort:
   case opcode::topk:
@@ -277,7 +279,10 @@ std::vector<std::optional<T>> input_grads(const op_record<T>& r, const T& g,
       out[0] = g - r.output.exp() * sum_kept(g, r.attrs.axis);
       break;
     case opcode::narrow:
-      out[0] = narrow_grad(r, g);
+      out[0] = pad_grad(r, g, r.attrs.start, r.attrs.length);
+      break;
+    case opcode::select:
+      out[0] = pad_grad(r, g, r.attrs.start, 1);
       break;
     case opcode::copy:
       out[0] = g;

@@ -94,6 +94,8 @@ const char* to_string(opcode x) {
     return "grad";
   case opcode::zero_grad:
     return "zero_grad";
+  case opcode::select:
+    return "select";
   }
   return "unknown";
 }
@@ -782,23 +784,32 @@ result one_hot(const budget& b, const tensor& x, int64_t num_classes,
   return out;
 }
 
-// -- narrow -------------------------------------------------------------------
+// -- narrow and select ------------------------------------------------------
 
-// Called by dispatch_unary once infer checked the axis and range; copies one
-// contiguous run per outer index (a single memcpy along axis 0).
-result narrow(const budget& b, const tensor& x, const op_attrs& attrs,
-              const tensor_meta& m) {
-  auto v = view_around(x.shape(), attrs.axis);
-  auto start = attrs.start < 0 ? attrs.start + v->dim : attrs.start;
+// The index `start` of an axis of size `dim` counted from its front
+// (negative `start` counts from the end).
+int64_t from_front(int64_t start, int64_t dim) {
+  return start < 0 ? start + dim : start;
+}
+
+// Copies the indices [start, start + length) of the axis `attrs.axis` of
+// `x` into a new tensor of metadata `m`: one contiguous run per outer index
+// (a single memcpy along axis 0). Called by dispatch_unary for narrow
+// (`length` indices) and select (one, the axis dropped from `m`), once infer
+// checked the axis and range.
+result copy_range(const budget& b, const tensor& x, int64_t axis, int64_t start,
+                  int64_t length, const tensor_meta& m) {
+  auto v = view_around(x.shape(), axis);
+  auto first = from_front(start, v->dim);
   auto out = allocate(b, m.dims, m.dt);
   if (out.numel() == 0)
     return out;
   auto elem = static_cast<int64_t>(size_of(x.dtype()));
-  auto run = attrs.length * v->inner * elem;
+  auto run = length * v->inner * elem;
   auto src = x.bytes();
   auto dst = out.mutable_bytes();
   for (int64_t o = 0; o < v->outer; ++o)
-    std::memcpy(dst + o * run, src + (o * v->dim + start) * v->inner * elem,
+    std::memcpy(dst + o * run, src + (o * v->dim + first) * v->inner * elem,
                 static_cast<size_t>(run));
   return out;
 }
@@ -1010,7 +1021,7 @@ caf::expected<tensor_meta> narrow_meta(const tensor_meta& x,
   auto v = view_around(x.dims, attrs.axis);
   if (!v)
     return fail(errc::bad_axis, op, "axis out of range (" + what() + ")");
-  auto start = attrs.start < 0 ? attrs.start + v->dim : attrs.start;
+  auto start = from_front(attrs.start, v->dim);
   if (attrs.length < 0 || start < 0 || start > v->dim ||
       attrs.length > v->dim - start)
     return fail(errc::bad_argument, op,
@@ -1018,6 +1029,35 @@ caf::expected<tensor_meta> narrow_meta(const tensor_meta& x,
                   std::to_string(v->dim) + " (" + what() + ")");
   auto dims = x.dims.dims();
   dims[v->pos] = attrs.length;
+  return tensor_meta{x.dt, shape{std::move(dims)}};
+}
+
+// The result of select: bad_argument naming the index, axis and shape for a
+// rank-0 operand, an axis out of range or an index outside the axis.
+caf::expected<tensor_meta> select_meta(const tensor_meta& x,
+                                       const op_attrs& attrs) {
+  auto op = opcode::select;
+  auto what = [&] {
+    return "index " + std::to_string(attrs.start) + ", axis " +
+           (attrs.axis == op_attrs::all_axes ? std::string{"none"}
+                                             : std::to_string(attrs.axis)) +
+           ", shape " + to_string(x.dims);
+  };
+  if (x.dims.rank() == 0)
+    return fail(errc::bad_argument, op,
+                "a rank-0 tensor has no axis to select from (" + what() + ")");
+  auto v = view_around(x.dims, attrs.axis);
+  if (!v)
+    return fail(errc::bad_argument, op,
+                "axis out of range for rank " + std::to_string(x.dims.rank()) +
+                  " (" + what() + ")");
+  auto index = from_front(attrs.start, v->dim);
+  if (index < 0 || index >= v->dim)
+    return fail(errc::bad_argument, op,
+                "index out of range for an axis of size " +
+                  std::to_string(v->dim) + " (" + what() + ")");
+  auto dims = x.dims.dims();
+  dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(v->pos));
   return tensor_meta{x.dt, shape{std::move(dims)}};
 }
 
@@ -1082,6 +1122,8 @@ caf::expected<tensor_meta> unary_meta(opcode op, const tensor_meta& x,
     return one_hot_meta(x, attrs.num_classes);
   case opcode::narrow:
     return narrow_meta(x, attrs);
+  case opcode::select:
+    return select_meta(x, attrs);
   case opcode::random_like:
     return tensor_meta{dtype::int64, x.dims};
   case opcode::reshape: {
@@ -1127,7 +1169,9 @@ result dispatch_unary(const budget& b, const tensor& x, const op_attrs& attrs,
   case opcode::one_hot:
     return one_hot(b, x, attrs.num_classes, m);
   case opcode::narrow:
-    return narrow(b, x, attrs, m);
+    return copy_range(b, x, attrs.axis, attrs.start, attrs.length, m);
+  case opcode::select:
+    return copy_range(b, x, attrs.axis, attrs.start, 1, m);
   case opcode::random_like:
     return random_like(b, x);
   case opcode::reshape:

@@ -137,19 +137,55 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
 
 caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
                            const tensor* literal) {
-  auto r = make_request(op, {}, x, y, literal, false);
+  return remote_in_place_all(op, {in_place_operands{x, y, literal}}).front();
+}
+
+namespace {
+
+// The in-place request of `op` on `p` and where to send it. Fails, before
+// anything is sent, as make_request and result_meta do.
+caf::expected<addressed_request> in_place_request(opcode op,
+                                                  const in_place_operands& p) {
+  auto r = make_request(op, {}, p.x, p.y, p.literal, false);
   if (!r)
     return std::move(r.error());
-  if (auto meta = result_meta(*r, x, y, literal, false); !meta)
+  if (auto meta = result_meta(*r, p.x, p.y, p.literal, false); !meta)
     return std::move(meta.error()); // a shape error, found before sending
   // The result id is only the request's key; no holder: nothing is created
   // (protocol.hpp, I1).
   r->req.in_place = true;
   r->req.holder = object_id{};
-  auto ctx = x->context();
-  auto answer =
-    ctx->ask<caf::ok_atom>(r->where, exec_atom::value, std::move(r->req));
-  return answer ? caf::error{} : std::move(answer.error());
+  return r;
+}
+
+} // namespace
+
+std::vector<caf::error>
+remote_in_place_all(opcode op, const std::vector<in_place_operands>& parts) {
+  std::vector<caf::error> result(parts.size());
+  std::vector<std::pair<worker_ref, ask_ticket>> asks;
+  std::vector<size_t> asked; // the entry of each ask
+  std::shared_ptr<client> ctx;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto r = in_place_request(op, parts[i]);
+    if (!r) {
+      result[i] = std::move(r.error());
+      continue;
+    }
+    if (!ctx)
+      ctx = parts[i].x->context();
+    asks.emplace_back(r->where,
+                      ctx->make_ask<caf::ok_atom>(r->where, exec_atom::value,
+                                                  std::move(r->req)));
+    asked.push_back(i);
+  }
+  if (asks.empty())
+    return result;
+  auto answers = ctx->ask_all<caf::ok_atom>(std::move(asks));
+  for (size_t k = 0; k < answers.size(); ++k)
+    if (!answers[k])
+      result[asked[k]] = std::move(answers[k].error());
+  return result;
 }
 
 // Tells `dest` to expect `id` soon (a large put or a move under way), so
@@ -258,16 +294,40 @@ void tag_remote(const state_ptr& x, std::vector<std::string> tags) {
 }
 
 caf::expected<taken_value> take_blocking(const state_ptr& x) {
-  if (!x)
-    return invalid_pointer();
-  auto where = x->begin_take(true);
-  if (!where)
-    return where.error();
-  auto ctx = x->context();
-  auto result =
-    ctx->ask<taken_value>(where->location, caf::get_atom::value,
-                          where->id_at_location, where->id, ctx->name());
-  x->end_take(result ? caf::error{} : result.error());
+  return std::move(take_all_blocking({x}).front());
+}
+
+std::vector<caf::expected<taken_value>>
+take_all_blocking(const std::vector<state_ptr>& xs) {
+  std::vector<caf::expected<taken_value>> result;
+  std::vector<std::pair<worker_ref, ask_ticket>> asks;
+  std::vector<size_t> asked; // the entry of each ask
+  std::shared_ptr<client> ctx;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto& x = xs[i];
+    auto where = x ? x->begin_take(true)
+                   : caf::expected<pointer_state::target>{invalid_pointer()};
+    if (!where) {
+      result.emplace_back(std::move(where.error()));
+      continue;
+    }
+    result.emplace_back(invalid_pointer()); // replaced by the answer
+    if (!ctx)
+      ctx = x->context();
+    asks.emplace_back(where->location,
+                      ctx->make_ask<taken_value>(
+                        where->location, caf::get_atom::value,
+                        where->id_at_location, where->id, ctx->name()));
+    asked.push_back(i);
+  }
+  if (asks.empty())
+    return result;
+  auto answers = ctx->ask_all<taken_value>(std::move(asks));
+  for (size_t k = 0; k < answers.size(); ++k) {
+    auto i = asked[k];
+    xs[i]->end_take(answers[k] ? caf::error{} : answers[k].error());
+    result[i] = std::move(answers[k]);
+  }
   return result;
 }
 

@@ -18,6 +18,8 @@
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -221,23 +223,51 @@ class client {
   /// known down, and with errc::timeout naming the worker otherwise.
   template <class Result, class... Ts>
   caf::expected<Result> ask(const worker_ref& dest, Ts&&... xs) const {
+    std::vector<std::pair<worker_ref, ask_ticket>> one;
+    one.emplace_back(dest, make_ask<Result>(dest, std::forward<Ts>(xs)...));
+    return std::move(ask_all<Result>(std::move(one)).front());
+  }
+
+  /// Several blocking requests at once, each a worker and a ticket from
+  /// make_ask<Result> for it: all are sent before the first answer is
+  /// awaited, so they wait side by side, together bounded by one
+  /// ask_timeout(). Returns one answer or error per request, in order,
+  /// failing each as ask() does. Called by ask() and by multi_pointer
+  /// (take_all_blocking, in-place fan-out) from non-actor threads.
+  template <class Result>
+  std::vector<caf::expected<Result>>
+  ask_all(std::vector<std::pair<worker_ref, ask_ticket>> asks) const {
+    std::vector<caf::expected<Result>> results;
+    results.reserve(asks.size());
+    for (auto& ask : asks)
+      results.emplace_back(
+        alive() ? make_error(errc::timeout, "no usable answer "
+                                            "from " +
+                                              ask.first.name)
+                : make_error(errc::peer_unreachable,
+                             "the runtime of " + name_ + " has shut down"));
     if (!alive())
-      return make_error(errc::peer_unreachable,
-                        "the runtime of " + name_ + " has shut down");
-    // Never an expected with an empty error: if the answer is neither a
-    // Result nor an error (or an empty error), say so.
-    caf::expected<Result> result{
-      make_error(errc::timeout, "no usable answer from " + dest.name)};
+      return results;
     caf::scoped_actor self{*sys_};
-    self
-      ->request(agent_, ask_timeout(), ask_atom::value,
-                make_ask<Result>(dest, std::forward<Ts>(xs)...))
-      .receive([&](Result& x) { result = std::move(x); },
-               [&](caf::error& err) {
-                 if (err)
-                   result = translate(err, dest);
-               });
-    return result;
+    using handle = decltype(self->request(agent_, ask_timeout(),
+                                          ask_atom::value, ask_ticket{}));
+    std::vector<handle> pending;
+    pending.reserve(asks.size());
+    for (auto& ask : asks)
+      pending.push_back(self->request(agent_, ask_timeout(), ask_atom::value,
+                                      std::move(ask.second)));
+    // Never an expected with an empty error: if an answer is neither a
+    // Result nor an error (or an empty error), its entry says so.
+    for (size_t i = 0; i < pending.size(); ++i) {
+      auto& result = results[i];
+      auto& dest = asks[i].first;
+      pending[i].receive([&](Result& x) { result = std::move(x); },
+                         [&](caf::error& err) {
+                           if (err)
+                             result = translate(err, dest);
+                         });
+    }
+    return results;
   }
 
   /// Records `ref` (from a directory lookup at its node's address) as the

@@ -24,6 +24,10 @@
 //      same permutation the forward pass used) and turns into a 0/1 mask by
 //      comparing with arange (a literal, R3); it costs numel * k elements
 //      (k: the sorted or kept count along the axis).
+//   R6 narrow and select pad the gradient with zeros back to the operand's
+//      shape, at the indices they took: select's gradient lacks the
+//      selected axis and is padded as narrow's of length 1 (it has as many
+//      elements), so one rule serves both.
 //   R3 Constants a rule needs (the selection matrix of narrow's padding,
 //      zeros to broadcast against) enter as literals, so a recorded backward
 //      plan carries them like any plan literal.

@@ -25,6 +25,11 @@
 //   sort(x) equals x gathered at argsort(x); NaN counts as larger than any
 //   number. argsort gives int64 indices; topk(k) the k first values.
 // - zeros_like gives zeros of the operand's shape and dtype (zero_()).
+// - select(axis, index) picks one index along an axis and drops that axis
+//   (PyTorch's x.select(dim, i); x[i] is select(0, i)): [4, 3] -> [3] for
+//   axis 0, -> [4] for axis 1. A negative index counts from the end. A
+//   rank-0 operand, an axis or index out of range fail with bad_argument
+//   naming the index, the axis and the shape. Always copies.
 // - In-place forms (add_, x += y, zero_; check_in_place) compute the same
 //   result and refuse it unless it has the target's shape and dtype.
 // Every failure names the operation and the shapes or dtypes involved.
@@ -86,10 +91,12 @@ enum class opcode : uint8_t {
   backward,
   grad,
   zero_grad,
+  // Tensor operations again (appended: values are wire format).
+  select,
 };
 
 /// The highest opcode value this build knows (requests above it are refused).
-constexpr opcode last_opcode = opcode::zero_grad;
+constexpr opcode last_opcode = opcode::select;
 
 /// Returns the name of `x`, e.g. "matmul" ("unknown" for values above
 /// last_opcode). Used in every error message of evaluate.
@@ -110,8 +117,8 @@ struct op_attrs {
   /// Marks "no axis": reduce over all elements.
   static constexpr int64_t all_axes = std::numeric_limits<int64_t>::min();
 
-  /// Axis for sum, mean, max, argmax, softmax, log_softmax, narrow, sort,
-  /// argsort and topk; negative counts from the end.
+  /// Axis for sum, mean, max, argmax, softmax, log_softmax, narrow, select,
+  /// sort, argsort and topk; negative counts from the end.
   int64_t axis = all_axes;
 
   /// Target shape for reshape; one entry may be -1 (inferred).
@@ -123,7 +130,8 @@ struct op_attrs {
   /// Reductions keep the reduced axis with size 1 (all axes: rank unchanged).
   bool keepdims = false;
 
-  /// First index for narrow; negative counts from the end of the axis.
+  /// First index for narrow, the index for select; negative counts from the
+  /// end of the axis.
   int64_t start = 0;
 
   /// Number of indices for narrow.

@@ -23,11 +23,14 @@
 //   x += 1;          // bob's object, same id: [2, 3]
 //   auto y = exp(x); // same as x.exp()
 //   x.zero_();       // [0, 0]
+//   auto r = x[1];   // select(0, 1): a new object on bob, rank 0
+//   for (auto e : x.rows()) ...     // x[0], x[1] (rows.hpp)
 
 #include <type_traits>
 #include <utility>
 
 #include "workers/op.hpp"
+#include "workers/rows.hpp"
 
 namespace workers {
 
@@ -215,6 +218,28 @@ class op_api {
     attrs.length = length;
     return unary(opcode::narrow, std::move(attrs));
   }
+
+  /// The index `index` of `axis` (negative counts from the end), with that
+  /// axis dropped: PyTorch's `x.select(dim, i)`; [4, 3] gives [3] for axis
+  /// 0 and [4] for axis 1. Always copies (for a pointer: a new object where
+  /// the data is). Fails with bad_argument naming index, axis and shape for
+  /// a rank-0 operand, an axis or an index out of range -- for a pointer
+  /// whose metadata is known, before anything is sent.
+  Self select(int64_t axis, int64_t index) const {
+    op_attrs attrs;
+    attrs.axis = axis;
+    attrs.start = index;
+    return unary(opcode::select, std::move(attrs));
+  }
+
+  /// `x[i]` is `x.select(0, i)`: row i, one rank less (`x[-1]` the last).
+  Self operator[](int64_t index) const { return select(0, index); }
+
+  /// The rows x[0], ..., x[n-1] for range-for, n the size of axis 0 as the
+  /// handle knows it without asking (rows.hpp, W1-W4). Throws
+  /// operation_error (bad_argument) for a rank-0 operand or a pointer whose
+  /// shape is unknown.
+  row_range<Self> rows() const { return row_range<Self>{self()}; }
 
   /// Class indices (int64, rank 1, shape [N]) as float32 rows of shape
   /// [N, num_classes] with a 1 at each index. Fails with dtype_mismatch
@@ -470,6 +495,7 @@ WORKERS_OP_FUNCTION(log_softmax)
 WORKERS_OP_FUNCTION(reshape)
 WORKERS_OP_FUNCTION(cast)
 WORKERS_OP_FUNCTION(narrow)
+WORKERS_OP_FUNCTION(select)
 WORKERS_OP_FUNCTION(one_hot)
 WORKERS_OP_FUNCTION(copy)
 WORKERS_OP_FUNCTION(sort)

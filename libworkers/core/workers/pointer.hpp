@@ -42,6 +42,7 @@
 #include <ostream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -80,6 +81,21 @@ state_ptr remote_op(opcode op, op_attrs attrs, const state_ptr& x,
 caf::error remote_in_place(opcode op, const state_ptr& x, const state_ptr* y,
                            const tensor* literal);
 
+/// The operands of one in-place operation: the target `x`, and `y` or a
+/// literal (or neither).
+struct in_place_operands {
+  state_ptr x;
+  const state_ptr* y = nullptr;
+  const tensor* literal = nullptr;
+};
+
+/// remote_in_place of `op` on each entry of `parts` at once: every request
+/// is sent before the first answer is awaited (client::ask_all), all of
+/// them through the client of the first target. Returns one error (or
+/// none) per entry, in order. Called by remote_in_place and multi_pointer.
+std::vector<caf::error>
+remote_in_place_all(opcode op, const std::vector<in_place_operands>& parts);
+
 /// Puts a copy of `x` on `dest`, asking for `policy` (the worker decides
 /// what it keeps of it: access_control.hpp, admit_policy).
 state_ptr send_tensor(const tensor& x, const worker& dest,
@@ -109,6 +125,15 @@ void tag_remote(const state_ptr& x, std::vector<std::string> tags);
 
 /// Takes `x`'s reference home (blocking, bounded).
 caf::expected<taken_value> take_blocking(const state_ptr& x);
+
+/// take_blocking for every handle of `xs` at once: each waits for a move
+/// under way (bounded), then every get is sent before the first answer is
+/// awaited (client::ask_all), all through the client of the first handle.
+/// Returns one value or error per handle, in order; each handle is spent,
+/// or left as it was, as by take_blocking. Called by take_blocking and
+/// multi_pointer::get.
+std::vector<caf::expected<taken_value>>
+take_all_blocking(const std::vector<state_ptr>& xs);
 
 /// Converts a taken value to what a pointer<T> points at.
 template <class T>
