@@ -144,10 +144,18 @@ uint64_t object_store::stored_bytes() const {
 caf::error object_store::permits_move(object_id id, const requester& who,
                                       bool to_enforcer,
                                       const std::string& operation) const {
-  auto policy = policy_of(id);
-  if (policy == nullptr)
+  auto i = entries_.find(id);
+  if (i == entries_.end())
     return caf::none;
-  return check_move(access_, owner_, who, *policy, to_enforcer, operation, id);
+  auto& e = i->second;
+  if (auto err = check_move(access_, owner_, who, e.value.policy, to_enforcer,
+                            operation, id))
+    return err;
+  // A leaf's gradient moves with it (G5): under its own policy (G3).
+  if (e.grad_policy && moving_leaf(e.value, e.grad_policy).has_grad())
+    return check_move(access_, owner_, who, *e.grad_policy, to_enforcer,
+                      operation + " (with its gradient)", id);
+  return caf::none;
 }
 
 caf::error object_store::permit(const grant& g, const requester& who) {
@@ -407,13 +415,23 @@ caf::error object_store::insert(object_id id, stored_value value,
       return err;
     }
   }
+  std::optional<object_policy> grad_policy;
+  if (value.leaf.requires_grad) { // a moved leaf (G5, LS5)
+    auto adopted =
+      adopt_leaf(value, produced_by + " of " + to_string(id) + " on " + owner_);
+    if (!adopted) {
+      fail(id, holder, adopted.error(), out);
+      return std::move(adopted.error());
+    }
+    grad_policy = std::move(*adopted);
+  }
   forget_expectation(id);
   auto [i, added] = entries_.emplace(id, entry{std::move(value),
                                                {},
                                                next_order_++,
                                                std::move(produced_by),
                                                {},
-                                               std::nullopt});
+                                               std::move(grad_policy)});
   static_cast<void>(added);
   auto& holders = i->second.holders;
   add_holder(id, holders, holder);
@@ -509,12 +527,14 @@ taken_value object_store::take(object_id id, object_id holder,
 
 stored_value object_store::begin_move(object_id id, object_id, object_id new_id,
                                       outbox& out) {
-  auto& value = entries_.find(id)->second.value;
-  if (value.is_pointer()) {
-    auto& ref = value.as_pointer();
+  auto& e = entries_.find(id)->second;
+  if (e.value.is_pointer()) {
+    auto& ref = e.value.as_pointer();
     out.push_back({outbound::kind::retain, ref.where, ref.id, new_id});
   }
-  return without_graph(value);
+  auto result = without_graph(e.value);
+  result.leaf = moving_leaf(e.value, e.grad_policy); // G5
+  return result;
 }
 
 void object_store::finish_move(object_id id, object_id holder,

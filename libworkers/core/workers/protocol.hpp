@@ -158,6 +158,7 @@
 
 #include "workers/audit_log.hpp"
 #include "workers/data_source.hpp"
+#include "workers/leaf_state.hpp"
 #include "workers/object_id.hpp"
 #include "workers/object_policy.hpp"
 #include "workers/op.hpp"
@@ -364,10 +365,13 @@ struct remote_ref {
 };
 
 /// What a worker stores under an id: a tensor or a pointer entry, and who
-/// may do what with it (object_policy.hpp), which travels with it.
+/// may do what with it (object_policy.hpp), which travels with it. In a
+/// move's put, a leaf's autograd state travels beside it (leaf_state.hpp).
 struct stored_value {
   caf::variant<tensor, remote_ref> content;
   object_policy policy;
+  /// Set only in a move's put of a leaf (LS1); never in a store (LS5).
+  leaf_state leaf;
 
   stored_value() = default;
 
@@ -395,7 +399,8 @@ struct stored_value {
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  stored_value& x) {
     return f(caf::meta::type_name("workers::stored_value"),
-             wire::checked(x.content, "workers::stored_value"), x.policy);
+             wire::checked(x.content, "workers::stored_value"), x.policy,
+             x.leaf);
   }
 };
 
@@ -430,6 +435,9 @@ struct blob_ref {
   /// The policy the tensor is stored with at its destination (a move's
   /// put; object_policy.hpp).
   object_policy policy;
+  /// A moved leaf's autograd state, its gradient staged too (leaf_state.hpp,
+  /// LS2).
+  leaf_state leaf;
 
   bool valid() const { return static_cast<bool>(source); }
 
@@ -448,7 +456,7 @@ struct blob_ref {
         return caf::error{};
       return f(
         x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes, x.data_host,
-        x.data_port, x.token, x.policy,
+        x.data_port, x.token, x.policy, x.leaf,
         caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
     }
   }
