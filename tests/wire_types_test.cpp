@@ -139,8 +139,9 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(p2.name == "p");
   CHECK(p2.steps.size() == 1);
   CHECK(p2.steps[0].args[1].literal.item<int64_t>() == 2);
-  auto run2 = round_trip(sys, plan_run{id, {id}, {id}, {id}});
+  auto run2 = round_trip(sys, plan_run{id, {id}, {id}, {id}, id});
   CHECK(run2.inputs.size() == 1);
+  CHECK(run2.key == id);
   auto hit = round_trip(sys, search_hit{id, id, {"#a"}, dtype::int64, {3}});
   CHECK(hit.tags == std::vector<std::string>{"#a"});
   auto claims =

@@ -382,7 +382,10 @@ class object_store {
   /// failure every output id records the error). Reports a missing input.
   /// `who` needs compute on every input; the outputs are theirs, derived
   /// from the inputs' policies, and released by `release_rule` if not empty
-  /// (an approved plan).
+  /// (an approved plan). Inputs its in-place steps write are replaced once
+  /// it succeeded (plan.hpp, P4): `who` must own each (P5, I2, checked
+  /// before any step), each keeps its id, holders, owner and leaf record,
+  /// and gets the provenance of its new value, never the release rule.
   exec_outcome run(const plan& p, const plan_run& run, outbox& out,
                    const requester& who = {}, std::string release_rule = {});
 
@@ -482,6 +485,13 @@ class object_store {
   /// by execute once the operation succeeded.
   caf::error replace(const op_request& req, const std::vector<op_input>& inputs,
                      tensor value, object_policy policy);
+
+  /// Replaces the stored tensor `id` by `value` under `policy`, keeping its
+  /// id, holders and owner and, for a leaf, its record and gradient (I1,
+  /// G4). Called by replace (in-place execs) and run (inputs a plan writes,
+  /// plan.hpp P4) once the new value is checked; never fails.
+  void write_back(object_id id, tensor value, object_policy policy,
+                  std::string produced_by);
 
   /// The release rule of an aggregate `op` (with `attrs`) computes from
   /// `inputs` with

@@ -263,7 +263,8 @@ struct grant;
 ///   outlive its client); it goes with the owner's clear.
 /// - audit: anyone; every tensor that left this worker (audit_log.hpp).
 /// - define: clients; stores a plan (plan.hpp) under an id, until clear.
-/// - run: clients; runs a stored plan on tensors here (like exec).
+/// - run: clients; runs a stored plan on tensors here (like exec); a plan
+///   with in-place steps writes the inputs they update (plan.hpp, P4).
 /// - load: the worker's own node at start (host_node, for its `[data]
 ///   datasets`) and admins (e.g. the FL library's place_shard); the worker
 ///   reads a data_request (data_source.hpp) with the source its spawner
@@ -535,11 +536,14 @@ struct plan_run {
   std::vector<object_id> inputs;
   std::vector<object_id> outputs;
   std::vector<object_id> holders;
+  /// The request's key (pins, parking; L1) for a run without outputs (a
+  /// plan that only writes its inputs, plan.hpp P4): fresh per run.
+  object_id key;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_run& x) {
     return f(caf::meta::type_name("workers::plan_run"), x.plan_id, x.inputs,
-             x.outputs, x.holders);
+             x.outputs, x.holders, x.key);
   }
 };
 
