@@ -173,6 +173,10 @@ TEST_CASE("plan in place: bad in-place plans are refused", "[plan_in_place]") {
   auto flags_off = sgd_plan(0.1);
   flags_off.steps[1].in_place = false;
   CHECK(plan_hash(flags_off) != plan_hash(sgd_plan(0.1)));
+  plan_builder neg{"negate"}; // its hash before in-place steps existed
+  neg.output(-neg.input());
+  CHECK(plan_hash(neg.finish()) ==
+        "2ece027ff5499dc0e93131062ad11b752495abce8da491e47ed3481dfb116ab9");
 }
 
 // -- on a worker --------------------------------------------------------------
