@@ -445,7 +445,7 @@ TEST_CASE_METHOD(policy_store,
   auto m = as("model_owner");
   std::vector<object_id> outs{fresh(), fresh(), fresh(), fresh()};
   plan_run r{
-    fresh(), {data, weights}, outs, {fresh(), fresh(), fresh(), fresh()}};
+    fresh(), {data, weights}, outs, {fresh(), fresh(), fresh(), fresh()}, {}};
   REQUIRE(store.run(p, r, out, m).what == exec_outcome::kind::done);
   auto taken = [&](object_id id) {
     return !store.permits(id, m, right::take, "get");
@@ -462,7 +462,7 @@ TEST_CASE_METHOD(policy_store,
   // An approved plan (the worker passes its rule) releases every output.
   std::vector<object_id> more{fresh(), fresh(), fresh(), fresh()};
   plan_run again{
-    fresh(), {data, weights}, more, {fresh(), fresh(), fresh(), fresh()}};
+    fresh(), {data, weights}, more, {fresh(), fresh(), fresh(), fresh()}, {}};
   REQUIRE(store.run(p, again, out, m, "approved plan").what ==
           exec_outcome::kind::done);
   for (auto id : more)

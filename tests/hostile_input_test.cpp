@@ -192,7 +192,7 @@ TEST_CASE("hostile: plans and the store enforce the limit", "[hostile]") {
     b.output(x.one_hot(1000000));
     auto input = ids.next();
     REQUIRE(!store.insert(input, stored_value{tensor{1, 2}}, holder, out));
-    plan_run r{ids.next(), {input}, {ids.next()}, {holder}};
+    plan_run r{ids.next(), {input}, {ids.next()}, {holder}, {}};
     auto outcome = store.run(b.finish(), r, out);
     CHECK(outcome.what == exec_outcome::kind::failed);
     CHECK(is(outcome.error, errc::capacity_exceeded));

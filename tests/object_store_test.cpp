@@ -271,14 +271,14 @@ TEST_CASE_METHOD(store_fixture,
   REQUIRE_FALSE(store.insert(in, tensor{1, 2}, fresh(), out));
   REQUIRE_FALSE(store.insert(taken, tensor{0}, fresh(), out));
   auto first = fresh();
-  plan_run bad{fresh(), {in}, {first, taken}, {fresh(), fresh()}};
+  plan_run bad{fresh(), {in}, {first, taken}, {fresh(), fresh()}, {}};
   auto r = store.run(p, bad, out);
   CHECK(r.what == exec_outcome::kind::failed);
   CHECK(is(r.error, errc::duplicate_id));
   CHECK(store.status(first) == object_store::presence::gone); // not stored
   CHECK(store.size() == 2);
   auto a = fresh(), c = fresh();
-  plan_run good{fresh(), {in}, {a, c}, {fresh(), fresh()}};
+  plan_run good{fresh(), {in}, {a, c}, {fresh(), fresh()}, {}};
   CHECK(store.run(p, good, out).what == exec_outcome::kind::done);
   CHECK(store.find(c)->as_tensor().to_vector<int64_t>() ==
         std::vector<int64_t>{2, 4});

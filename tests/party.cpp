@@ -16,8 +16,11 @@
 //   search:W:TAG              search, then get each hit
 //   tag:W:ID                  tag an object
 //   permit:W:ID:RIGHT:WHO     grant RIGHT (take, move, see, compute, search)
-//   define:W:PLAN_ID:NAME     define plan NAME (negate: -x, double: x * 2)
+//   define:W:PLAN_ID:NAME     define plan NAME (negate: -x, double: x * 2,
+//                             decay: x *= 0.5 in place, no output)
 //   run:W:PLAN_ID:ID          run plan PLAN_ID on ID, then get the output
+//   update:W:PLAN_ID:ID       run plan PLAN_ID, which only writes its input
+//                             ID in place (plan.hpp, P4)
 //   clear:W                   clear
 //   load:W                    ask the worker to load a dataset
 //   train:W:X:Y               put w (float32 [2, 1]) requiring grad, compute
@@ -129,10 +132,14 @@ class party {
       auto holder = fresh();
       auto ran = ask<caf::ok_atom>(
         w, run_atom::value,
-        plan_run{parse_id(f.at(2)), {id_of(f.at(3))}, {out}, {holder}});
+        plan_run{parse_id(f.at(2)), {id_of(f.at(3))}, {out}, {holder}, {}});
       return "run " + outcome(ran) + "; get " +
              outcome(
                ask<taken_value>(w, caf::get_atom::value, out, holder, name_));
+    }
+    if (verb == "update") {
+      plan_run r{parse_id(f.at(2)), {id_of(f.at(3))}, {}, {}, fresh()};
+      return "run " + outcome(ask<caf::ok_atom>(w, run_atom::value, r));
     }
     if (verb == "clear")
       return outcome(ask<caf::ok_atom>(w, clear_atom::value));
@@ -265,6 +272,8 @@ class party {
     auto x = b.input();
     if (name == "double")
       b.output(x * 2.0);
+    else if (name == "decay")
+      x *= 0.5;
     else
       b.output(-x);
     return b.finish();

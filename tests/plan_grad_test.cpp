@@ -160,7 +160,8 @@ TEST_CASE("backward plan: gradients of private rows leave only through an "
     plan_run r{ids.next(),
                {x, y, w},
                {ids.next(), ids.next()},
-               {ids.next(), ids.next()}};
+               {ids.next(), ids.next()},
+               {}};
     auto done =
       store.run(*step, r, out, owner, approved ? "approved plan (test)" : "");
     REQUIRE(done.what == exec_outcome::kind::done);

@@ -51,6 +51,18 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   stored_value sv_p{remote_ref{bob.ref(), id}};
   CHECK(round_trip(sys, sv_t) == sv_t);
   CHECK(round_trip(sys, sv_p) == sv_p);
+  // A moved leaf's state (leaf_state.hpp): flag, gradient and its policy.
+  auto sv_leaf = sv_t;
+  sv_leaf.leaf.requires_grad = true;
+  sv_leaf.leaf.grad.push_back(t * 2.0);
+  sv_leaf.leaf.grad_policy = owned_by("me");
+  auto leaf2 = round_trip(sys, sv_leaf);
+  CHECK(leaf2 == sv_t);
+  CHECK(leaf2.leaf.requires_grad);
+  REQUIRE(leaf2.leaf.grad.size() == 1);
+  CHECK(leaf2.leaf.grad[0].equal(t * 2.0));
+  CHECK(leaf2.leaf.grad_policy.owner == "me");
+  CHECK_FALSE(round_trip(sys, sv_t).leaf.requires_grad);
   auto tv = round_trip(sys, taken_value{sv_p, id, {}});
   CHECK(tv.value == sv_p);
   CHECK(tv.holder == id);
@@ -102,8 +114,15 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
                 "127.0.0.1",
                 4242,
                 blob_token{7, 9},
+                {},
                 {}};
+  blob.leaf.requires_grad = true; // a moved leaf's staged gradient (LS2)
+  blob.leaf.grad_blob = object_id{5, 6};
+  blob.leaf.grad_token = blob_token{8, 10};
   auto blob2 = round_trip(sys, blob);
+  CHECK(blob2.leaf.requires_grad);
+  CHECK(blob2.leaf.grad_blob == object_id{5, 6});
+  CHECK(blob2.leaf.grad_token == blob_token{8, 10});
   CHECK(blob2.source == blob.source);
   CHECK(blob2.source_name == "bob");
   CHECK(blob2.dims == blob.dims);
@@ -120,8 +139,9 @@ TEST_CASE_METHOD(two_workers, "wire: every message type round-trips",
   CHECK(p2.name == "p");
   CHECK(p2.steps.size() == 1);
   CHECK(p2.steps[0].args[1].literal.item<int64_t>() == 2);
-  auto run2 = round_trip(sys, plan_run{id, {id}, {id}, {id}});
+  auto run2 = round_trip(sys, plan_run{id, {id}, {id}, {id}, id});
   CHECK(run2.inputs.size() == 1);
+  CHECK(run2.key == id);
   auto hit = round_trip(sys, search_hit{id, id, {"#a"}, dtype::int64, {3}});
   CHECK(hit.tags == std::vector<std::string>{"#a"});
   auto claims =

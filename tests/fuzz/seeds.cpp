@@ -187,7 +187,8 @@ void wire_seeds() {
        plan_run{ids.next(),
                 {fuzz::fixture_ids[0], fuzz::fixture_ids[0]},
                 {ids.next()},
-                {ids.next()}});
+                {ids.next()},
+                ids.next()});
   search_hit hit{id, ids.next(), {"#a"}, dtype::int64, shape{4}};
   wire(t::search_hit, "search_hit", hit);
   wire(t::search_hits, "search_hits", std::vector<search_hit>{hit, hit});

@@ -149,7 +149,9 @@ void serve_run(worker_pointer self, promise rp, requester who, plan_run r,
       return "plan \"" + i->second.steps.name + "\" run by " + who.name;
     });
   }
-  auto key = r.outputs.empty() ? r.plan_id : r.outputs.front();
+  auto key = !r.outputs.empty() ? r.outputs.front()
+             : r.key.valid()    ? r.key
+                                : r.plan_id;
   request_shape shape{"run", r.plan_id, key, r.inputs, r.outputs, r.holders};
   settle_outcome(self, rp, who, shape, outcome, final, out,
                  [=](bool f) { serve_run(self, rp, who, r, f); });

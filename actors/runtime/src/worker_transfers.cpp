@@ -106,18 +106,31 @@ void move_object(worker_pointer self, Promise rp, requester who, object_id id,
     refuse(self, rp, who, "move", id, std::move(err));
     return;
   }
-  audit_tensor(self, "move", audited_name(self, dest.hdl.node(), dest.name),
-               id);
+  auto to = audited_name(self, dest.hdl.node(), dest.name);
+  audit_tensor(self, "move", to, id);
   outbox out;
   auto value = st.store.begin_move(id, holder, new_id, out);
   flush(self, out);
   note(self, nullptr, &value);
+  if (!value.leaf.grad.empty()) // G5: the gradient leaves too
+    st.audit.record("move", to, id, value.leaf.grad[0].nbytes(), "grad",
+                    "the gradient of the moved leaf");
   if (value.is_tensor() &&
       needs_bulk(value.as_tensor(), dest.hdl, self->node())) {
-    auto ref = st.opts.plane->stage(
-      caf::actor_cast<caf::actor>(self), st.store.owner(), value.as_tensor(),
-      self->clock().now() + st.opts.forward_timeout);
+    auto stage = [&](const tensor& t) {
+      return st.opts.plane->stage(
+        caf::actor_cast<caf::actor>(self), st.store.owner(), t,
+        self->clock().now() + st.opts.forward_timeout);
+    };
+    auto ref = stage(value.as_tensor());
     ref.policy = value.policy;
+    ref.leaf = value.leaf;
+    if (!ref.leaf.grad.empty()) { // staged beside the value (LS2)
+      auto g = stage(ref.leaf.grad[0]);
+      ref.leaf.grad.clear();
+      ref.leaf.grad_blob = g.blob;
+      ref.leaf.grad_token = g.token;
+    }
     send_move_put(self, rp, id, dest, new_id, holder, value, std::move(ref));
     return;
   }
@@ -140,8 +153,11 @@ struct outcome_promise {
 caf::error store_put(worker_pointer self, const requester& who, object_id id,
                      stored_value value, object_id holder) {
   value = without_graph(std::move(value)); // G1 (remote_autograd.hpp)
-  value.policy =
-    admit_policy(std::move(value.policy), who, self->state.store.owner());
+  auto& here = self->state.store.owner();
+  value.policy = admit_policy(std::move(value.policy), who, here);
+  if (value.leaf.requires_grad) // LS3: the gradient's policy, as the value's
+    value.leaf.grad_policy =
+      admit_policy(std::move(value.leaf.grad_policy), who, here);
   note(self, &value);
   watch_target(self, value);
   outbox out;
@@ -315,14 +331,33 @@ void serve_put_blob(worker_pointer self,
     return;
   }
   st.store.expect(id, self->clock().now() + st.opts.forward_timeout, who.name);
+  auto store = [self, rp, who, id, holder](stored_value v) mutable {
+    if (auto err = store_put(self, who, id, std::move(v), holder))
+      rp.deliver(std::move(err));
+    else
+      rp.deliver(caf::ok_atom::value);
+  };
+  auto timeout = st.opts.forward_timeout;
   fetch_blob(
-    self, st.watch, st.opts.plane.get(), blob, st.opts.forward_timeout,
-    [self, rp, who, id, holder, policy = blob.policy](tensor t) mutable {
-      if (auto err = store_put(self, who, id,
-                               stored_value{std::move(t), policy}, holder))
-        rp.deliver(std::move(err));
-      else
-        rp.deliver(caf::ok_atom::value);
+    self, st.watch, st.opts.plane.get(), blob, timeout,
+    [self, blob, timeout, store, on_error](tensor t) mutable {
+      stored_value v{std::move(t), blob.policy};
+      v.leaf = blob.leaf;
+      if (!blob.leaf.grad_blob.valid()) {
+        store(std::move(v));
+        return;
+      }
+      // A moved leaf's gradient, staged beside it (leaf_state.hpp, LS2):
+      // the object is stored once both are here (B2).
+      v.leaf.grad_blob = object_id{};
+      fetch_blob(
+        self, self->state.watch, self->state.opts.plane.get(),
+        gradient_blob(blob), timeout,
+        [store, v](tensor g) mutable {
+          v.leaf.grad.push_back(std::move(g));
+          store(std::move(v));
+        },
+        on_error);
     },
     on_error);
 }

@@ -144,10 +144,18 @@ uint64_t object_store::stored_bytes() const {
 caf::error object_store::permits_move(object_id id, const requester& who,
                                       bool to_enforcer,
                                       const std::string& operation) const {
-  auto policy = policy_of(id);
-  if (policy == nullptr)
+  auto i = entries_.find(id);
+  if (i == entries_.end())
     return caf::none;
-  return check_move(access_, owner_, who, *policy, to_enforcer, operation, id);
+  auto& e = i->second;
+  if (auto err = check_move(access_, owner_, who, e.value.policy, to_enforcer,
+                            operation, id))
+    return err;
+  // A leaf's gradient moves with it (G5): under its own policy (G3).
+  if (e.grad_policy && moving_leaf(e.value, e.grad_policy).has_grad())
+    return check_move(access_, owner_, who, *e.grad_policy, to_enforcer,
+                      operation + " (with its gradient)", id);
+  return caf::none;
 }
 
 caf::error object_store::permit(const grant& g, const requester& who) {
@@ -305,6 +313,28 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out,
     // on the path of every operation on public data.
     names.push_back(v.policy.raw ? source_name(owner_, id) : std::string{});
   }
+  // P5: writing an input needs what an in-place exec needs (I2), checked
+  // for each before any step runs; one object is written once.
+  auto finals = final_versions(p);
+  for (uint32_t i = 0; i < finals.size(); ++i) {
+    if (finals[i] == i)
+      continue;
+    auto id = r.inputs[i];
+    if (auto err =
+          check_owner(access_, owner_, who, *policies[i],
+                      "update in place, as input " + std::to_string(i) +
+                        " of plan \"" + p.name + "\",",
+                      id))
+      return fail_all(std::move(err));
+    for (uint32_t j = 0; j < i; ++j)
+      if (finals[j] != j && r.inputs[j] == id)
+        return fail_all(make_error(errc::bad_argument,
+                                   where + ": inputs " + std::to_string(j) +
+                                     " and " + std::to_string(i) +
+                                     " are both written in place and name one "
+                                     "object, " +
+                                     to_string(id)));
+  }
   // All or nothing (P2): refuse taken output ids before storing any.
   for (auto id : r.outputs)
     if (status(id) != presence::unknown)
@@ -338,22 +368,35 @@ exec_outcome object_store::run(const plan& p, const plan_run& r, outbox& out,
     };
   }
   auto values =
-    run_plan(p, std::move(inputs), limits_.max_tensor_bytes, follow);
+    run_plan_values(p, std::move(inputs), limits_.max_tensor_bytes, follow);
   if (!values)
     return fail_all(with_context(values.error(), "on " + owner_));
+  // Every policy first: `policies` point into the entries written below.
+  std::vector<object_policy> written_policies;
+  for (auto& w : values->written) // never released by the plan's rule
+    written_policies.push_back(computed_by(
+      follow ? slots[finals[w.first]] : derive(who.name, policies, names), who,
+      owner_));
   auto whole = computed_by(
     derive(who.name, policies, names, std::move(release_rule)), who, owner_);
-  for (size_t k = 0; k < r.outputs.size(); ++k) {
-    auto slot = p.outputs[k];
-    auto policy = whole;
-    if (follow)
-      policy = computed_by(slot < p.inputs
-                             ? derive(who.name, {&slots[slot]}, {names[slot]})
-                             : slots[slot],
-                           who, owner_);
-    insert(r.outputs[k], stored_value{std::move((*values)[k]), policy},
-           r.holders[k], out, "plan " + p.name);
+  std::vector<object_policy> output_policies;
+  for (auto slot : p.outputs)
+    output_policies.push_back(
+      !follow ? whole
+              : computed_by(slot < p.inputs
+                              ? derive(who.name, {&slots[slot]}, {names[slot]})
+                              : slots[slot],
+                            who, owner_));
+  for (size_t k = 0; k < values->written.size(); ++k) { // P4, P5
+    auto& [i, value] = values->written[k];
+    write_back(r.inputs[i], std::move(value), std::move(written_policies[k]),
+               "plan " + p.name + " (in place)");
   }
+  for (size_t k = 0; k < r.outputs.size(); ++k)
+    insert(r.outputs[k],
+           stored_value{std::move(values->outputs[k]),
+                        std::move(output_policies[k])},
+           r.holders[k], out, "plan " + p.name);
   return result;
 }
 
@@ -407,13 +450,23 @@ caf::error object_store::insert(object_id id, stored_value value,
       return err;
     }
   }
+  std::optional<object_policy> grad_policy;
+  if (value.leaf.requires_grad) { // a moved leaf (G5, LS5)
+    auto adopted =
+      adopt_leaf(value, produced_by + " of " + to_string(id) + " on " + owner_);
+    if (!adopted) {
+      fail(id, holder, adopted.error(), out);
+      return std::move(adopted.error());
+    }
+    grad_policy = std::move(*adopted);
+  }
   forget_expectation(id);
   auto [i, added] = entries_.emplace(id, entry{std::move(value),
                                                {},
                                                next_order_++,
                                                std::move(produced_by),
                                                {},
-                                               std::nullopt});
+                                               std::move(grad_policy)});
   static_cast<void>(added);
   auto& holders = i->second.holders;
   add_holder(id, holders, holder);
@@ -509,12 +562,14 @@ taken_value object_store::take(object_id id, object_id holder,
 
 stored_value object_store::begin_move(object_id id, object_id, object_id new_id,
                                       outbox& out) {
-  auto& value = entries_.find(id)->second.value;
-  if (value.is_pointer()) {
-    auto& ref = value.as_pointer();
+  auto& e = entries_.find(id)->second;
+  if (e.value.is_pointer()) {
+    auto& ref = e.value.as_pointer();
     out.push_back({outbound::kind::retain, ref.where, ref.id, new_id});
   }
-  return without_graph(value);
+  auto result = without_graph(e.value);
+  result.leaf = moving_leaf(e.value, e.grad_policy); // G5
+  return result;
 }
 
 void object_store::finish_move(object_id id, object_id holder,
@@ -917,16 +972,21 @@ caf::error object_store::replace(const op_request& req,
                                  const std::vector<op_input>& inputs,
                                  tensor value, object_policy policy) {
   auto id = caf::get<object_id>(req.args.front().content);
-  auto& target = entries_.find(id)->second;
   auto other = inputs.size() > 1 ? inputs[1].value : nullptr;
   if (auto err = check_in_place(req.op, *inputs.front().value, other, value))
     return make_error(errc::bad_argument,
                       describe(req) + " on " + owner_ + ": " + message_of(err));
+  write_back(id, std::move(value), std::move(policy), in_place_name(req.op));
+  return caf::none;
+}
+
+void object_store::write_back(object_id id, tensor value, object_policy policy,
+                              std::string produced_by) {
+  auto& target = entries_.find(id)->second;
   policy.owner = target.value.policy.owner; // keeps its owner (I1)
   keep_leaf_record(target.value.as_tensor(), value);
   target.value = stored_value{std::move(value), std::move(policy)};
-  target.produced_by = in_place_name(req.op);
-  return caf::none;
+  target.produced_by = std::move(produced_by);
 }
 
 void object_store::add_holder(object_id id, holder_list& holders,

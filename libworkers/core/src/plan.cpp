@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "workers/error.hpp"
+#include "workers/remote_autograd.hpp"
 
 namespace workers {
 
@@ -13,8 +14,32 @@ struct plan_var::recording {
 namespace {
 
 std::string step_name(const plan& p, size_t k) {
+  auto& s = p.steps[k];
   return "plan \"" + p.name + "\" step " + std::to_string(k) + " (" +
-         to_string(p.steps[k].op) + ")";
+         (s.in_place ? in_place_name(s.op) : std::string{to_string(s.op)}) +
+         ")";
+}
+
+// The slot an in-place step `s` writes a new version of, if it is one
+// whose target is a slot below `limit` (P4).
+std::optional<uint32_t> target_of(const plan_step& s, size_t limit) {
+  if (!s.in_place || s.args.empty() || s.args[0].is_literal ||
+      s.args[0].slot >= limit)
+    return std::nullopt;
+  return s.args[0].slot;
+}
+
+// For each slot, the slot its variable started at (P4): an input or a
+// temporary for itself, the new version of an in-place step for the
+// variable of its target.
+std::vector<uint32_t> version_roots(const plan& p) {
+  std::vector<uint32_t> root(p.inputs + p.steps.size());
+  for (uint32_t i = 0; i < root.size(); ++i)
+    root[i] = i;
+  for (size_t k = 0; k < p.steps.size(); ++k)
+    if (auto t = target_of(p.steps[k], p.inputs + k))
+      root[p.inputs + k] = root[*t];
+  return root;
 }
 
 [[noreturn]] void throw_bad(const std::string& what) {
@@ -23,10 +48,32 @@ std::string step_name(const plan& p, size_t k) {
 
 } // namespace
 
+std::vector<uint32_t> final_versions(const plan& p) {
+  std::vector<uint32_t> result(p.inputs);
+  for (uint32_t i = 0; i < p.inputs; ++i)
+    result[i] = i;
+  auto root = version_roots(p);
+  for (size_t k = 0; k < p.steps.size(); ++k) {
+    auto slot = static_cast<uint32_t>(p.inputs + k);
+    if (target_of(p.steps[k], slot) && root[slot] < p.inputs)
+      result[root[slot]] = slot; // chains are in step order (P4)
+  }
+  return result;
+}
+
+bool writes_inputs(const plan& p) {
+  auto finals = final_versions(p);
+  for (uint32_t i = 0; i < finals.size(); ++i)
+    if (finals[i] != i)
+      return true;
+  return false;
+}
+
 caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
   auto bad = [&](const std::string& what) {
     return make_error(errc::bad_argument, "plan \"" + p.name + "\": " + what);
   };
+  std::vector<bool> targeted(p.inputs + p.steps.size(), false);
   for (size_t k = 0; k < p.steps.size(); ++k) {
     auto& s = p.steps[k];
     if (std::string{to_string(s.op)} == "unknown")
@@ -37,6 +84,17 @@ caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
     if (s.args.size() != arity(s.op))
       return bad(step_name(p, k) + " has " + std::to_string(s.args.size()) +
                  " arguments, expects " + std::to_string(arity(s.op)));
+    if (s.in_place) { // P4: a slot as target, each slot targeted once
+      if (s.args[0].is_literal)
+        return bad(step_name(p, k) + " is in place on a literal; its target "
+                                     "must be a slot");
+      auto t = s.args[0].slot;
+      if (t < targeted.size() && targeted[t])
+        return bad(step_name(p, k) + " updates slot " + std::to_string(t) +
+                   " in place, which an earlier step updated already");
+      if (t < targeted.size())
+        targeted[t] = true;
+    }
     for (auto& a : s.args) {
       if (!a.is_literal && a.slot >= p.inputs + k)
         return bad(step_name(p, k) + " reads slot " + std::to_string(a.slot) +
@@ -48,8 +106,8 @@ caf::error validate(const plan& p, uint64_t max_tensor_bytes) {
           return err;
     }
   }
-  if (p.outputs.empty())
-    return bad("has no outputs");
+  if (p.outputs.empty() && !writes_inputs(p))
+    return bad("has no outputs and writes no input in place");
   for (auto o : p.outputs)
     if (o >= p.inputs + p.steps.size())
       return bad("output slot " + std::to_string(o) + " does not exist");
@@ -65,6 +123,30 @@ caf::expected<std::vector<tensor>> run_plan(const plan& p,
                                             std::vector<tensor> inputs,
                                             uint64_t max_tensor_bytes,
                                             const plan_observer& observe) {
+  auto values =
+    run_plan_values(p, std::move(inputs), max_tensor_bytes, observe);
+  if (!values)
+    return std::move(values.error());
+  return std::move(values->outputs);
+}
+
+caf::expected<std::vector<tensor>>
+run_plan_in_place(const plan& p, std::vector<tensor>& inputs,
+                  uint64_t max_tensor_bytes) {
+  auto values = run_plan_values(p, inputs, max_tensor_bytes, plan_observer{});
+  if (!values)
+    return std::move(values.error());
+  for (auto& [i, value] : values->written) {
+    keep_leaf_record(inputs[i], value); // as a worker does (G4)
+    inputs[i] = std::move(value);
+  }
+  return std::move(values->outputs);
+}
+
+caf::expected<plan_values> run_plan_values(const plan& p,
+                                           std::vector<tensor> inputs,
+                                           uint64_t max_tensor_bytes,
+                                           const plan_observer& observe) {
   if (auto err = validate(p, max_tensor_bytes))
     return err;
   if (inputs.size() != p.inputs)
@@ -81,6 +163,9 @@ caf::expected<std::vector<tensor>> run_plan(const plan& p,
         last_use[a.slot] = k + 1;
   for (auto o : p.outputs)
     last_use[o] = p.steps.size() + 1;
+  auto finals = final_versions(p); // written back (P4): kept to the end
+  for (auto f : finals)
+    last_use[f] = p.steps.size() + 1;
   std::vector<std::optional<tensor>> slots(total);
   for (size_t i = 0; i < inputs.size(); ++i)
     slots[i] = std::move(inputs[i]);
@@ -96,15 +181,23 @@ caf::expected<std::vector<tensor>> run_plan(const plan& p,
     auto result = evaluate(s.op, args, s.attrs, max_tensor_bytes);
     if (!result)
       return with_context(result.error(), step_name(p, k));
+    if (s.in_place) // I3: the new version keeps the target's layout
+      if (auto err =
+            check_in_place(s.op, *args[0].value,
+                           args.size() > 1 ? args[1].value : nullptr, *result))
+        return with_context(err, step_name(p, k));
     slots[p.inputs + k] = std::move(*result);
     for (auto& a : s.args)
       if (!a.is_literal && last_use[a.slot] == k + 1)
         slots[a.slot].reset();
   }
-  std::vector<tensor> outputs;
+  plan_values result;
   for (auto o : p.outputs)
-    outputs.push_back(*slots[o]);
-  return outputs;
+    result.outputs.push_back(*slots[o]);
+  for (uint32_t i = 0; i < finals.size(); ++i)
+    if (finals[i] != i)
+      result.written.emplace_back(i, *slots[finals[i]]);
+  return result;
 }
 
 // -- recording ----------------------------------------------------------------
@@ -139,6 +232,25 @@ plan_var plan_var::apply_literal(opcode op, tensor literal,
   else
     step.args = {std::move(self_arg), std::move(lit)};
   return append(std::move(step));
+}
+
+plan_var& plan_var::apply_in_place(opcode op, const plan_var* y,
+                                   const tensor* literal) {
+  if (!rec_)
+    throw_bad("operation on a plan_var that belongs to no plan");
+  auto& p = rec_->p;
+  for (auto& s : p.steps)
+    if (auto t = target_of(s, p.inputs + p.steps.size()); t && *t == slot_)
+      throw_bad("plan \"" + p.name + "\": " + in_place_name(op) + " on slot " +
+                std::to_string(slot_) +
+                ", which was updated in place already (a copy of a variable "
+                "updated in place); use the updated variable");
+  auto next = y != nullptr         ? apply_binary(op, *y)
+              : literal != nullptr ? apply_literal(op, *literal, false)
+                                   : apply_unary(op, {});
+  p.steps.back().in_place = true;
+  *this = std::move(next);
+  return *this;
 }
 
 plan_builder::plan_builder(std::string name)

@@ -32,6 +32,13 @@ caf::expected<plan> backward_plan(const plan& p,
   };
   if (auto err = validate(p))
     return err;
+  for (size_t k = 0; k < p.steps.size(); ++k) // B6
+    if (p.steps[k].in_place)
+      return bad("step " + std::to_string(k) + " (" +
+                 in_place_name(p.steps[k].op) +
+                 ") is in place; differentiate the plan without its update, "
+                 "then append the update with plan_builder(base) (plan.hpp, "
+                 "P4)");
   if (loss_output >= p.outputs.size())
     return bad("output " + std::to_string(loss_output) +
                " does not exist; the plan has " +

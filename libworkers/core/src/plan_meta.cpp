@@ -26,6 +26,10 @@ infer_plan(const plan& p,
     if (known)
       if (auto m = infer(step.op, args, step.attrs))
         result = std::move(*m);
+    // In place, the result keeps its target's layout or the run fails (P4).
+    if (result && step.in_place &&
+        (args.empty() || args[0].literal || !(*result == args[0].meta)))
+      result.reset();
     slots.push_back(std::move(result));
   }
   std::vector<std::optional<tensor_meta>> outputs;

@@ -23,6 +23,52 @@ void record_stored_op(opcode op, const op_attrs& attrs,
     }
 }
 
+leaf_state moving_leaf(const stored_value& v,
+                       const std::optional<object_policy>& grad_policy) {
+  leaf_state result;
+  if (!v.is_tensor() || !is_leaf(v.as_tensor()))
+    return result; // LS1: a graph stays in its store (G1)
+  result.requires_grad = true;
+  if (auto g = grad(v.as_tensor()); g && grad_policy) {
+    result.grad.push_back(detach(*g));
+    result.grad_policy = *grad_policy;
+  }
+  return result;
+}
+
+caf::expected<std::optional<object_policy>>
+adopt_leaf(stored_value& v, const std::string& what) {
+  auto& in = v.leaf;
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::bad_argument,
+                      what + ": a leaf that requires grad arrived, but " + why);
+  };
+  if (!v.is_tensor())
+    return bad("the value is a pointer entry");
+  auto& x = v.as_tensor();
+  auto describe = [](const tensor& t) {
+    return std::string{to_string(t.dtype())} + " " + to_string(t.shape());
+  };
+  if (!is_floating(x.dtype()))
+    return bad("its value is " + describe(x) +
+               " (only float32 and float64 tensors can require grad)");
+  if (in.grad.size() > 1 || in.grad_blob.valid())
+    return bad("its gradient is not one tensor sent inline");
+  if (!in.grad.empty() &&
+      (in.grad[0].dtype() != x.dtype() || in.grad[0].shape() != x.shape()))
+    return bad("its gradient is " + describe(in.grad[0]) + " and its value " +
+               describe(x));
+  std::optional<object_policy> policy;
+  auto leaf = requires_grad(x);
+  if (!in.grad.empty()) {
+    leaf.grad_meta()->grad = detach(in.grad[0]);
+    policy = std::move(in.grad_policy);
+  }
+  v.content = std::move(leaf);
+  v.leaf = leaf_state{};
+  return policy;
+}
+
 void keep_leaf_record(const tensor& before, tensor& after) {
   if (is_leaf(before))
     after.set_grad_meta(before.grad_meta());

@@ -1,5 +1,6 @@
 #include "workers/remote_plan.hpp"
 
+#include "workers/error.hpp"
 #include "workers/plan_meta.hpp"
 #include "workers/pointer_state.hpp"
 
@@ -54,6 +55,14 @@ remote_plan::run(const std::vector<pointer<tensor>>& inputs) const {
     if (i < metas.size())
       st->set_meta(metas[i]);
     result.emplace_back(std::move(st));
+  }
+  if (steps_ && writes_inputs(*steps_)) {
+    // Writes its inputs in place (P4): waits, like an in-place operation,
+    // since a plan without outputs has no handle to carry the error.
+    r.key = ctx_->next_id();
+    if (auto answer = ctx_->ask<caf::ok_atom>(at, run_atom::value, r); !answer)
+      throw operation_error{std::move(answer.error())};
+    return result;
   }
   ctx_->post(at, run_atom::value, r);
   return result;

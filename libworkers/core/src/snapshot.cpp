@@ -30,6 +30,8 @@ template <class Archive>
 struct disk {
   Archive& ar;
   uint64_t cap;
+  /// The file's format version (snapshot_version when saving).
+  uint32_t version = snapshot_version;
   static constexpr bool loading = Archive::is_loading::value;
 };
 
@@ -278,6 +280,8 @@ void io(disk<Archive>& d, plan_step& x) {
   io(d, x.op);
   io(d, x.args);
   io(d, x.attrs);
+  if (d.version >= 2) // version 1 had no in-place steps (plan.hpp, P4)
+    io(d, x.in_place);
 }
 
 template <class Archive>
@@ -385,7 +389,8 @@ caf::expected<worker_image> load_snapshot(const std::string& path,
   try {
     std::istringstream payload{file->body};
     boost::archive::binary_iarchive ar{payload};
-    disk<boost::archive::binary_iarchive> d{ar, file->body.size()};
+    disk<boost::archive::binary_iarchive> d{ar, file->body.size(),
+                                            file->version};
     io(d, result);
   } catch (const std::exception& e) {
     return bad_snapshot(path, std::string{"unreadable: "} + e.what());

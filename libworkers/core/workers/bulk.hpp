@@ -18,8 +18,9 @@
 //   flight, copying each into place.
 // Memory: the tensor once at each end (plus the chunks in flight). Used for
 // a client's put (the client agent stages), a move between workers (the
-// source stages), and a get by a client on another node (the worker stages,
-// the client agent reads).
+// source stages; a moved leaf's gradient is staged beside its value,
+// leaf_state.hpp LS2), and a get by a client on another node (the worker
+// stages, the client agent reads).
 // Invariants:
 //   B1 A staged blob is read once; the entry is dropped after its last byte
 //      is read, or at its deadline (staging_area S1, S2).
@@ -68,6 +69,19 @@ constexpr size_t chunk_window = 4;
 template <class Handle>
 bool needs_bulk(const tensor& t, const Handle& dest, const caf::node_id& here) {
   return t.nbytes() >= bulk_threshold && dest && dest.node() != here;
+}
+
+/// The blob of the gradient staged beside the moved leaf `value` (its
+/// leaf.grad_blob, leaf_state.hpp LS2): the same source, dtype, shape and
+/// size (A4), its own blob id and token. Called by workers receiving a
+/// large moved leaf; never fails (fetch_blob validates it).
+inline blob_ref gradient_blob(const blob_ref& value) {
+  auto result = value;
+  result.blob = value.leaf.grad_blob;
+  result.token = value.leaf.grad_token;
+  result.policy = value.leaf.grad_policy;
+  result.leaf = leaf_state{};
+  return result;
 }
 
 /// Reads blob `b` into a new tensor with `chunk` requests from inside actor

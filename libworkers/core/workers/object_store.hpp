@@ -172,7 +172,8 @@ class object_store {
 
   /// permits for a move of `id` (check_move): `to_enforcer` says whether
   /// the destination enforces these rules too (access_control.hpp, A5).
-  /// Called by workers serving `move`.
+  /// A leaf's gradient moves with it, so its policy must allow the move too
+  /// (remote_autograd.hpp, G5). Called by workers serving `move`.
   caf::error permits_move(object_id id, const requester& who, bool to_enforcer,
                           const std::string& operation) const;
 
@@ -228,7 +229,9 @@ class object_store {
   /// Creates `id` held by `holder` (R1), applying early records (R3);
   /// `produced_by` names its origin for the audit log ("put", "add", ...).
   /// Fails with duplicate_id if `id` is stored or tombstoned; a tensor above
-  /// max_tensor_bytes is refused (admit) and its failure recorded for `id`.
+  /// max_tensor_bytes is refused (admit) and its failure recorded for `id`,
+  /// as is a moved leaf whose gradient does not fit it (leaf_state.hpp,
+  /// LS4); a moved leaf is stored with its record and gradient (LS5).
   caf::error insert(object_id id, stored_value value, object_id holder,
                     outbox& out, std::string produced_by = "put");
 
@@ -251,7 +254,8 @@ class object_store {
 
   /// Starts moving `holder`'s reference of `id` to a new entry `new_id`
   /// elsewhere: returns the value to put there (forking the downstream
-  /// reference of a pointer entry). Precondition: holds(id, holder).
+  /// reference of a pointer entry), with a leaf's autograd state
+  /// (remote_autograd.hpp, G5). Precondition: holds(id, holder).
   stored_value begin_move(object_id id, object_id holder, object_id new_id,
                           outbox& out);
 
@@ -378,7 +382,10 @@ class object_store {
   /// failure every output id records the error). Reports a missing input.
   /// `who` needs compute on every input; the outputs are theirs, derived
   /// from the inputs' policies, and released by `release_rule` if not empty
-  /// (an approved plan).
+  /// (an approved plan). Inputs its in-place steps write are replaced once
+  /// it succeeded (plan.hpp, P4): `who` must own each (P5, I2, checked
+  /// before any step), each keeps its id, holders, owner and leaf record,
+  /// and gets the provenance of its new value, never the release rule.
   exec_outcome run(const plan& p, const plan_run& run, outbox& out,
                    const requester& who = {}, std::string release_rule = {});
 
@@ -478,6 +485,13 @@ class object_store {
   /// by execute once the operation succeeded.
   caf::error replace(const op_request& req, const std::vector<op_input>& inputs,
                      tensor value, object_policy policy);
+
+  /// Replaces the stored tensor `id` by `value` under `policy`, keeping its
+  /// id, holders and owner and, for a leaf, its record and gradient (I1,
+  /// G4). Called by replace (in-place execs) and run (inputs a plan writes,
+  /// plan.hpp P4) once the new value is checked; never fails.
+  void write_back(object_id id, tensor value, object_policy policy,
+                  std::string produced_by);
 
   /// The release rule of an aggregate `op` (with `attrs`) computes from
   /// `inputs` with

@@ -11,7 +11,7 @@
 //   Self apply_literal(opcode, tensor literal, bool literal_first) const;
 // and, for the in-place forms (add_, x += y, zero_), a fourth:
 //   Self& apply_in_place(opcode, const Self* rhs, const tensor* literal);
-// (plan_var has none: a plan records no in-place step).
+// (plan_var records an in-place step and names its result: plan.hpp, P4).
 // A tensor evaluates at once (and throws `operation_error` on bad operands);
 // a pointer sends the operation to where its data lives and returns a new
 // pointer at once (whose get() throws the error). An in-place form on a

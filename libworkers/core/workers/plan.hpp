@@ -19,6 +19,25 @@
 //      every output id records the first step's error, naming the step.
 //   P3 Temporaries are freed after their last use, so a plan needs no more
 //      memory than the same operations sent one by one.
+//   P4 In-place steps (`w -= g * lr`, add_, zero_ ...: plan_step::in_place)
+//      are recorded like any step (P1: step k still writes slot inputs+k,
+//      the new version of its first argument, which must be a slot) and
+//      must keep their target's shape and dtype (protocol.hpp, I3). Each
+//      slot is the target of at most one in-place step, so versions form
+//      one chain per variable. A chain that starts at an input writes its
+//      last version back to that input's stored object once the whole plan
+//      succeeded -- all or nothing with P2 -- under the same id, creating
+//      nothing; such a plan may have no outputs. A chain that starts at a
+//      temporary is a local value only (`h = x.matmul(w); h += b`): its
+//      later readers see the new version, nothing is written back.
+//   P5 Rights: running a plan that writes an input needs, on that input,
+//      what an in-place exec needs (ownership, protocol.hpp I2), checked
+//      for every written input before any step runs; two written inputs
+//      naming one object are refused. Writing back a leaf keeps its
+//      autograd record and gradient (remote_autograd.hpp, G4). Plans are
+//      not recorded (G7) and in-place plans are not differentiated
+//      (plan_grad.hpp, B6): differentiate the forward plan, then append the
+//      update with plan_builder(base).
 //
 // Example:
 //   plan_builder b{"scale_add"};
@@ -26,11 +45,18 @@
 //   b.output(x * 2 + y);
 //   plan p = b.finish();
 //   auto out = run_plan(p, {tensor{1, 2}, tensor{10, 20}}); // {[12, 24]}
+// and an SGD step that updates its first input where it is stored (P4):
+//   plan_builder s{"sgd"};
+//   auto w = s.input(), g = s.input();
+//   w -= g * 0.1;                                  // in place: no output
+//   std::vector<tensor> in{tw, tg};
+//   run_plan_in_place(s.finish(), in);             // in[0] == tw - tg * 0.1
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -61,12 +87,15 @@ struct plan_step {
   opcode op = opcode::add;
   std::vector<plan_arg> args;
   op_attrs attrs;
+  /// The result is the new version of the first argument's variable (P4).
+  bool in_place = false;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
-    return f(
-      caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
-      caf::meta::load_callback([&x] { return wire::check_known(x.op); }));
+    return f(caf::meta::type_name("workers::plan_step"), x.op, x.args, x.attrs,
+             x.in_place, caf::meta::load_callback([&x] {
+               return wire::check_known(x.op);
+             }));
   }
 };
 
@@ -83,7 +112,26 @@ struct plan {
   }
 };
 
-/// Checks P1 for a plan that came off the wire, and that its literals fit
+/// For each input of `p`, the slot holding its value after the plan: the
+/// last version of its in-place chain (P4), or the input's own slot if no
+/// in-place step writes it. Called by run_plan and by object stores to
+/// write inputs back; expects a valid plan (validate).
+std::vector<uint32_t> final_versions(const plan& p);
+
+/// Whether an in-place step of `p` writes one of its inputs (P4). Called
+/// by remote_plan::run (such a run waits for its answer) and validate.
+bool writes_inputs(const plan& p);
+
+/// What a plan run gives: its outputs in order, and the new value of each
+/// input an in-place step wrote (P4), by input index.
+struct plan_values {
+  std::vector<tensor> outputs;
+  std::vector<std::pair<uint32_t, tensor>> written;
+};
+
+/// Checks P1 and P4 for a plan that came off the wire (an in-place step
+/// needs a slot as its target, and no slot is the target of two), and that
+/// its literals fit
 /// `max_tensor_bytes` (limits.hpp, Z2): bad_argument naming the plan and
 /// the step otherwise, or capacity_exceeded naming the limit. Called by
 /// workers before storing a plan (with their limit) and by run_plan.
@@ -105,12 +153,29 @@ run_plan(const plan& p, std::vector<tensor> inputs,
 using plan_observer =
   std::function<void(size_t step, const std::vector<op_input>& args)>;
 
-/// run_plan, calling `observe` before each step. Called by the object
-/// store; fails as run_plan does.
+/// run_plan, calling `observe` before each step. Fails as run_plan does.
 caf::expected<std::vector<tensor>> run_plan(const plan& p,
                                             std::vector<tensor> inputs,
                                             uint64_t max_tensor_bytes,
                                             const plan_observer& observe);
+
+/// run_plan that also gives the new values of the inputs its in-place
+/// steps wrote (P4), checking each in-place result keeps its target's shape
+/// and dtype (bad_argument naming the step otherwise). Called by the
+/// object store, which writes them back; fails as run_plan does.
+caf::expected<plan_values> run_plan_values(const plan& p,
+                                           std::vector<tensor> inputs,
+                                           uint64_t max_tensor_bytes,
+                                           const plan_observer& observe);
+
+/// Runs `p` on `inputs` locally as a worker does on stored objects (P2,
+/// P4): on success, the inputs its in-place steps wrote hold their new
+/// values (a leaf keeps its record, G4) and the outputs are returned; on
+/// failure `inputs` are unchanged. Called by users for the local
+/// equivalent of a remote run; fails as run_plan does.
+caf::expected<std::vector<tensor>>
+run_plan_in_place(const plan& p, std::vector<tensor>& inputs,
+                  uint64_t max_tensor_bytes = unlimited_tensor_bytes);
 
 class plan_builder;
 
@@ -130,6 +195,12 @@ class plan_var : public op_api<plan_var> {
   plan_var apply_binary(opcode op, const plan_var& y) const;
 
   plan_var apply_literal(opcode op, tensor literal, bool literal_first) const;
+
+  /// Records `op` in place (P4): appends its step, marked in_place, and
+  /// makes this variable name the new version. Throws operation_error
+  /// (bad_argument) if this version was updated in place already (through
+  /// a copy of this plan_var) or the operands belong to different plans.
+  plan_var& apply_in_place(opcode op, const plan_var* y, const tensor* literal);
 
  private:
   friend class plan_builder;
@@ -175,7 +246,8 @@ class plan_builder {
   void output(const plan_var& x);
 
   /// The recorded plan. Throws operation_error (bad_argument) if an input
-  /// is added after an operation, or if there are no outputs.
+  /// is added after an operation, or if there are no outputs and no input
+  /// is written in place (P4).
   plan finish() const;
 
  private:

@@ -25,6 +25,17 @@
 //      cast step of the literal), so the plan stays self-contained.
 //   B5 Only differentiable steps get backward steps (R2); steps that give
 //      no gradient (comparisons, argmax, constants) are cut like locally.
+//   B6 A plan with in-place steps (plan.hpp, P4) is refused (bad_argument
+//      naming the step): what d loss / d w means once w is overwritten is
+//      ambiguous. Differentiate the forward plan, then append the update
+//      with plan_builder(base), so one run computes loss and gradient and
+//      updates the parameters where they are:
+//        auto step = *backward_plan(forward, examples, 0, {2});
+//        auto g = step.outputs[1];                  // d loss / d w
+//        plan_builder b{step};
+//        auto w = b.slot(2);
+//        w -= b.slot(g) * 0.1;                      // in place (P4)
+//        b.output(b.slot(step.outputs[0]));         // the loss
 //
 // Example (the gradient of a linear model's loss w.r.t. w, input 2):
 //   plan_builder b{"mse"};
@@ -50,8 +61,8 @@ namespace workers {
 /// running `p` on `example_inputs`. Called by users before defining a
 /// training step on a worker. Fails with bad_argument (an invalid plan, a
 /// loss index or input index out of range, a loss with more than one
-/// element, a non-floating loss or input), or with the error of the example
-/// run or of a rule, naming the plan and the step.
+/// element, a non-floating loss or input, an in-place step: B6), or with the
+/// error of the example run or of a rule, naming the plan and the step.
 caf::expected<plan> backward_plan(const plan& p,
                                   const std::vector<tensor>& example_inputs,
                                   size_t loss_output,

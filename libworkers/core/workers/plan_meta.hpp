@@ -6,7 +6,9 @@
 // Each step's result is infer()'s (op.hpp) for its operands' metadata, slot
 // by slot (plan.hpp, P1). A slot is unknown if an operand is, or if the step
 // would fail (then the run fails on the worker, which says why, and the
-// outputs' handles get its error): never a guess.
+// outputs' handles get its error): never a guess. An in-place step's result
+// (plan.hpp, P4) is known only if it keeps its target's dtype and shape; the
+// inputs it writes keep theirs, so their pointers' metadata stays true.
 //
 // Example:
 //   plan_builder b{"affine"};

@@ -160,6 +160,7 @@
 
 #include "workers/audit_log.hpp"
 #include "workers/data_source.hpp"
+#include "workers/leaf_state.hpp"
 #include "workers/object_id.hpp"
 #include "workers/object_policy.hpp"
 #include "workers/op.hpp"
@@ -264,7 +265,8 @@ struct grant;
 ///   outlive its client); it goes with the owner's clear.
 /// - audit: anyone; every tensor that left this worker (audit_log.hpp).
 /// - define: clients; stores a plan (plan.hpp) under an id, until clear.
-/// - run: clients; runs a stored plan on tensors here (like exec).
+/// - run: clients; runs a stored plan on tensors here (like exec); a plan
+///   with in-place steps writes the inputs they update (plan.hpp, P4).
 /// - load: the worker's own node at start (host_node, for its `[data]
 ///   datasets`) and admins (e.g. the FL library's place_shard); the worker
 ///   reads a data_request (data_source.hpp) with the source its spawner
@@ -366,10 +368,13 @@ struct remote_ref {
 };
 
 /// What a worker stores under an id: a tensor or a pointer entry, and who
-/// may do what with it (object_policy.hpp), which travels with it.
+/// may do what with it (object_policy.hpp), which travels with it. In a
+/// move's put, a leaf's autograd state travels beside it (leaf_state.hpp).
 struct stored_value {
   caf::variant<tensor, remote_ref> content;
   object_policy policy;
+  /// Set only in a move's put of a leaf (LS1); never in a store (LS5).
+  leaf_state leaf;
 
   stored_value() = default;
 
@@ -397,7 +402,8 @@ struct stored_value {
   friend typename Inspector::result_type inspect(Inspector& f,
                                                  stored_value& x) {
     return f(caf::meta::type_name("workers::stored_value"),
-             wire::checked(x.content, "workers::stored_value"), x.policy);
+             wire::checked(x.content, "workers::stored_value"), x.policy,
+             x.leaf);
   }
 };
 
@@ -432,6 +438,9 @@ struct blob_ref {
   /// The policy the tensor is stored with at its destination (a move's
   /// put; object_policy.hpp).
   object_policy policy;
+  /// A moved leaf's autograd state, its gradient staged too (leaf_state.hpp,
+  /// LS2).
+  leaf_state leaf;
 
   bool valid() const { return static_cast<bool>(source); }
 
@@ -450,7 +459,7 @@ struct blob_ref {
         return caf::error{};
       return f(
         x.source, x.source_name, x.blob, x.dt, x.dims, x.nbytes, x.data_host,
-        x.data_port, x.token, x.policy,
+        x.data_port, x.token, x.policy, x.leaf,
         caf::meta::load_callback([&x] { return wire::check_known(x.dt); }));
     }
   }
@@ -529,11 +538,14 @@ struct plan_run {
   std::vector<object_id> inputs;
   std::vector<object_id> outputs;
   std::vector<object_id> holders;
+  /// The request's key (pins, parking; L1) for a run without outputs (a
+  /// plan that only writes its inputs, plan.hpp P4): fresh per run.
+  object_id key;
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, plan_run& x) {
     return f(caf::meta::type_name("workers::plan_run"), x.plan_id, x.inputs,
-             x.outputs, x.holders);
+             x.outputs, x.holders, x.key);
   }
 };
 

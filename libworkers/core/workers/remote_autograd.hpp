@@ -31,7 +31,9 @@
 //   G1 Graphs stay in their store. Values leaving a store (get, move,
 //      listings) and values arriving (put) carry no record (without_graph),
 //      so in one process, as across nodes, no two workers, nor a worker and
-//      a client, share a record (autograd.hpp, A8).
+//      a client, share a record (autograd.hpp, A8). A moved leaf's state
+//      travels beside its value as data and becomes a new record at its
+//      destination (G5).
 //   G2 Lifetime. A graph holds values, not objects: it never keeps an
 //      object in the store nor stops one from being deleted, and object
 //      counts are exactly what they are without autograd. An operand's
@@ -65,10 +67,20 @@
 //   G4 In-place operations are not recorded: on a leaf they keep its
 //      record and gradient (an optimizer step); on any other tensor the
 //      result has no record (the graph no longer describes its value).
-//   G5 Moves ship value and policy only (G1): a moved tensor arrives
-//      without requires_grad and without its gradient. To keep a gradient,
-//      take it (`w.grad()`) and move that object too; mark the moved
-//      parameter with requires_grad at its destination.
+//   G5 A move keeps a leaf's gradient with its data. Moving a stored leaf
+//      that requires grad moves its record's state in the same transfer
+//      (leaf_state.hpp, LS1-LS5): at the destination the object is a leaf
+//      that requires grad, with the same accumulated gradient (if any) under
+//      the same gradient policy (G3 holds there), and the source keeps
+//      nothing. Large tensors stage their gradient beside the value (bulk
+//      path, LS2), so no size limit applies beyond the value's own. A move
+//      of a leaf with a gradient also needs the move right on the gradient
+//      (checked with the value's, before anything is sent; audited as a
+//      second "move" entry). A non-leaf (a result of recorded operations)
+//      arrives detached, without requires_grad (G1: its graph stays in its
+//      store, and a graph of values cannot be rebuilt elsewhere); mark it
+//      at its destination if it is to be trained there. Snapshots keep no
+//      autograd state (snapshot.hpp): a restored leaf is a plain tensor.
 //   G6 Errors. backward on an object without a graph (never marked, an
 //      int64 tensor, a pointer to data that does not require grad), on a
 //      tensor of more than one element, grad on a non-leaf or before any
@@ -86,10 +98,14 @@
 //   loss.backward();                                // runs on bob
 //   tensor g = w.grad().get();                      // if G3 allows
 //   w -= w.grad() * 0.1;                            // on bob, in place
-//   w.zero_grad();
+//   w.move(alice);                                  // with its gradient
+//   w.zero_grad();                                  // on alice
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <caf/expected.hpp>
 
 #include "workers/access_control.hpp"
 #include "workers/op.hpp"
@@ -109,6 +125,23 @@ stored_value without_graph(stored_value v);
 /// successful evaluate; never fails.
 void record_stored_op(opcode op, const op_attrs& attrs,
                       const std::vector<op_input>& args, tensor& out);
+
+/// The autograd state a move of `v` carries (G5, leaf_state.hpp LS1):
+/// requires_grad and the accumulated gradient (detached) with its policy
+/// `grad_policy` if `v` is a stored leaf, else empty. Called by
+/// object_store::begin_move; never fails.
+leaf_state moving_leaf(const stored_value& v,
+                       const std::optional<object_policy>& grad_policy);
+
+/// Turns the leaf state that arrived with `v` (stored as `what`, "put of
+/// 3@.. on alice") into its tensor's record (LS5): `v` becomes a leaf that
+/// requires grad with the gradient, `v.leaf` is cleared, and the gradient's
+/// policy is returned (nullopt: no gradient). Called by object_store insert;
+/// bad_argument naming `what`, dtypes and shapes if the value is no float
+/// tensor or the gradient does not match it, or one is still staged (LS4);
+/// `v` is unchanged then.
+caf::expected<std::optional<object_policy>> adopt_leaf(stored_value& v,
+                                                       const std::string& what);
 
 /// Gives `after` (the new value of an in-place target) the record of
 /// `before` if `before` is a leaf, so an optimizer step keeps the leaf and

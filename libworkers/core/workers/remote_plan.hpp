@@ -7,7 +7,9 @@
 // runs the plan when the inputs are there (parking for inputs still on
 // their way, as for any operation). Inputs must be pointers to tensors on
 // that worker; errors (wrong worker, wrong count, a failing step) surface
-// when the outputs are used, as for any failed operation.
+// when the outputs are used, as for any failed operation. A plan with
+// in-place steps on its inputs (plan.hpp, P4) updates those objects where
+// they are, and its run waits for the answer and throws the error.
 //
 // Example:
 //   auto step = bob.define(sgd_plan);          // once
@@ -15,6 +17,8 @@
 //     auto out = step.run({w, b, xb, yb});     // one message per batch
 //     w = out[0]; b = out[1];
 //   }
+//   auto sgd = bob.define(update_plan);        // w -= g * lr, in place
+//   sgd.run({w, g});                           // w: same id, new value
 
 #include <memory>
 #include <string>
@@ -47,7 +51,10 @@ class remote_plan {
   /// per output at once, each knowing its metadata if the inputs' and the
   /// steps are known (plan_meta.hpp; unknown otherwise). If an input is not a
   /// live pointer to this plan's worker, or the count is wrong, every output is
-  /// a failed handle that says why (nothing is sent).
+  /// a failed handle that says why (nothing is sent). A plan that writes
+  /// its inputs in place (plan.hpp, P4) waits for the worker's answer, as an
+  /// in-place operation does, and throws operation_error if the run failed
+  /// (then no input changed).
   std::vector<pointer<tensor>>
   run(const std::vector<pointer<tensor>>& inputs) const;
 

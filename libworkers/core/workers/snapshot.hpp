@@ -94,8 +94,10 @@ struct worker_image {
   uint64_t audit_dropped = 0;
 };
 
-/// The format version this build writes (and the newest it reads).
-constexpr uint32_t snapshot_version = 1;
+/// The format version this build writes (and the newest it reads); 2 adds
+/// plan steps' in-place flags (plan.hpp, P4), version 1 files load as
+/// plans without in-place steps.
+constexpr uint32_t snapshot_version = 2;
 
 /// DIR/<worker>.snapshot: where a node keeps `worker`'s snapshot.
 std::string snapshot_path(const std::string& dir, const std::string& worker);

@@ -8,7 +8,10 @@
 // its wire form (CAF's binary serialization, the bytes a `define` carries),
 // printed as 64 lowercase hex digits. Changing any step, attribute,
 // literal or the name gives another hash, so an approval never covers a
-// plan the owner has not seen.
+// plan the owner has not seen. The in-place flags (plan.hpp, P4) are hashed
+// after the rest, as the list of in-place steps, and only if there are
+// any: plans without in-place steps keep the hash they had before such
+// steps existed, so approvals in existing configs stay valid.
 //
 // Example:
 //   auto h = plan_hash(step);  // "3f1c...": put it in the owner's config
