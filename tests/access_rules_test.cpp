@@ -4,10 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "fixture.hpp"
 #include "workers/error.hpp"
 #include "workers/object_store.hpp"
 
 using namespace workers;
+using namespace workers::test;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -17,10 +19,6 @@ requester as(std::string name, bool admin = false) {
   who.name = std::move(name);
   who.admin = admin;
   return who;
-}
-
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
 }
 
 struct policy_store {

@@ -31,6 +31,7 @@
 #include "workers/error.hpp"
 #include "workers/fl/fashion_mnist_source.hpp"
 #include "workers/fl/idx.hpp"
+#include "workers/protocol.hpp"
 
 #ifndef WORKERS_NODE_BINARY
 #error "WORKERS_NODE_BINARY must name the apps/node executable"
@@ -39,6 +40,27 @@
 namespace workers::test {
 
 using namespace std::chrono_literals;
+
+/// The errc of `err` (workers/error.hpp). Called by tests asserting an
+/// error's kind; never fails.
+inline errc kind_of(const caf::error& err) {
+  return static_cast<errc>(err.code());
+}
+
+/// An exec of `op` on `args` (ids or literals) with fresh result and holder
+/// ids from `ids`; in place (protocol.hpp, I1) if `in_place`. Called by
+/// tests that drive an object_store directly; never fails.
+inline op_request exec_request(opcode op, id_generator& ids,
+                               std::vector<operand> args,
+                               bool in_place = false) {
+  op_request req;
+  req.op = op;
+  req.args = std::move(args);
+  req.result = ids.next();
+  req.holder = in_place ? object_id{} : ids.next();
+  req.in_place = in_place;
+  return req;
+}
 
 /// The build's timeout factor (tests/CMakeLists.txt: 5 under ASan, 20
 /// under TSan, else 1). Defined in main.cpp, the one file that changes when

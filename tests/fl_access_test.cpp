@@ -58,10 +58,6 @@ std::string id_text(object_id x) {
   return to_string(x);
 }
 
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
-}
-
 struct fl_cluster {
   runtime_config cfg;
   runtime rt{client_config(cfg, fast_options("me"))};

@@ -26,19 +26,6 @@ requester as(std::string name, bool trusted = false) {
   return who;
 }
 
-// An exec of `op` on `args` with fresh result and holder ids; in place (I1)
-// if `in_place`.
-op_request request(opcode op, id_generator& ids, std::vector<operand> args,
-                   bool in_place = false) {
-  op_request req;
-  req.op = op;
-  req.args = std::move(args);
-  req.result = ids.next();
-  req.holder = in_place ? object_id{} : ids.next();
-  req.in_place = in_place;
-  return req;
-}
-
 // The gradient of w on its worker, which must not fail.
 tensor grad_of(const pointer<tensor>& w) {
   return w.grad().get();
@@ -194,7 +181,7 @@ TEST_CASE("move grad: the gradient keeps its policy at the destination (G3)",
   auto [w, w_holder] = put(uniform(shape{3, 1}, 9), owned_by("model_owner"));
   auto exec = [&](object_store& store, opcode op, std::vector<operand> args,
                   bool in_place = false) {
-    auto req = request(op, ids, std::move(args), in_place);
+    auto req = exec_request(op, ids, std::move(args), in_place);
     auto r = store.execute(req, ids, out, owner);
     REQUIRE(r.what == exec_outcome::kind::done);
     return req.result;

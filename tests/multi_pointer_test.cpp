@@ -15,10 +15,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
-}
-
 using names = std::vector<std::string>;
 
 /// Object counts on bob, alice and carol.

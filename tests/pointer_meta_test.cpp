@@ -18,10 +18,6 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
-}
-
 // One evaluation: the operands (literal or not) and the attributes.
 struct op_case {
   opcode op;

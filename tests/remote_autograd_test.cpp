@@ -63,19 +63,6 @@ requester as(std::string name, bool admin = false) {
   return who;
 }
 
-// A request of `op` on `args` (ids or literals) with fresh result and
-// holder ids; in place (I1) if `in_place`.
-op_request request(opcode op, id_generator& ids, std::vector<operand> args,
-                   bool in_place = false) {
-  op_request req;
-  req.op = op;
-  req.args = std::move(args);
-  req.result = ids.next();
-  req.holder = in_place ? object_id{} : ids.next();
-  req.in_place = in_place;
-  return req;
-}
-
 // bob in a node process whose policy releases aggregates over 16 rows or
 // more; this process is "me", bob's admin (fast_node_args).
 struct private_bob {
@@ -269,15 +256,15 @@ TEST_CASE("remote autograd: a graph lives as long as its results",
   auto [w, w_holder] = put(tensor{1.0, 2.0, 3.0});
   auto [x, x_holder] = put(tensor{4.0, 5.0, 6.0});
   auto r = store.execute(
-    request(opcode::requires_grad, ids, {operand{w}}, true), ids, out);
+    exec_request(opcode::requires_grad, ids, {operand{w}}, true), ids, out);
   REQUIRE(r.what == exec_outcome::kind::done);
   CHECK(store.size() == 2);
   auto& meta = store.find(w)->as_tensor().grad_meta();
   REQUIRE(meta);
   CHECK(meta.use_count() == 1);
-  auto mul = request(opcode::mul, ids, {operand{w}, operand{x}});
+  auto mul = exec_request(opcode::mul, ids, {operand{w}, operand{x}});
   REQUIRE(store.execute(mul, ids, out).what == exec_outcome::kind::done);
-  auto sum = request(opcode::sum, ids, {operand{mul.result}});
+  auto sum = exec_request(opcode::sum, ids, {operand{mul.result}});
   REQUIRE(store.execute(sum, ids, out).what == exec_outcome::kind::done);
   CHECK(store.size() == 4);
   CHECK(meta.use_count() == 2); // the graph of mul's result uses w
@@ -286,8 +273,8 @@ TEST_CASE("remote autograd: a graph lives as long as its results",
   CHECK(store.size() == 3);
   REQUIRE(
     store
-      .execute(request(opcode::backward, ids, {operand{sum.result}}, true), ids,
-               out)
+      .execute(exec_request(opcode::backward, ids, {operand{sum.result}}, true),
+               ids, out)
       .what == exec_outcome::kind::done);
   CHECK(grad(store.find(w)->as_tensor())->equal(tensor{4.0, 5.0, 6.0}));
   // Values leaving the store carry no graph (G1).
@@ -330,7 +317,7 @@ TEST_CASE("remote autograd: a gradient of bob's private rows leaves only "
       // result id and keeps the outcome in `last`.
       auto exec = [&](opcode op, std::vector<operand> args,
                       bool in_place = false, const requester& who = {}) {
-        auto req = request(op, ids, std::move(args), in_place);
+        auto req = exec_request(op, ids, std::move(args), in_place);
         last = store.execute(req, ids, out, who.name.empty() ? owner : who);
         return req.result;
       };

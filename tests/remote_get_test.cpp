@@ -18,10 +18,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
-}
-
 // The value stored as the only entry of `w`.
 stored_value only_entry(const worker& w) {
   auto listing = w.objects();

@@ -18,10 +18,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-errc kind_of(const caf::error& err) {
-  return static_cast<errc>(err.code());
-}
-
 // [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]] as float32.
 tensor m34() {
   return tensor::arange(12).cast(dtype::float32).reshape({3, 4});
